@@ -1,0 +1,2 @@
+//! The `tlshake` command-line tool.
+fn main() {}

@@ -10,3 +10,6 @@ pub mod fingerprint;
 pub mod harness;
 pub mod starttls;
 pub mod url;
+pub mod version;
+
+pub use version::ProtocolVersion;

@@ -1,15 +1,43 @@
 //! # tlshake
 //!
 //! OpenSSL's TLS handshake, typed, deadline-bounded and safe to use from systems code.
+//!
+//! One call of [`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/),
+//! [`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/) or
+//! [`SSL_do_handshake(3)`](https://docs.openssl.org/3.0/man3/SSL_do_handshake/) returns 1, 0 or
+//! a negative value, and [`SSL_get_error(3)`](https://docs.openssl.org/3.0/man3/SSL_get_error/)
+//! says why. tlshake turns that into one [`HandshakeOutcome`] and, when the handshake did not
+//! complete, a [`HandshakeError`] that keeps everything OpenSSL said (return value, error code,
+//! the whole error queue, the X509 verify result, errno) and adds a [`Hint`] a person can act
+//! on. [`Handshake::drive`] runs the WANT_READ / WANT_WRITE loop on a nonblocking socket with a
+//! deadline.
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod certstore;
+pub mod error;
+mod ffi;
 pub mod fingerprint;
+pub mod handshake;
 #[cfg(feature = "harness")]
 pub mod harness;
+pub mod hint;
+pub mod nodelay;
+pub mod outcome;
+mod record;
+pub mod session;
 pub mod starttls;
+pub mod stream;
+pub mod transport;
 pub mod url;
 pub mod version;
+pub mod wait;
 
+pub use error::{ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
+pub use handshake::{Handshake, HandshakeStats};
+pub use hint::Hint;
+pub use nodelay::NodelayPolicy;
+pub use outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
+pub use session::SessionInfo;
+pub use stream::TlsStream;
 pub use version::ProtocolVersion;

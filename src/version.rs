@@ -50,6 +50,24 @@ impl ProtocolVersion {
         }
     }
 
+    /// The version number on the wire and in OpenSSL's `TLS1_2_VERSION`-style constants
+    /// (`0x0303` for TLS 1.2; `0x0002` for SSL 2.0).
+    pub fn wire(self) -> u16 {
+        match self {
+            ProtocolVersion::Ssl2 => 0x0002,
+            ProtocolVersion::Ssl3 => 0x0300,
+            ProtocolVersion::Tls1_0 => 0x0301,
+            ProtocolVersion::Tls1_1 => 0x0302,
+            ProtocolVersion::Tls1_2 => 0x0303,
+            ProtocolVersion::Tls1_3 => 0x0304,
+        }
+    }
+
+    /// The version with this wire number, if it is one tlshake knows.
+    pub fn from_wire(wire: u16) -> Option<ProtocolVersion> {
+        ProtocolVersion::ALL.into_iter().find(|v| v.wire() == wire)
+    }
+
     /// The name OpenSSL gives this version (`SSL_get_version`): `"TLSv1.3"`, `"SSLv3"`, ...
     pub fn openssl_name(self) -> &'static str {
         match self {

@@ -1,0 +1,384 @@
+//! [`HandshakeError`]: everything OpenSSL said about a handshake that did not complete.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use crate::hint::Hint;
+use crate::outcome::{Role, SslErrorCode, Want};
+
+/// What went wrong, in broad strokes. Match on this; read the rest of [`HandshakeError`] for
+/// the details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The handshake function returned 0: the handshake was shut down in a controlled way.
+    Shutdown,
+    /// `SSL_ERROR_SSL` after the peer's certificate failed verification; see
+    /// [`HandshakeError::verify`].
+    CertificateVerification,
+    /// `SSL_ERROR_SSL`: a protocol error (bad record, alert from the peer, no shared version or
+    /// cipher, ...); see [`HandshakeError::queue`].
+    Protocol,
+    /// The peer closed the connection without a close_notify alert in the middle of the
+    /// handshake (OpenSSL 3: `unexpected eof while reading`; OpenSSL 1.1.1: `SSL_ERROR_SYSCALL`
+    /// with no errno).
+    UnexpectedEof,
+    /// `SSL_ERROR_ZERO_RETURN`: the peer sent close_notify during the handshake.
+    ZeroReturn,
+    /// `SSL_ERROR_SYSCALL` with an operating-system error; see [`HandshakeError::io_error`].
+    Io,
+    /// The deadline passed before the handshake completed.
+    Timeout,
+    /// Waiting for the socket to become readable or writable failed (select/poll error).
+    Wait,
+    /// The connection object could not be set up (`SSL_new`, BIO creation, ...).
+    Setup,
+}
+
+impl ErrorKind {
+    /// A short lower-case name (`"protocol"`, `"unexpected_eof"`, ...), stable for JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Shutdown => "shutdown",
+            ErrorKind::CertificateVerification => "certificate_verification",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::UnexpectedEof => "unexpected_eof",
+            ErrorKind::ZeroReturn => "zero_return",
+            ErrorKind::Io => "io",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Wait => "wait",
+            ErrorKind::Setup => "setup",
+        }
+    }
+}
+
+/// One entry of OpenSSL's per-thread error queue
+/// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpensslError {
+    /// The packed error code (`ERR_get_error`).
+    pub code: u64,
+    /// The library that raised it (`"SSL routines"`), from `ERR_lib_error_string`.
+    pub library: Option<String>,
+    /// The library number (`ERR_GET_LIB`).
+    pub library_code: i32,
+    /// The reason (`"wrong version number"`), from `ERR_reason_error_string`.
+    pub reason: Option<String>,
+    /// The reason number (`ERR_GET_REASON`).
+    pub reason_code: i32,
+    /// Extra data attached by OpenSSL, if any.
+    pub data: Option<String>,
+    /// Source file inside OpenSSL.
+    pub file: String,
+    /// Source line inside OpenSSL.
+    pub line: u32,
+    /// The text OpenSSL itself prints for this entry (`ERR_error_string_n`).
+    pub text: String,
+}
+
+impl OpensslError {
+    /// The reason, or the text OpenSSL prints when the reason has no string.
+    pub fn reason_or_text(&self) -> &str {
+        self.reason.as_deref().unwrap_or(&self.text)
+    }
+}
+
+impl fmt::Display for OpensslError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if let Some(data) = &self.data {
+            write!(f, " ({data})")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for OpensslError {}
+
+/// The X509 verification result of the peer's certificate
+/// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyResult {
+    /// The `X509_V_*` code; 0 is `X509_V_OK`.
+    pub code: i32,
+    /// OpenSSL's text for it (`X509_verify_cert_error_string`).
+    pub message: String,
+}
+
+impl VerifyResult {
+    /// True when the code is `X509_V_OK`.
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+impl fmt::Display for VerifyResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "X509 verify code {} ({})", self.code, self.message)
+    }
+}
+
+/// Which OpenSSL function performed the handshake step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HandshakeFunction {
+    /// [`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/).
+    Connect,
+    /// [`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/).
+    Accept,
+    /// [`SSL_do_handshake(3)`](https://docs.openssl.org/3.0/man3/SSL_do_handshake/).
+    DoHandshake,
+}
+
+impl HandshakeFunction {
+    /// The C name of the function.
+    pub fn name(self) -> &'static str {
+        match self {
+            HandshakeFunction::Connect => "SSL_connect",
+            HandshakeFunction::Accept => "SSL_accept",
+            HandshakeFunction::DoHandshake => "SSL_do_handshake",
+        }
+    }
+}
+
+/// A handshake that did not complete: the raw return value, the named `SSL_get_error` code,
+/// the whole OpenSSL error queue, the X509 verify result, the OS error, the first bytes the
+/// peer sent, and a [`Hint`] a person can act on. Nothing OpenSSL reported is dropped.
+///
+/// One pointer wide; read it through its accessors and match on [`kind`](Self::kind).
+pub struct HandshakeError {
+    inner: Box<ErrorInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ErrorInner {
+    pub(crate) kind: ErrorKind,
+    pub(crate) role: Role,
+    pub(crate) function: HandshakeFunction,
+    pub(crate) ret: i32,
+    pub(crate) ssl_error: SslErrorCode,
+    pub(crate) queue: Vec<OpensslError>,
+    pub(crate) verify: Option<VerifyResult>,
+    pub(crate) io: Option<io::Error>,
+    pub(crate) peer_bytes: Vec<u8>,
+    pub(crate) bytes_received: u64,
+    pub(crate) hint: Option<Hint>,
+    pub(crate) waiting_for: Option<Want>,
+    pub(crate) elapsed: Option<Duration>,
+}
+
+impl HandshakeError {
+    pub(crate) fn from_inner(inner: ErrorInner) -> HandshakeError {
+        HandshakeError {
+            inner: Box::new(inner),
+        }
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut ErrorInner {
+        &mut self.inner
+    }
+
+    /// What went wrong, in broad strokes.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// Which side this end played.
+    pub fn role(&self) -> Role {
+        self.inner.role
+    }
+
+    /// The OpenSSL function whose return value this is.
+    pub fn function(&self) -> HandshakeFunction {
+        self.inner.function
+    }
+
+    /// The raw return value of the handshake function (0 or negative).
+    pub fn ret(&self) -> i32 {
+        self.inner.ret
+    }
+
+    /// The named [`SSL_get_error(3)`](https://docs.openssl.org/3.0/man3/SSL_get_error/) code.
+    pub fn ssl_error(&self) -> SslErrorCode {
+        self.inner.ssl_error
+    }
+
+    /// Every entry of the OpenSSL error queue for this call, oldest first.
+    pub fn queue(&self) -> &[OpensslError] {
+        &self.inner.queue
+    }
+
+    /// The reasons of the queue entries (`"wrong version number"`, ...), oldest first.
+    pub fn reasons(&self) -> Vec<&str> {
+        self.inner
+            .queue
+            .iter()
+            .map(OpensslError::reason_or_text)
+            .collect()
+    }
+
+    /// True if any queue entry has this `ERR_GET_REASON` code.
+    pub fn has_reason_code(&self, reason_code: i32) -> bool {
+        self.inner
+            .queue
+            .iter()
+            .any(|e| e.reason_code == reason_code)
+    }
+
+    /// The X509 verify result of the peer's certificate, when one was received.
+    pub fn verify(&self) -> Option<&VerifyResult> {
+        self.inner.verify.as_ref()
+    }
+
+    /// True when the handshake failed because the peer's certificate was rejected.
+    pub fn verify_failed(&self) -> bool {
+        self.inner.kind == ErrorKind::CertificateVerification
+    }
+
+    /// The operating-system error for `SSL_ERROR_SYSCALL` (and for a failed wait).
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.inner.io.as_ref()
+    }
+
+    /// The errno of [`io_error`](Self::io_error), if it carries one.
+    pub fn errno(&self) -> Option<i32> {
+        self.inner.io.as_ref().and_then(io::Error::raw_os_error)
+    }
+
+    /// The first bytes the peer sent (up to a small limit): what a plaintext server said.
+    pub fn peer_bytes(&self) -> &[u8] {
+        &self.inner.peer_bytes
+    }
+
+    /// How many bytes the peer had sent in all when the handshake ended.
+    pub fn bytes_received(&self) -> u64 {
+        self.inner.bytes_received
+    }
+
+    /// What a person can do about it, when tlshake recognises the situation.
+    pub fn hint(&self) -> Option<&Hint> {
+        self.inner.hint.as_ref()
+    }
+
+    /// For a timeout: what the handshake was waiting for when the deadline passed.
+    pub fn waiting_for(&self) -> Option<Want> {
+        self.inner.waiting_for
+    }
+
+    /// For a timeout: how long the handshake had run.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.inner.elapsed
+    }
+
+    /// True for [`ErrorKind::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// True for [`ErrorKind::Shutdown`] (return value 0).
+    pub fn is_shutdown(&self) -> bool {
+        self.inner.kind == ErrorKind::Shutdown
+    }
+
+    /// True when the peer closed the connection mid-handshake ([`ErrorKind::UnexpectedEof`] or
+    /// [`ErrorKind::ZeroReturn`]).
+    pub fn is_peer_closed(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            ErrorKind::UnexpectedEof | ErrorKind::ZeroReturn
+        )
+    }
+
+    fn summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        match i.kind {
+            ErrorKind::Timeout => {
+                let waited = i
+                    .waiting_for
+                    .map(|w| format!(" waiting for the socket to become {}able", w))
+                    .unwrap_or_default();
+                match i.elapsed {
+                    Some(d) => write!(
+                        f,
+                        "TLS {} handshake timed out after {:.3} s{waited}",
+                        i.role,
+                        d.as_secs_f64()
+                    ),
+                    None => write!(f, "TLS {} handshake timed out{waited}", i.role),
+                }
+            }
+            ErrorKind::Wait => write!(f, "waiting for the socket failed during the TLS {} handshake", i.role),
+            ErrorKind::Setup => write!(f, "could not set up the TLS {} connection", i.role),
+            _ => {
+                write!(
+                    f,
+                    "TLS {} handshake {} ({} returned {}, {})",
+                    i.role,
+                    if i.kind == ErrorKind::Shutdown { "shut down" } else { "failed" },
+                    i.function.name(),
+                    i.ret,
+                    i.ssl_error.name()
+                )?;
+                let mut sep = ": ";
+                for e in &i.queue {
+                    write!(f, "{sep}{}", e.reason_or_text())?;
+                    sep = "; ";
+                }
+                if let Some(v) = i.verify.as_ref().filter(|v| !v.is_ok()) {
+                    write!(f, "{sep}{v}")?;
+                    sep = "; ";
+                }
+                if let Some(io) = &i.io {
+                    write!(f, "{sep}{io}")?;
+                } else if i.kind == ErrorKind::UnexpectedEof && i.queue.is_empty() {
+                    write!(f, "{sep}unexpected EOF from the peer")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.summary(f)?;
+        if let Some(hint) = &self.inner.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("HandshakeError")
+            .field("kind", &i.kind)
+            .field("role", &i.role)
+            .field("function", &i.function)
+            .field("ret", &i.ret)
+            .field("ssl_error", &i.ssl_error)
+            .field("queue", &i.queue)
+            .field("verify", &i.verify)
+            .field("io", &i.io)
+            .field("peer_bytes", &String::from_utf8_lossy(&i.peer_bytes))
+            .field("bytes_received", &i.bytes_received)
+            .field("hint", &i.hint)
+            .field("waiting_for", &i.waiting_for)
+            .field("elapsed", &i.elapsed)
+            .finish()
+    }
+}
+
+impl StdError for HandshakeError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        if let Some(io) = &self.inner.io {
+            return Some(io);
+        }
+        self.inner
+            .queue
+            .first()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}

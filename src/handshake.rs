@@ -1,0 +1,441 @@
+//! [`Handshake`]: one TLS handshake, stepped by hand or driven to completion.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{Ssl, SslRef, SslStream};
+use openssl::x509::X509Ref;
+
+use crate::error::{ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
+use crate::ffi;
+use crate::hint::{self, Evidence, PeerCertFacts};
+use crate::nodelay::NodelayPolicy;
+use crate::outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
+use crate::stream::TlsStream;
+use crate::transport::Transport;
+use crate::version::ProtocolVersion;
+use crate::wait::{self, Interest, Readiness};
+
+/// Counters a handshake keeps: how often it had to wait, and how long it took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HandshakeStats {
+    /// Steps that returned `SSL_ERROR_WANT_READ`.
+    pub want_read: u32,
+    /// Steps that returned `SSL_ERROR_WANT_WRITE`.
+    pub want_write: u32,
+    /// Steps that returned another `SSL_ERROR_WANT_*`.
+    pub want_other: u32,
+    /// Calls of the handshake function in all.
+    pub steps: u32,
+    /// Wall time from the first step to the end, when a driver ([`Handshake::drive`],
+    /// [`Handshake::finish`]) measured it. The sans-IO [`Handshake::step`] reads no clock.
+    pub duration: Option<Duration>,
+}
+
+/// One TLS handshake over a transport `S`: a socket, or anything `Read + Write`.
+///
+/// * [`step`](Self::step) calls the handshake function once and returns the
+///   [`HandshakeOutcome`]; the caller waits and calls again on [`HandshakeOutcome::Want`].
+/// * [`drive`](Self::drive) does that loop for a nonblocking socket, with a deadline:
+///   on `Want::Read` it waits until the socket is readable, on `Want::Write` until it is
+///   writable, and stops with a timeout error at the deadline.
+/// * [`finish`](Self::finish) is the same loop with no deadline (for blocking sockets too).
+///
+/// The `Ssl` comes from the caller's `SslContext`; build the context once and reuse it.
+///
+/// ```no_run
+/// use std::net::TcpStream;
+/// use std::time::{Duration, Instant};
+/// use openssl::ssl::{SslConnector, SslMethod};
+/// use tlshake::{Handshake, HandshakeError};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let connector = SslConnector::builder(SslMethod::tls_client())?.build();
+/// let ssl = connector.configure()?.into_ssl("example.com")?;
+/// let tcp = TcpStream::connect("example.com:443")?;
+/// tcp.set_nonblocking(true)?;
+/// let deadline = Instant::now() + Duration::from_secs(5);
+/// match Handshake::client(ssl, tcp)?.drive(deadline) {
+///     Ok(tls) => println!("{} {}", tls.protocol(), tls.cipher()),
+///     Err(e) if e.is_timeout() => eprintln!("timed out: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Handshake<S> {
+    stream: SslStream<Transport<S>>,
+    role: Role,
+    function: HandshakeFunction,
+    last_ret: i32,
+    stats: HandshakeStats,
+    expected_host: Option<String>,
+    nodelay: NodelayPolicy,
+}
+
+impl<S: Read + Write> Handshake<S> {
+    /// Prepares a handshake in `role` over `transport`
+    /// ([`SSL_set_connect_state(3)`](https://docs.openssl.org/3.0/man3/SSL_set_connect_state/)
+    /// or `SSL_set_accept_state`, then `SSL_set_bio`). No I/O happens yet.
+    pub fn new(mut ssl: Ssl, transport: S, role: Role) -> Result<Handshake<S>, HandshakeError> {
+        let function = match role {
+            Role::Client => {
+                ssl.set_connect_state();
+                HandshakeFunction::Connect
+            }
+            Role::Server => {
+                ssl.set_accept_state();
+                HandshakeFunction::Accept
+            }
+        };
+        let stream = SslStream::new(ssl, Transport::new(transport))
+            .map_err(|stack| setup_error(role, function, stack))?;
+        Ok(Handshake {
+            stream,
+            role,
+            function,
+            last_ret: 0,
+            stats: HandshakeStats::default(),
+            expected_host: None,
+            nodelay: NodelayPolicy::default(),
+        })
+    }
+
+    /// A client handshake ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)).
+    pub fn client(ssl: Ssl, transport: S) -> Result<Handshake<S>, HandshakeError> {
+        Handshake::new(ssl, transport, Role::Client)
+    }
+
+    /// A server handshake ([`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/)).
+    pub fn server(ssl: Ssl, transport: S) -> Result<Handshake<S>, HandshakeError> {
+        Handshake::new(ssl, transport, Role::Server)
+    }
+
+    /// Steps with [`SSL_do_handshake(3)`](https://docs.openssl.org/3.0/man3/SSL_do_handshake/)
+    /// instead of `SSL_connect` / `SSL_accept` (same result; the role was set already).
+    pub fn use_do_handshake(mut self) -> Self {
+        self.function = HandshakeFunction::DoHandshake;
+        self
+    }
+
+    /// Records the host name or address the peer's certificate is checked against, so that a
+    /// name-mismatch hint can quote it. (The check itself is configured on the `Ssl`.)
+    pub fn set_expected_host(&mut self, host: impl Into<String>) {
+        self.expected_host = Some(host.into());
+    }
+
+    /// Sets the [`NodelayPolicy`] the drivers apply (default: [`NodelayPolicy::Always`]).
+    pub fn set_nodelay_policy(&mut self, policy: NodelayPolicy) {
+        self.nodelay = policy;
+    }
+
+    /// Which side this end plays.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The raw return value of the last call of the handshake function (0 before the first).
+    pub fn last_return(&self) -> i32 {
+        self.last_ret
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> HandshakeStats {
+        self.stats
+    }
+
+    /// The OpenSSL connection object.
+    pub fn ssl(&self) -> &SslRef {
+        self.stream.ssl()
+    }
+
+    /// The transport and its traffic record.
+    pub fn transport(&self) -> &Transport<S> {
+        self.stream.get_ref()
+    }
+
+    /// The transport, mutably (for memory transports: feed and take bytes).
+    pub fn transport_mut(&mut self) -> &mut Transport<S> {
+        self.stream.get_mut()
+    }
+
+    /// Calls the handshake function once and says what happened.
+    ///
+    /// The thread's OpenSSL error queue is cleared before the call and drained after it, so
+    /// one handshake's errors never leak into another call. No clock is read.
+    pub fn step(&mut self) -> HandshakeOutcome {
+        ffi::clear_error_queue();
+        let ret = match self.function {
+            HandshakeFunction::Connect => ffi::ssl_connect(&mut self.stream),
+            HandshakeFunction::Accept => ffi::ssl_accept(&mut self.stream),
+            HandshakeFunction::DoHandshake => ffi::ssl_do_handshake(&mut self.stream),
+        };
+        self.last_ret = ret;
+        self.stats.steps += 1;
+        if ret == 1 {
+            ffi::clear_error_queue();
+            return HandshakeOutcome::Done;
+        }
+        let code = SslErrorCode::from_raw(ffi::ssl_get_error(&mut self.stream, ret));
+        if ret < 0 {
+            if let Some(want) = code.want() {
+                ffi::clear_error_queue();
+                match want {
+                    Want::Read => self.stats.want_read += 1,
+                    Want::Write => self.stats.want_write += 1,
+                    _ => self.stats.want_other += 1,
+                }
+                return HandshakeOutcome::Want(want);
+            }
+        }
+        let error = self.error_for(ret, code);
+        if ret == 0 {
+            HandshakeOutcome::Shutdown(error)
+        } else {
+            HandshakeOutcome::Failed(error)
+        }
+    }
+
+    /// Wraps up a completed handshake into a stream. Call after [`HandshakeOutcome::Done`];
+    /// calling it earlier gives a stream whose first read or write continues the handshake.
+    pub fn into_stream(self) -> TlsStream<S> {
+        TlsStream::new(self.stream, self.stats, None)
+    }
+
+    fn error_for(&mut self, ret: i32, code: SslErrorCode) -> HandshakeError {
+        let queue = drain_error_queue();
+        let io = self.stream.get_mut().take_error();
+        let verify = {
+            let v = self.stream.ssl().verify_result();
+            VerifyResult {
+                code: v.as_raw(),
+                message: v.error_string().to_string(),
+            }
+        };
+        let kind = classify(ret, code, &queue, &verify, io.is_some());
+        let (min, max) = ffi::proto_version_range(&mut self.stream);
+        let transport = self.stream.get_ref();
+        let peer_bytes = transport.peer_prefix().to_vec();
+        let bytes_received = transport.bytes_received();
+        let ssl = self.stream.ssl();
+        let hint = hint::diagnose(Evidence {
+            role: Some(self.role),
+            kind: Some(kind),
+            queue: &queue,
+            verify: Some(&verify),
+            peer_bytes: &peer_bytes,
+            bytes_received,
+            expected_host: self.expected_host.as_deref(),
+            peer_cert: peer_cert_facts(ssl),
+            our_min: version_of_raw(min),
+            our_max: version_of_raw(max),
+        });
+        let peer_bytes = peer_bytes[..peer_bytes.len().min(256)].to_vec();
+        HandshakeError::from_inner(ErrorInner {
+            kind,
+            role: self.role,
+            function: self.function,
+            ret,
+            ssl_error: code,
+            queue,
+            verify: Some(verify),
+            io,
+            peer_bytes,
+            bytes_received,
+            hint,
+            waiting_for: None,
+            elapsed: None,
+        })
+    }
+
+    fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
+        let transport = self.stream.get_ref();
+        let bytes_received = transport.bytes_received();
+        HandshakeError::from_inner(ErrorInner {
+            kind: ErrorKind::Timeout,
+            role: self.role,
+            function: self.function,
+            ret: self.last_ret,
+            ssl_error: waiting_for.code(),
+            queue: Vec::new(),
+            verify: None,
+            io: None,
+            peer_bytes: transport.peer_prefix()[..transport.peer_prefix().len().min(256)].to_vec(),
+            bytes_received,
+            hint: Some(hint::Hint::Timeout {
+                waiting_for: Some(waiting_for),
+                elapsed,
+                bytes_received,
+            }),
+            waiting_for: Some(waiting_for),
+            elapsed: Some(elapsed),
+        })
+    }
+
+    fn wait_error(&self, waiting_for: Want, io: std::io::Error) -> HandshakeError {
+        HandshakeError::from_inner(ErrorInner {
+            kind: ErrorKind::Wait,
+            role: self.role,
+            function: self.function,
+            ret: self.last_ret,
+            ssl_error: waiting_for.code(),
+            queue: Vec::new(),
+            verify: None,
+            io: Some(io),
+            peer_bytes: Vec::new(),
+            bytes_received: self.stream.get_ref().bytes_received(),
+            hint: None,
+            waiting_for: Some(waiting_for),
+            elapsed: None,
+        })
+    }
+}
+
+impl<S: Read + Write + AsFd> Handshake<S> {
+    /// Drives the handshake on a **nonblocking** socket until it is done, fails, or `deadline`
+    /// passes.
+    ///
+    /// The loop, step by step:
+    /// 1. apply the [`NodelayPolicy`];
+    /// 2. call the handshake function ([`step`](Self::step));
+    /// 3. on `Want::Read`, wait until the socket is readable; on `Want::Write`, until it is
+    ///    writable (select below `FD_SETSIZE`, poll above; `EINTR` retried with the time
+    ///    left); then go to 2;
+    /// 4. at the deadline, return an [`ErrorKind::Timeout`] error; the wait never runs past it.
+    ///
+    /// On a blocking socket the loop also works, but a blocked read cannot be cut at the
+    /// deadline: set the socket nonblocking first.
+    pub fn drive(self, deadline: Instant) -> Result<TlsStream<S>, HandshakeError> {
+        self.run(Some(deadline))
+    }
+
+    /// Runs the handshake to the end with no deadline (blocking or nonblocking socket).
+    pub fn finish(self) -> Result<TlsStream<S>, HandshakeError> {
+        self.run(None)
+    }
+
+    fn run(mut self, deadline: Option<Instant>) -> Result<TlsStream<S>, HandshakeError> {
+        let started = Instant::now();
+        let policy = self.nodelay;
+        // A transport that is not TCP (a Unix socket) has no TCP_NODELAY: nothing to do.
+        let previous = policy.before_handshake(self.stream.get_ref().get_ref()).ok().flatten();
+        loop {
+            match self.step() {
+                HandshakeOutcome::Done => break,
+                HandshakeOutcome::Want(want) => {
+                    let interest = match want {
+                        Want::Write => Interest::Writable,
+                        _ => Interest::Readable,
+                    };
+                    let fd = self.stream.get_ref().get_ref();
+                    match wait::wait_for(fd, interest, deadline) {
+                        Ok(Readiness::Ready) => {}
+                        Ok(Readiness::TimedOut) => {
+                            return Err(self.timeout_error(want, started.elapsed()))
+                        }
+                        Err(e) => return Err(self.wait_error(want, e)),
+                    }
+                }
+                HandshakeOutcome::Shutdown(e) | HandshakeOutcome::Failed(e) => {
+                    let mut e = e;
+                    e.inner_mut().elapsed = Some(started.elapsed());
+                    return Err(e);
+                }
+            }
+        }
+        let _ = policy.after_handshake(self.stream.get_ref().get_ref());
+        self.stats.duration = Some(started.elapsed());
+        Ok(TlsStream::new(self.stream, self.stats, previous))
+    }
+}
+
+fn classify(
+    ret: i32,
+    code: SslErrorCode,
+    queue: &[OpensslError],
+    verify: &VerifyResult,
+    has_io_error: bool,
+) -> ErrorKind {
+    const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
+    let eof_in_queue = cfg!(ossl300)
+        && queue
+            .iter()
+            .any(|e| e.reason_code == hint::SSL_R_UNEXPECTED_EOF_WHILE_READING);
+    if queue
+        .iter()
+        .any(|e| e.reason_code == SSL_R_CERTIFICATE_VERIFY_FAILED)
+        && !verify.is_ok()
+    {
+        return ErrorKind::CertificateVerification;
+    }
+    match code {
+        SslErrorCode::ZeroReturn => ErrorKind::ZeroReturn,
+        _ if eof_in_queue => ErrorKind::UnexpectedEof,
+        SslErrorCode::Syscall if has_io_error => ErrorKind::Io,
+        // OpenSSL 1.1.1 reports an EOF as SSL_ERROR_SYSCALL with nothing queued.
+        SslErrorCode::Syscall if queue.is_empty() => ErrorKind::UnexpectedEof,
+        _ if ret == 0 => ErrorKind::Shutdown,
+        _ => ErrorKind::Protocol,
+    }
+}
+
+/// Drains this thread's OpenSSL error queue, oldest entry first
+/// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
+pub(crate) fn drain_error_queue() -> Vec<OpensslError> {
+    entries_of(&openssl::error::ErrorStack::get())
+}
+
+/// Converts the entries of an [`ErrorStack`](openssl::error::ErrorStack) the `openssl` crate
+/// already drained.
+pub(crate) fn entries_of(stack: &openssl::error::ErrorStack) -> Vec<OpensslError> {
+    stack
+        .errors()
+        .iter()
+        .map(|e| OpensslError {
+            #[allow(clippy::unnecessary_cast)]
+            code: e.code() as u64,
+            library: e.library().map(str::to_string),
+            library_code: e.library_code(),
+            reason: e.reason().map(str::to_string),
+            reason_code: e.reason_code(),
+            data: e.data().map(str::to_string),
+            file: e.file().to_string(),
+            line: e.line(),
+            text: ffi::error_string(e.code()),
+        })
+        .collect()
+}
+
+fn setup_error(role: Role, function: HandshakeFunction, stack: openssl::error::ErrorStack) -> HandshakeError {
+    HandshakeError::from_inner(ErrorInner {
+        kind: ErrorKind::Setup,
+        role,
+        function,
+        ret: -1,
+        ssl_error: SslErrorCode::Ssl,
+        queue: entries_of(&stack),
+        verify: None,
+        io: None,
+        peer_bytes: Vec::new(),
+        bytes_received: 0,
+        hint: None,
+        waiting_for: None,
+        elapsed: None,
+    })
+}
+
+/// Names a raw protocol version number (`TLS1_2_VERSION` = 0x0303); 0 and unknown values
+/// give `None`.
+pub(crate) fn version_of_raw(raw: i32) -> Option<ProtocolVersion> {
+    u16::try_from(raw).ok().and_then(ProtocolVersion::from_wire)
+}
+
+fn peer_cert_facts(ssl: &SslRef) -> Option<PeerCertFacts> {
+    let owned = ssl.peer_certificate();
+    let cert: &X509Ref = match &owned {
+        Some(c) => c,
+        None => ssl.peer_cert_chain()?.iter().next()?,
+    };
+    Some(crate::session::cert_facts(cert))
+}

@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod bundled;
 pub mod certstore;
 pub mod error;
 mod ffi;

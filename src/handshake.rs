@@ -175,6 +175,7 @@ impl<S: Read + Write> Handshake<S> {
         self.stats.steps += 1;
         if ret == 1 {
             ffi::clear_error_queue();
+            self.stream.get_mut().stop_read_ahead();
             return HandshakeOutcome::Done;
         }
         let code = SslErrorCode::from_raw(ffi::ssl_get_error(&mut self.stream, ret));
@@ -230,6 +231,7 @@ impl<S: Read + Write> Handshake<S> {
             peer_cert: peer_cert_facts(ssl),
             our_min: version_of_raw(min),
             our_max: version_of_raw(max),
+            io_kind: io.as_ref().map(std::io::Error::kind),
         });
         let peer_bytes = peer_bytes[..peer_bytes.len().min(256)].to_vec();
         HandshakeError::from_inner(ErrorInner {

@@ -308,6 +308,7 @@ pub(crate) struct Evidence<'a> {
     pub(crate) peer_cert: Option<PeerCertFacts>,
     pub(crate) our_min: Option<ProtocolVersion>,
     pub(crate) our_max: Option<ProtocolVersion>,
+    pub(crate) io_kind: Option<std::io::ErrorKind>,
 }
 
 /// The few facts of the peer's certificate that hints quote.
@@ -430,10 +431,20 @@ pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
         return Some(Hint::NoSharedCipher);
     }
 
-    if matches!(
-        ev.kind,
-        Some(ErrorKind::UnexpectedEof) | Some(ErrorKind::ZeroReturn)
-    ) {
+    let reset = matches!(
+        ev.io_kind,
+        Some(
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        )
+    );
+    if reset
+        || matches!(
+            ev.kind,
+            Some(ErrorKind::UnexpectedEof) | Some(ErrorKind::ZeroReturn)
+        )
+    {
         return Some(Hint::PeerClosed {
             role,
             bytes_received: ev.bytes_received,

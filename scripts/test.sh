@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The full test suite: installs the extra real peers when missing (gnutls-bin, a Python
+# virtual environment with aiosmtpd and sslyze), then runs every test, the ones that need
+# those peers included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v gnutls-serv >/dev/null || need_apt+=(gnutls-bin)
+command -v curl >/dev/null || need_apt+=(curl)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "missing: ${need_apt[*]} (install them, or run as root)" >&2
+        exit 1
+    fi
+fi
+
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+    "$venv/bin/pip" install -q --disable-pip-version-check aiosmtpd
+fi
+export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
+
+cargo test --all-targets -- --include-ignored
+cargo test --doc

@@ -47,6 +47,7 @@ impl DigestKind {
     pub const ALL: [DigestKind; 3] = [DigestKind::Md5, DigestKind::Sha1, DigestKind::Sha256];
 
     /// The digest length in bytes: 16, 20 or 32.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> usize {
         match self {
             DigestKind::Md5 => 16,
@@ -295,7 +296,13 @@ fn expected_lengths(expected: Option<DigestKind>) -> String {
 fn caret_line(text: &str, position: usize) -> String {
     let shown: String = text
         .chars()
-        .map(|c| if c.is_control() || is_invisible(c) { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || is_invisible(c) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("  {shown}\n  {}^", " ".repeat(position))
 }
@@ -341,10 +348,11 @@ fn split_prefix(text: &str) -> Option<(String, usize)> {
 fn parse_text(forced: Option<DigestKind>, text: &str) -> Result<Fingerprint, FingerprintError> {
     let (prefix_kind, digits_start) = match split_prefix(text) {
         Some((prefix, start)) => {
-            let kind = DigestKind::from_prefix(&prefix)
-                .ok_or_else(|| FingerprintError::UnknownPrefix {
+            let kind = DigestKind::from_prefix(&prefix).ok_or_else(|| {
+                FingerprintError::UnknownPrefix {
                     prefix: prefix.clone(),
-                })?;
+                }
+            })?;
             if let Some(expected) = forced.filter(|&expected| expected != kind) {
                 return Err(FingerprintError::PrefixMismatch {
                     prefix,

@@ -100,7 +100,9 @@ mod gen {
         if is_ca {
             constraints.critical().ca();
         }
-        builder.append_extension(constraints.build().unwrap()).unwrap();
+        builder
+            .append_extension(constraints.build().unwrap())
+            .unwrap();
         if !sans.is_empty() {
             let mut san = SubjectAlternativeName::new();
             for entry in sans {
@@ -248,11 +250,21 @@ fn finds_by_name_case_insensitively() {
     let (dir, _, _) = standard_store();
     let store = load(dir.path());
     assert_eq!(
-        store.find_by_name("WWW.Example.COM").unwrap().summary().common_name.as_deref(),
+        store
+            .find_by_name("WWW.Example.COM")
+            .unwrap()
+            .summary()
+            .common_name
+            .as_deref(),
         Some("www.example.com")
     );
     assert_eq!(
-        store.find_by_name("A.WILD.TEST").unwrap().summary().common_name.as_deref(),
+        store
+            .find_by_name("A.WILD.TEST")
+            .unwrap()
+            .summary()
+            .common_name
+            .as_deref(),
         Some("*.wild.test")
     );
 }
@@ -364,10 +376,7 @@ fn finds_by_sha1_thumbprint_with_spaces() {
     let (dir, www, _) = standard_store();
     let store = load(dir.path());
     let hex = CertSummary::from_x509(&www.cert).unwrap().sha1.to_hex();
-    let spaced: Vec<&str> = (0..hex.len())
-        .step_by(2)
-        .map(|i| &hex[i..i + 2])
-        .collect();
+    let spaced: Vec<&str> = (0..hex.len()).step_by(2).map(|i| &hex[i..i + 2]).collect();
     let text = format!("\u{200e}{}", spaced.join(" "));
     let found = store.find_by_hash_text(&text).unwrap();
     assert_eq!(found.cert().to_der().unwrap(), www.cert.to_der().unwrap());
@@ -446,7 +455,9 @@ fn key_mismatch_is_refused() {
         }
         other => panic!("expected KeyMismatch, got {other:?}"),
     }
-    assert!(err.to_string().contains("does not belong to the certificate"));
+    assert!(err
+        .to_string()
+        .contains("does not belong to the certificate"));
     // The directory loader refuses it too, naming the files.
     assert!(matches!(
         CertStore::load_dir(dir.path(), &[]),
@@ -454,7 +465,14 @@ fn key_mismatch_is_refused() {
     ));
     let err = CertifiedKey::from_parts(one.cert.clone(), vec![], two.key.clone()).unwrap_err();
     assert!(
-        matches!(&err, CertStoreError::KeyMismatch { cert: None, key: None, .. }),
+        matches!(
+            &err,
+            CertStoreError::KeyMismatch {
+                cert: None,
+                key: None,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -555,7 +573,9 @@ fn pkcs12_loads_with_the_right_password_only() {
         matches!(&err, CertStoreError::Pkcs12Password { path: p } if p == &path),
         "{err:?}"
     );
-    assert!(err.to_string().starts_with("wrong password for PKCS#12 file"));
+    assert!(err
+        .to_string()
+        .starts_with("wrong password for PKCS#12 file"));
     assert!(matches!(
         CertifiedKey::from_pkcs12(&path, "with\0nul"),
         Err(CertStoreError::Pkcs12Password { .. })
@@ -628,7 +648,10 @@ fn certificate_without_key_is_skipped_but_named() {
         }
         other => panic!("expected NoNameMatch, got {other:?}"),
     }
-    assert!(err.to_string().contains("was found but has no private key"), "{err}");
+    assert!(
+        err.to_string().contains("was found but has no private key"),
+        "{err}"
+    );
 
     let sha1 = CertSummary::from_x509(&lonely.cert).unwrap().sha1;
     match store.find_by_fingerprint(&sha1) {
@@ -725,13 +748,22 @@ fn encrypted_key_needs_its_passphrase() {
     assert!(err.to_string().contains("no passphrase was given"));
     let err = CertifiedKey::from_pem_files(&cert, &key, Some(b"wrong")).unwrap_err();
     assert!(
-        matches!(&err, CertStoreError::KeyPassphrase { passphrase_given: true, .. }),
+        matches!(
+            &err,
+            CertStoreError::KeyPassphrase {
+                passphrase_given: true,
+                ..
+            }
+        ),
         "{err:?}"
     );
 
     assert!(matches!(
         CertStore::load_dir(dir.path(), &[]),
-        Err(CertStoreError::KeyPassphrase { passphrase_given: false, .. })
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: false,
+            ..
+        })
     ));
     let store = CertStore::load_dir(dir.path(), &["wrong", "open sesame"]).unwrap();
     assert!(store.find_by_name("locked.test").is_ok());
@@ -781,7 +813,8 @@ fn key_only_pem_and_standalone_key_files_are_ignored() {
     assert!(store.skipped().is_empty());
     let err = store.find_by_name("k.test").unwrap_err();
     assert!(
-        err.to_string().ends_with("the store holds no usable certificate"),
+        err.to_string()
+            .ends_with("the store holds no usable certificate"),
         "{err}"
     );
 }

@@ -87,7 +87,7 @@ fn parse_error_response(buf: &[u8]) -> Result<Option<(PostgresResponse, usize)>,
     let mut rest = body;
     loop {
         match rest.split_first() {
-            Some((0, tail)) if tail.is_empty() => break,
+            Some((0, [])) => break,
             Some((&kind, tail)) if kind != 0 => {
                 let nul = tail
                     .iter()

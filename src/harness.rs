@@ -150,7 +150,10 @@ mod tests {
             source: io::Error::from(io::ErrorKind::NotFound),
         };
         let text = err.to_string();
-        assert!(text.contains("install the openssl command-line tool"), "{text}");
+        assert!(
+            text.contains("install the openssl command-line tool"),
+            "{text}"
+        );
         assert!(text.contains(OPENSSL_PROGRAM_ENV), "{text}");
         let source = err.source().and_then(|s| s.downcast_ref::<io::Error>());
         assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::NotFound));
@@ -159,6 +162,9 @@ mod tests {
     #[test]
     fn version_flags() {
         let flags = ProtocolVersion::ALL.map(version_flag);
-        assert_eq!(flags, ["-ssl2", "-ssl3", "-tls1", "-tls1_1", "-tls1_2", "-tls1_3"]);
+        assert_eq!(
+            flags,
+            ["-ssl2", "-ssl3", "-tls1", "-tls1_1", "-tls1_2", "-tls1_3"]
+        );
     }
 }

@@ -259,6 +259,9 @@ impl OpensslClient {
 
     /// Waits until s_client's output contains `needle`, at most `timeout`; returns whether it
     /// does. Wakes up as output arrives, not on a timer.
+    ///
+    /// stderr (`-state` progress, errors) arrives at once; stdout is buffered by s_client and
+    /// flushed after the handshake report and after each piece of data from the server.
     pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
         let needle = needle.as_bytes();
         self.process.wait_until(Instant::now() + timeout, |c| {
@@ -335,10 +338,27 @@ mod tests {
             .brief()
             .arg("-showcerts");
         let expected = [
-            "s_client", "-connect", "127.0.0.1:4433", "-state", "-nocommands", "-servername",
-            "localhost", "-CAfile", "ca.pem", "-verify_return_error", "-verify_hostname",
-            "localhost", "-cert", "c.pem", "-key", "k.pem", "-tls1_3", "-alpn", "h2,http/1.1",
-            "-brief", "-showcerts",
+            "s_client",
+            "-connect",
+            "127.0.0.1:4433",
+            "-state",
+            "-nocommands",
+            "-servername",
+            "localhost",
+            "-CAfile",
+            "ca.pem",
+            "-verify_return_error",
+            "-verify_hostname",
+            "localhost",
+            "-cert",
+            "c.pem",
+            "-key",
+            "k.pem",
+            "-tls1_3",
+            "-alpn",
+            "h2,http/1.1",
+            "-brief",
+            "-showcerts",
         ];
         assert_eq!(builder.args(), expected.map(OsString::from));
     }
@@ -348,7 +368,14 @@ mod tests {
         let args = OpensslClient::builder("[::1]:8443".parse().unwrap())
             .no_servername()
             .args();
-        let expected = ["s_client", "-connect", "[::1]:8443", "-state", "-nocommands", "-noservername"];
+        let expected = [
+            "s_client",
+            "-connect",
+            "[::1]:8443",
+            "-state",
+            "-nocommands",
+            "-noservername",
+        ];
         assert_eq!(args, expected.map(OsString::from));
     }
 }

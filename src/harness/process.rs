@@ -95,7 +95,11 @@ impl Process {
         Ok((process, stdin))
     }
 
-    fn read_into(&mut self, stream: Stream, mut pipe: impl Read + Send + 'static) -> io::Result<()> {
+    fn read_into(
+        &mut self,
+        stream: Stream,
+        mut pipe: impl Read + Send + 'static,
+    ) -> io::Result<()> {
         let shared = Arc::clone(&self.shared);
         let reader = thread::Builder::new()
             .name(format!("openssl-{stream:?}").to_ascii_lowercase())
@@ -141,7 +145,11 @@ impl Process {
 
     /// Waits until `done` holds for the captured output or `deadline` passes; returns whether
     /// `done` held. Wakes up on every chunk of output, never on a timer.
-    pub(super) fn wait_until(&self, deadline: Instant, mut done: impl FnMut(&Capture) -> bool) -> bool {
+    pub(super) fn wait_until(
+        &self,
+        deadline: Instant,
+        mut done: impl FnMut(&Capture) -> bool,
+    ) -> bool {
         let mut capture = self.shared.lock();
         loop {
             if done(&capture) {

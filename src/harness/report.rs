@@ -112,9 +112,7 @@ impl ClientRun {
             let (code, _) = value.split_once(' ').unwrap_or((value, ""));
             return code.parse().ok();
         }
-        self.lines()
-            .any(|l| l == "Verification: OK")
-            .then_some(0)
+        self.lines().any(|l| l == "Verification: OK").then_some(0)
     }
 
     /// True when the handshake completed and the server's certificate verified
@@ -232,8 +230,12 @@ mod tests {
         assert_eq!(r.verify_code(), Some(21));
         assert!(!r.verify_ok());
 
-        let ok = run(0, "", "CONNECTION ESTABLISHED\nProtocol version: TLSv1.3\n\
-            Ciphersuite: TLS_AES_128_GCM_SHA256\nVerification: OK\n");
+        let ok = run(
+            0,
+            "",
+            "CONNECTION ESTABLISHED\nProtocol version: TLSv1.3\n\
+            Ciphersuite: TLS_AES_128_GCM_SHA256\nVerification: OK\n",
+        );
         assert!(ok.verify_ok());
         assert_eq!(ok.cipher().as_deref(), Some("TLS_AES_128_GCM_SHA256"));
     }

@@ -273,6 +273,9 @@ impl Started {
 
 /// A running `openssl s_server`, listening until dropped.
 ///
+/// s_server serves one connection at a time: a second client waits in the listen backlog
+/// until the first connection ends, so close (or drop) each connection before the next.
+///
 /// Dropping it kills and reaps the process. Its stdin is a pipe held open for its whole life:
 /// in [`ServerMode::Plain`] s_server reads stdin and would quit at end of file.
 #[derive(Debug)]
@@ -312,9 +315,8 @@ impl OpensslServer {
     /// does. Wakes up as output arrives, not on a timer.
     pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
         let needle = needle.as_bytes();
-        self.process.wait_until(Instant::now() + timeout, |c| {
-            contains(&c.combined, needle)
-        })
+        self.process
+            .wait_until(Instant::now() + timeout, |c| contains(&c.combined, needle))
     }
 }
 
@@ -354,7 +356,10 @@ mod tests {
     #[test]
     fn accept_line_with_and_without_address() {
         let v4 = b"Using default temp DH parameters\nACCEPT 127.0.0.1:37979\n";
-        assert_eq!(parse_accept(v4), Some(Some("127.0.0.1:37979".parse().unwrap())));
+        assert_eq!(
+            parse_accept(v4),
+            Some(Some("127.0.0.1:37979".parse().unwrap()))
+        );
         let v6 = b"ACCEPT [::1]:34529\n";
         assert_eq!(parse_accept(v6), Some(Some("[::1]:34529".parse().unwrap())));
         assert_eq!(parse_accept(b"ACCEPT\n"), Some(None));
@@ -383,9 +388,25 @@ mod tests {
             .arg("-quiet");
         let args = builder.args("[::1]:0".parse().unwrap());
         let expected = [
-            "s_server", "-accept", "[::1]:0", "-cert", "c.pem", "-key", "k.pem",
-            "-cert_chain", "chain.pem", "-CAfile", "ca.pem", "-Verify", "10", "-tls1_2",
-            "-no_tls1_3", "-rev", "-alpn", "h2", "-quiet",
+            "s_server",
+            "-accept",
+            "[::1]:0",
+            "-cert",
+            "c.pem",
+            "-key",
+            "k.pem",
+            "-cert_chain",
+            "chain.pem",
+            "-CAfile",
+            "ca.pem",
+            "-Verify",
+            "10",
+            "-tls1_2",
+            "-no_tls1_3",
+            "-rev",
+            "-alpn",
+            "h2",
+            "-quiet",
         ];
         assert_eq!(args, expected.map(OsString::from));
     }

@@ -259,6 +259,9 @@ impl OpensslClient {
 
     /// Waits until s_client's output contains `needle`, at most `timeout`; returns whether it
     /// does. Wakes up as output arrives, not on a timer.
+    ///
+    /// stderr (`-state` progress, errors) arrives at once; stdout is buffered by s_client and
+    /// flushed after the handshake report and after each piece of data from the server.
     pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
         let needle = needle.as_bytes();
         self.process.wait_until(Instant::now() + timeout, |c| {

@@ -273,6 +273,9 @@ impl Started {
 
 /// A running `openssl s_server`, listening until dropped.
 ///
+/// s_server serves one connection at a time: a second client waits in the listen backlog
+/// until the first connection ends, so close (or drop) each connection before the next.
+///
 /// Dropping it kills and reaps the process. Its stdin is a pipe held open for its whole life:
 /// in [`ServerMode::Plain`] s_server reads stdin and would quit at end of file.
 #[derive(Debug)]

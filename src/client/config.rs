@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use openssl::error::ErrorStack;
+use openssl::ex_data::Index;
 use openssl::ssl::{
     Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSession, SslSessionCacheMode,
     SslVerifyMode,
@@ -156,7 +157,9 @@ pub struct ClientOptions {
     pub allow_legacy_versions: bool,
     /// ALPN protocols offered, in order of preference.
     pub alpn: Vec<String>,
-    /// Keep sessions and offer them again on the next connection to the same peer.
+    /// Keep sessions and offer them again on the next connection to the same peer name.
+    /// Close connections with [`TlsStream::shutdown`](crate::TlsStream::shutdown): OpenSSL
+    /// marks the session of a connection dropped without close_notify as not resumable.
     pub resume_sessions: bool,
     /// Accept session tickets. Default: on.
     pub tickets: bool,
@@ -400,11 +403,12 @@ impl ClientConfigBuilder {
     /// Validates the options and builds the `SslContext` once.
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         let options = self.options;
-        let ctx = build_context(&options)?;
+        let sessions = SessionCache::default();
+        let ctx = build_context(&options, &sessions)?;
         Ok(ClientConfig {
             ctx,
             options: Arc::new(options),
-            sessions: Arc::default(),
+            sessions,
         })
     }
 }
@@ -425,7 +429,17 @@ pub(crate) fn check_versions(
     Ok(())
 }
 
-fn build_context(o: &ClientOptions) -> Result<SslContext, ConfigError> {
+/// The per-connection slot holding the session-cache key (the expected peer name).
+fn session_key_index() -> Result<Index<Ssl, String>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, String>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<String>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+fn build_context(o: &ClientOptions, sessions: &SessionCache) -> Result<SslContext, ConfigError> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     check_versions(
         o.min_version.into_iter().chain(o.max_version),
@@ -493,6 +507,14 @@ fn build_context(o: &ClientOptions) -> Result<SslContext, ConfigError> {
     b.set_options(opts);
     if o.resume_sessions {
         b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
+        // Sessions (TLS 1.3 tickets arrive after the handshake) are kept per peer name.
+        let cache = Arc::clone(sessions);
+        let index = session_key_index()?;
+        b.set_new_session_callback(move |ssl, session| {
+            if let (Some(key), Ok(mut map)) = (ssl.ex_data(index), cache.lock()) {
+                map.insert(key.clone(), session);
+            }
+        });
     } else {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
     }
@@ -662,6 +684,7 @@ impl ClientConfig {
         }
         if o.resume_sessions {
             let key = session_key(name);
+            ssl.set_ex_data(session_key_index()?, key.clone());
             let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
             if let Some(session) = saved {
                 crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
@@ -676,7 +699,8 @@ impl ClientConfig {
     }
 
     /// Saves the session of an established connection so that the next connection to the
-    /// same name offers it ([`SSL_get1_session(3)`](https://docs.openssl.org/3.0/man3/SSL_get_session/)).
+    /// same name offers it. With resumption on, sessions are saved automatically as they
+    /// arrive; this stores the current one explicitly ([`SSL_get1_session(3)`](https://docs.openssl.org/3.0/man3/SSL_get_session/)).
     /// With TLS 1.3 the session arrives after the handshake, with the first data read.
     pub fn save_session(&self, host: &str, ssl: &openssl::ssl::SslRef) {
         if !self.options.resume_sessions {

@@ -266,7 +266,8 @@ fn resolve(url: &TransportUrl) -> Result<Vec<SocketAddr>, ConnectError> {
                 *addr, port, 0, scope,
             ))])
         }
-        Host::Name(name) => (name.as_str(), port)
+        // The resolver may not know the absolute form `localhost.`; it names the same host.
+        Host::Name(name) => (name.trim_end_matches('.'), port)
             .to_socket_addrs()
             .map(Iterator::collect)
             .map_err(|source| ConnectError::Resolve {

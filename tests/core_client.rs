@@ -432,3 +432,25 @@ fn error_display_and_source_chain() {
     );
     peer.join().unwrap();
 }
+
+#[test]
+fn nodelay_policy_is_applied_and_restorable() {
+    use tlshake::nodelay::{nodelay, NodelayPolicy};
+    let server = OpensslServer::builder().spawn().unwrap();
+    let ctx = client_ctx("ca.pem").build();
+    for (policy, during_changed, after) in [
+        (NodelayPolicy::Leave, None, false),
+        (NodelayPolicy::Always, Some(false), true),
+        (NodelayPolicy::AfterHandshake, Some(false), true),
+    ] {
+        let stream = tcp(server.addr());
+        assert!(!nodelay(&stream).unwrap(), "a new socket has Nagle on");
+        let mut hs = Handshake::client(client_ssl(&ctx, "localhost"), stream).unwrap();
+        hs.set_nodelay_policy(policy);
+        let tls = hs.drive(deadline(10.0)).unwrap();
+        assert_eq!(nodelay(tls.get_ref()).unwrap(), after, "{policy:?}");
+        assert_eq!(tls.nodelay_before_handshake(), during_changed, "{policy:?}");
+        tls.restore_nodelay().unwrap();
+        assert!(!nodelay(tls.get_ref()).unwrap(), "{policy:?} restored");
+    }
+}

@@ -100,7 +100,9 @@ mod gen {
         if is_ca {
             constraints.critical().ca();
         }
-        builder.append_extension(constraints.build().unwrap()).unwrap();
+        builder
+            .append_extension(constraints.build().unwrap())
+            .unwrap();
         if !sans.is_empty() {
             let mut san = SubjectAlternativeName::new();
             for entry in sans {
@@ -164,6 +166,14 @@ mod gen {
 
     pub fn encrypted_key_pem(key: &PKey<Private>, passphrase: &str) -> Vec<u8> {
         key.private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), passphrase.as_bytes())
+            .unwrap()
+    }
+
+    /// Traditional `EC PRIVATE KEY` PEM with a `Proc-Type: 4,ENCRYPTED` header.
+    pub fn traditional_encrypted_key_pem(key: &PKey<Private>, passphrase: &str) -> Vec<u8> {
+        key.ec_key()
+            .unwrap()
+            .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), passphrase.as_bytes())
             .unwrap()
     }
 
@@ -248,11 +258,21 @@ fn finds_by_name_case_insensitively() {
     let (dir, _, _) = standard_store();
     let store = load(dir.path());
     assert_eq!(
-        store.find_by_name("WWW.Example.COM").unwrap().summary().common_name.as_deref(),
+        store
+            .find_by_name("WWW.Example.COM")
+            .unwrap()
+            .summary()
+            .common_name
+            .as_deref(),
         Some("www.example.com")
     );
     assert_eq!(
-        store.find_by_name("A.WILD.TEST").unwrap().summary().common_name.as_deref(),
+        store
+            .find_by_name("A.WILD.TEST")
+            .unwrap()
+            .summary()
+            .common_name
+            .as_deref(),
         Some("*.wild.test")
     );
 }
@@ -364,10 +384,7 @@ fn finds_by_sha1_thumbprint_with_spaces() {
     let (dir, www, _) = standard_store();
     let store = load(dir.path());
     let hex = CertSummary::from_x509(&www.cert).unwrap().sha1.to_hex();
-    let spaced: Vec<&str> = (0..hex.len())
-        .step_by(2)
-        .map(|i| &hex[i..i + 2])
-        .collect();
+    let spaced: Vec<&str> = (0..hex.len()).step_by(2).map(|i| &hex[i..i + 2]).collect();
     let text = format!("\u{200e}{}", spaced.join(" "));
     let found = store.find_by_hash_text(&text).unwrap();
     assert_eq!(found.cert().to_der().unwrap(), www.cert.to_der().unwrap());
@@ -446,7 +463,9 @@ fn key_mismatch_is_refused() {
         }
         other => panic!("expected KeyMismatch, got {other:?}"),
     }
-    assert!(err.to_string().contains("does not belong to the certificate"));
+    assert!(err
+        .to_string()
+        .contains("does not belong to the certificate"));
     // The directory loader refuses it too, naming the files.
     assert!(matches!(
         CertStore::load_dir(dir.path(), &[]),
@@ -454,7 +473,14 @@ fn key_mismatch_is_refused() {
     ));
     let err = CertifiedKey::from_parts(one.cert.clone(), vec![], two.key.clone()).unwrap_err();
     assert!(
-        matches!(&err, CertStoreError::KeyMismatch { cert: None, key: None, .. }),
+        matches!(
+            &err,
+            CertStoreError::KeyMismatch {
+                cert: None,
+                key: None,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -555,7 +581,9 @@ fn pkcs12_loads_with_the_right_password_only() {
         matches!(&err, CertStoreError::Pkcs12Password { path: p } if p == &path),
         "{err:?}"
     );
-    assert!(err.to_string().starts_with("wrong password for PKCS#12 file"));
+    assert!(err
+        .to_string()
+        .starts_with("wrong password for PKCS#12 file"));
     assert!(matches!(
         CertifiedKey::from_pkcs12(&path, "with\0nul"),
         Err(CertStoreError::Pkcs12Password { .. })
@@ -628,7 +656,10 @@ fn certificate_without_key_is_skipped_but_named() {
         }
         other => panic!("expected NoNameMatch, got {other:?}"),
     }
-    assert!(err.to_string().contains("was found but has no private key"), "{err}");
+    assert!(
+        err.to_string().contains("was found but has no private key"),
+        "{err}"
+    );
 
     let sha1 = CertSummary::from_x509(&lonely.cert).unwrap().sha1;
     match store.find_by_fingerprint(&sha1) {
@@ -725,16 +756,75 @@ fn encrypted_key_needs_its_passphrase() {
     assert!(err.to_string().contains("no passphrase was given"));
     let err = CertifiedKey::from_pem_files(&cert, &key, Some(b"wrong")).unwrap_err();
     assert!(
-        matches!(&err, CertStoreError::KeyPassphrase { passphrase_given: true, .. }),
+        matches!(
+            &err,
+            CertStoreError::KeyPassphrase {
+                passphrase_given: true,
+                ..
+            }
+        ),
         "{err:?}"
     );
 
     assert!(matches!(
         CertStore::load_dir(dir.path(), &[]),
-        Err(CertStoreError::KeyPassphrase { passphrase_given: false, .. })
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: false,
+            ..
+        })
     ));
     let store = CertStore::load_dir(dir.path(), &["wrong", "open sesame"]).unwrap();
     assert!(store.find_by_name("locked.test").is_ok());
+}
+
+#[test]
+fn traditional_encrypted_key_needs_its_passphrase() {
+    let dir = tempdir();
+    let ca = gen::root("CA");
+    let leaf = gen::leaf("legacy.test", &[], &ca);
+    let cert = gen::write(dir.path(), "legacy.pem", &gen::cert_pem(&[&leaf.cert]));
+    let key = gen::write(
+        dir.path(),
+        "legacy.key",
+        &gen::traditional_encrypted_key_pem(&leaf.key, "pw"),
+    );
+    assert!(fs::read_to_string(&key)
+        .unwrap()
+        .contains("Proc-Type: 4,ENCRYPTED"));
+    assert!(CertifiedKey::from_pem_files(&cert, &key, Some(b"pw")).is_ok());
+    assert!(matches!(
+        CertifiedKey::from_pem_files(&cert, &key, None),
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: false,
+            ..
+        })
+    ));
+    assert!(matches!(
+        CertifiedKey::from_pem_files(&cert, &key, Some(b"nope")),
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: true,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn corrupt_unencrypted_key_is_a_parse_error() {
+    let dir = tempdir();
+    let ca = gen::root("CA");
+    let leaf = gen::leaf("corrupt.test", &[], &ca);
+    let cert = gen::write(dir.path(), "corrupt.pem", &gen::cert_pem(&[&leaf.cert]));
+    let key = gen::write(
+        dir.path(),
+        "corrupt.key",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    let err = CertifiedKey::from_pem_files(&cert, &key, None).unwrap_err();
+    assert!(
+        matches!(&err, CertStoreError::KeyParse { path, .. } if path == &key),
+        "{err:?}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
 }
 
 #[test]
@@ -781,7 +871,8 @@ fn key_only_pem_and_standalone_key_files_are_ignored() {
     assert!(store.skipped().is_empty());
     let err = store.find_by_name("k.test").unwrap_err();
     assert!(
-        err.to_string().ends_with("the store holds no usable certificate"),
+        err.to_string()
+            .ends_with("the store holds no usable certificate"),
         "{err}"
     );
 }

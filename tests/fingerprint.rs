@@ -45,7 +45,10 @@ fn spaced(hex: &str, separator: &str) -> String {
 #[test]
 fn plain_hex_picks_the_kind_by_length() {
     assert_eq!(Fingerprint::parse(MD5_HEX).unwrap().kind(), DigestKind::Md5);
-    assert_eq!(Fingerprint::parse(SHA1_HEX).unwrap().kind(), DigestKind::Sha1);
+    assert_eq!(
+        Fingerprint::parse(SHA1_HEX).unwrap().kind(),
+        DigestKind::Sha1
+    );
     assert_eq!(
         Fingerprint::parse(SHA256_HEX).unwrap().kind(),
         DigestKind::Sha256
@@ -81,9 +84,15 @@ fn windows_left_to_right_mark_is_ignored() {
 fn prefixes_fix_the_kind() {
     let cases = [
         (format!("sha256:{SHA256_HEX}"), DigestKind::Sha256),
-        (format!("SHA-256:{}", spaced(SHA256_HEX, ":")), DigestKind::Sha256),
+        (
+            format!("SHA-256:{}", spaced(SHA256_HEX, ":")),
+            DigestKind::Sha256,
+        ),
         (format!("sha1:{SHA1_HEX}"), DigestKind::Sha1),
-        (format!("Sha-1: {}", spaced(SHA1_HEX, " ")), DigestKind::Sha1),
+        (
+            format!("Sha-1: {}", spaced(SHA1_HEX, " ")),
+            DigestKind::Sha1,
+        ),
         (format!("MD5:{MD5_HEX}"), DigestKind::Md5),
         (
             format!("SHA1 Fingerprint={}", spaced(SHA1_HEX, ":").to_uppercase()),
@@ -146,7 +155,11 @@ fn invalid_character_positions_count_characters_not_bytes() {
     let text = "sha1:ab cd zz";
     assert!(matches!(
         Fingerprint::parse(text),
-        Err(FingerprintError::InvalidCharacter { position: 11, character: 'z', .. })
+        Err(FingerprintError::InvalidCharacter {
+            position: 11,
+            character: 'z',
+            ..
+        })
     ));
 }
 
@@ -154,11 +167,19 @@ fn invalid_character_positions_count_characters_not_bytes() {
 fn short_colon_heads_are_typos_not_prefixes() {
     assert!(matches!(
         Fingerprint::parse("zz:44:81"),
-        Err(FingerprintError::InvalidCharacter { position: 0, character: 'z', .. })
+        Err(FingerprintError::InvalidCharacter {
+            position: 0,
+            character: 'z',
+            ..
+        })
     ));
     assert!(matches!(
         Fingerprint::parse("ab cd eg:44"),
-        Err(FingerprintError::InvalidCharacter { position: 7, character: 'g', .. })
+        Err(FingerprintError::InvalidCharacter {
+            position: 7,
+            character: 'g',
+            ..
+        })
     ));
 }
 
@@ -290,7 +311,10 @@ fn matches_compares_kinds_too() {
     let sha1 = Fingerprint::of(&cert, DigestKind::Sha1).unwrap();
     let truncated_sha256 = Fingerprint::from_bytes(
         DigestKind::Sha1,
-        Fingerprint::of(&cert, DigestKind::Sha256).unwrap().as_bytes()[..20].to_vec(),
+        Fingerprint::of(&cert, DigestKind::Sha256)
+            .unwrap()
+            .as_bytes()[..20]
+            .to_vec(),
     )
     .unwrap();
     assert!(sha1.matches(&cert));
@@ -331,4 +355,27 @@ proptest! {
         let prefixed = format!("{}:{}", kind.prefix(), fp.to_hex());
         prop_assert_eq!(Fingerprint::parse(&prefixed).unwrap(), fp);
     }
+}
+
+#[test]
+fn caret_line_shows_invisible_characters_as_question_marks() {
+    let err = Fingerprint::parse("\u{200e}9d\u{200b}").unwrap_err();
+    assert!(matches!(
+        err,
+        FingerprintError::InvalidCharacter {
+            position: 3,
+            character: '\u{200b}',
+            ..
+        }
+    ));
+    assert!(err.to_string().ends_with("\n  ?9d?\n     ^"), "{err}");
+}
+
+#[test]
+fn debug_shows_kind_and_hex() {
+    let fp = Fingerprint::parse(MD5_HEX).unwrap();
+    assert_eq!(
+        format!("{fp:?}"),
+        format!("Fingerprint(MD5 {})", spaced(MD5_HEX, ":").to_uppercase())
+    );
 }

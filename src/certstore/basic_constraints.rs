@@ -93,8 +93,14 @@ mod tests {
 
     #[test]
     fn reads_short_and_long_lengths() {
-        assert_eq!(tlv(&[0x04, 0x01, 0xaa, 0xbb]), Some((0x04, &[0xaa][..], &[0xbb][..])));
-        assert_eq!(tlv(&[0x04, 0x81, 0x01, 0xaa]), Some((0x04, &[0xaa][..], &[][..])));
+        assert_eq!(
+            tlv(&[0x04, 0x01, 0xaa, 0xbb]),
+            Some((0x04, &[0xaa][..], &[0xbb][..]))
+        );
+        assert_eq!(
+            tlv(&[0x04, 0x81, 0x01, 0xaa]),
+            Some((0x04, &[0xaa][..], &[][..]))
+        );
     }
 
     #[test]

@@ -105,7 +105,10 @@ impl CertifiedKey {
         key_path: Option<PathBuf>,
     ) -> Result<CertifiedKey, CertStoreError> {
         let summary = CertSummary::from_x509(&cert).map_err(|source| CertStoreError::Inspect {
-            what: format!("compute the fingerprints of the certificate from {}", show(&cert_path)),
+            what: format!(
+                "compute the fingerprints of the certificate from {}",
+                show(&cert_path)
+            ),
             source,
         })?;
         let public = cert

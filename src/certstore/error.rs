@@ -196,7 +196,11 @@ pub enum CertStoreError {
         candidates: Vec<CandidateInfo>,
     },
     /// No usable certificate matches the name.
-    #[error("no certificate in the store matches {name:?}; {}{}", names(available), list(unusable))]
+    #[error(
+        "no certificate in the store matches {name:?}; {}{}",
+        names(available),
+        list(unusable)
+    )]
     NoNameMatch {
         /// The name asked for.
         name: String,

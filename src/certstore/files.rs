@@ -33,7 +33,9 @@ pub(crate) fn parse_certificates(path: &Path, bytes: &[u8]) -> Result<Vec<X509>,
         source,
     };
     if !is_pem(bytes) {
-        return X509::from_der(bytes).map(|cert| vec![cert]).map_err(parse_error);
+        return X509::from_der(bytes)
+            .map(|cert| vec![cert])
+            .map_err(parse_error);
     }
     pem_blocks(&String::from_utf8_lossy(bytes))
         .iter()

@@ -65,7 +65,9 @@ pub(crate) fn pem_blocks(text: &str) -> Vec<PemBlock> {
         } else if line.contains(':') {
             block.has_headers = true;
         } else {
-            block.base64.extend(line.chars().filter(|c| !c.is_whitespace()));
+            block
+                .base64
+                .extend(line.chars().filter(|c| !c.is_whitespace()));
         }
     }
     blocks
@@ -92,7 +94,9 @@ mod tests {
         assert!(blocks[1].is_private_key());
         assert!(blocks[1].has_headers);
         assert_eq!(blocks[1].base64, "S0VZ");
-        assert!(blocks[1].text.starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+        assert!(blocks[1]
+            .text
+            .starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
         assert!(blocks[1].text.ends_with("-----END EC PRIVATE KEY-----\n"));
     }
 

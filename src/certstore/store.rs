@@ -110,20 +110,31 @@ impl CertStore {
         };
         let chain: Vec<X509> = certs.collect();
         let key = if has_private_key(&bytes) {
-            Some((parse_private_key_with(path, &bytes, passwords)?, path.to_owned()))
+            Some((
+                parse_private_key_with(path, &bytes, passwords)?,
+                path.to_owned(),
+            ))
         } else {
             let sibling = path.with_extension("key");
             if sibling.is_file() {
                 let key_bytes = read(&sibling)?;
-                Some((parse_private_key_with(&sibling, &key_bytes, passwords)?, sibling))
+                Some((
+                    parse_private_key_with(&sibling, &key_bytes, passwords)?,
+                    sibling,
+                ))
             } else {
                 None
             }
         };
         match key {
             Some((key, key_path)) => {
-                let entry =
-                    CertifiedKey::assemble(leaf, chain, key, Some(path.to_owned()), Some(key_path))?;
+                let entry = CertifiedKey::assemble(
+                    leaf,
+                    chain,
+                    key,
+                    Some(path.to_owned()),
+                    Some(key_path),
+                )?;
                 self.add(entry);
             }
             None => {
@@ -145,7 +156,11 @@ impl CertStore {
     fn add(&mut self, entry: CertifiedKey) {
         if entry.summary().is_ca {
             let path = entry.source().map(Path::to_owned).unwrap_or_default();
-            self.skip(path, entry.summary().clone(), SkipReason::CertificateAuthority);
+            self.skip(
+                path,
+                entry.summary().clone(),
+                SkipReason::CertificateAuthority,
+            );
             self.authorities.push(entry.cert().to_owned());
         } else {
             self.entries.push(entry);
@@ -189,7 +204,10 @@ fn issued(issuer: &X509Ref, subject: &X509Ref) -> bool {
 
 fn summarize(cert: &X509Ref, path: &Path) -> Result<CertSummary, CertStoreError> {
     CertSummary::from_x509(cert).map_err(|source| CertStoreError::Inspect {
-        what: format!("compute the fingerprints of the certificate in {}", path.display()),
+        what: format!(
+            "compute the fingerprints of the certificate in {}",
+            path.display()
+        ),
         source,
     })
 }

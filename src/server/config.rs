@@ -58,7 +58,7 @@ pub enum CertificateSource {
         hash: String,
     },
     /// A certificate and key already loaded.
-    Loaded(CertifiedKey),
+    Loaded(Box<CertifiedKey>),
 }
 
 impl CertificateSource {
@@ -115,7 +115,7 @@ impl CertificateSource {
 
 impl From<CertifiedKey> for CertificateSource {
     fn from(key: CertifiedKey) -> CertificateSource {
-        CertificateSource::Loaded(key)
+        CertificateSource::Loaded(Box::new(key))
     }
 }
 

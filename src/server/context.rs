@@ -293,7 +293,7 @@ fn resolve(
             .get(dir, passwords, allow_invalid_dates)?
             .find_by_hash_text(hash)?
             .clone(),
-        CertificateSource::Loaded(key) => key.clone(),
+        CertificateSource::Loaded(key) => CertifiedKey::clone(key),
     };
     key.check_validity(allow_invalid_dates)?;
     Ok(key)

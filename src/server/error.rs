@@ -142,7 +142,7 @@ pub enum ServerError {
     /// The server certificate could not be loaded or selected, its key does not match, or it
     /// is outside its validity dates (the message says which, and what to do).
     #[error("server certificate: {0}")]
-    Certificate(#[from] CertStoreError),
+    Certificate(#[source] Box<CertStoreError>),
     /// The certificate for one SNI server name could not be loaded or selected.
     #[error("certificate for server name {name:?}: {source}")]
     SniCertificate {
@@ -150,7 +150,7 @@ pub enum ServerError {
         name: String,
         /// Why it failed.
         #[source]
-        source: CertStoreError,
+        source: Box<CertStoreError>,
     },
     /// No certificate was configured.
     #[error("no server certificate: configure one with certificate_files, certificate_pkcs12, store_certificate_by_name or store_certificate_by_hash")]
@@ -212,4 +212,10 @@ pub enum ServerError {
         /// Why.
         reason: RejectReason,
     },
+}
+
+impl From<CertStoreError> for ServerError {
+    fn from(error: CertStoreError) -> ServerError {
+        ServerError::Certificate(Box::new(error))
+    }
 }

@@ -308,14 +308,22 @@ impl HandshakeError {
                     None => write!(f, "TLS {} handshake timed out{waited}", i.role),
                 }
             }
-            ErrorKind::Wait => write!(f, "waiting for the socket failed during the TLS {} handshake", i.role),
+            ErrorKind::Wait => write!(
+                f,
+                "waiting for the socket failed during the TLS {} handshake",
+                i.role
+            ),
             ErrorKind::Setup => write!(f, "could not set up the TLS {} connection", i.role),
             _ => {
                 write!(
                     f,
                     "TLS {} handshake {} ({} returned {}, {})",
                     i.role,
-                    if i.kind == ErrorKind::Shutdown { "shut down" } else { "failed" },
+                    if i.kind == ErrorKind::Shutdown {
+                        "shut down"
+                    } else {
+                        "failed"
+                    },
                     i.function.name(),
                     i.ret,
                     i.ssl_error.name()

@@ -9,7 +9,8 @@
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_ulong};
 
-use openssl::ssl::{SslRef, SslStream};
+use openssl::error::ErrorStack;
+use openssl::ssl::{SslRef, SslSessionRef, SslStream};
 use openssl_sys as sys;
 
 /// One call of [`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/).
@@ -68,12 +69,40 @@ pub(crate) fn error_string(code: c_ulong) -> String {
 pub(crate) fn proto_version_range<S>(stream: &mut SslStream<S>) -> (c_int, c_int) {
     let ssl = ssl_ptr(stream.ssl());
     // SAFETY: the `SSL` belongs to the exclusively borrowed `stream`; both calls only read it.
-    unsafe { (sys::SSL_get_min_proto_version(ssl), sys::SSL_get_max_proto_version(ssl)) }
+    unsafe {
+        (
+            sys::SSL_get_min_proto_version(ssl),
+            sys::SSL_get_max_proto_version(ssl),
+        )
+    }
+}
+
+/// [`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/) for a session
+/// that a connection of the **same** `SslContext` produced. Only `ClientConfig` calls it, with
+/// sessions from its own cache, and each `ClientConfig` owns exactly one context.
+pub(crate) fn set_session_from_same_context(
+    ssl: &mut SslRef,
+    session: &SslSessionRef,
+) -> Result<(), ErrorStack> {
+    // SAFETY: `ssl` is exclusively borrowed; `session` is a live session created by a
+    // connection of the same SSL_CTX (the caller's contract above), which is what the
+    // `openssl` crate's `unsafe fn set_session` requires. SSL_set_session takes its own
+    // reference to the session.
+    unsafe { ssl.set_session(session) }
+}
+
+/// [`SSL_SESSION_is_resumable(3)`](https://docs.openssl.org/3.0/man3/SSL_SESSION_is_resumable/).
+pub(crate) fn session_is_resumable(session: &SslSessionRef) -> bool {
+    use foreign_types::ForeignTypeRef;
+    // SAFETY: `session` is a live SSL_SESSION borrowed for the call; the function only reads it.
+    unsafe { SSL_SESSION_is_resumable(session.as_ptr()) == 1 }
 }
 
 // Not declared by openssl-sys; part of libcrypto's stable API since 0.9.6.
 extern "C" {
     fn ERR_error_string_n(e: c_ulong, buf: *mut c_char, len: usize);
+    // OpenSSL 1.1.1 and newer (the build script refuses older).
+    fn SSL_SESSION_is_resumable(s: *const sys::SSL_SESSION) -> c_int;
 }
 
 fn ssl_ptr(ssl: &SslRef) -> *mut sys::SSL {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use openssl::ssl::{Ssl, SslRef, SslStream};
 use openssl::x509::X509Ref;
 
-use crate::error::{ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
+use crate::error::{
+    ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult,
+};
 use crate::ffi;
 use crate::hint::{self, Evidence, PeerCertFacts};
 use crate::nodelay::NodelayPolicy;
@@ -251,7 +253,7 @@ impl<S: Read + Write> Handshake<S> {
         })
     }
 
-    fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
+    pub(crate) fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
         let transport = self.stream.get_ref();
         let bytes_received = transport.bytes_received();
         HandshakeError::from_inner(ErrorInner {
@@ -321,7 +323,10 @@ impl<S: Read + Write + AsFd> Handshake<S> {
         let started = Instant::now();
         let policy = self.nodelay;
         // A transport that is not TCP (a Unix socket) has no TCP_NODELAY: nothing to do.
-        let previous = policy.before_handshake(self.stream.get_ref().get_ref()).ok().flatten();
+        let previous = policy
+            .before_handshake(self.stream.get_ref().get_ref())
+            .ok()
+            .flatten();
         loop {
             match self.step() {
                 HandshakeOutcome::Done => break,
@@ -409,7 +414,11 @@ pub(crate) fn entries_of(stack: &openssl::error::ErrorStack) -> Vec<OpensslError
         .collect()
 }
 
-fn setup_error(role: Role, function: HandshakeFunction, stack: openssl::error::ErrorStack) -> HandshakeError {
+fn setup_error(
+    role: Role,
+    function: HandshakeFunction,
+    stack: openssl::error::ErrorStack,
+) -> HandshakeError {
     HandshakeError::from_inner(ErrorInner {
         kind: ErrorKind::Setup,
         role,

@@ -111,6 +111,9 @@ pub enum Hint {
     },
     /// The two ends have no cipher suite (or signature algorithm) in common.
     NoSharedCipher,
+    /// The server aborted with a handshake_failure alert: no shared cipher or signature
+    /// algorithm, or (TLS 1.2) a client certificate it requires was not sent.
+    HandshakeFailureAlert,
     /// The server requires ALPN and no offered protocol matched.
     NoApplicationProtocol,
     /// The peer closed the connection in the middle of the handshake.
@@ -134,7 +137,10 @@ pub enum Hint {
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Hint::PlaintextPeer { role: Role::Client, first_bytes } => write!(
+            Hint::PlaintextPeer {
+                role: Role::Client,
+                first_bytes,
+            } => write!(
                 f,
                 "the peer answered in plaintext (\"{}\"): this port probably expects STARTTLS \
                  or no TLS at all; connect with tcp:// and upgrade with STARTTLS (--starttls \
@@ -142,7 +148,10 @@ impl fmt::Display for Hint {
                  IMAPS, 995 POP3S, 990 FTPS, 443 HTTPS)",
                 record::escape_bytes(first_bytes, SHOWN_BYTES)
             ),
-            Hint::PlaintextPeer { role: Role::Server, first_bytes } => write!(
+            Hint::PlaintextPeer {
+                role: Role::Server,
+                first_bytes,
+            } => write!(
                 f,
                 "the client sent plaintext (\"{}\") instead of a TLS ClientHello: it is not \
                  using TLS on this port (an http:// URL, or a STARTTLS client that expects a \
@@ -168,7 +177,10 @@ impl fmt::Display for Hint {
             }
             Hint::UnknownIssuer { issuer } => {
                 match issuer {
-                    Some(i) => write!(f, "the certificate was issued by \"{i}\", which is not trusted")?,
+                    Some(i) => write!(
+                        f,
+                        "the certificate was issued by \"{i}\", which is not trusted"
+                    )?,
                     None => f.write_str("the certificate chain does not lead to a trusted CA")?,
                 }
                 f.write_str(
@@ -179,7 +191,9 @@ impl fmt::Display for Hint {
             Hint::SelfSigned { subject } => {
                 match subject {
                     Some(s) => write!(f, "the certificate \"{s}\" is self-signed")?,
-                    None => f.write_str("the certificate chain ends in a self-signed certificate")?,
+                    None => {
+                        f.write_str("the certificate chain ends in a self-signed certificate")?
+                    }
                 }
                 f.write_str(
                     " and is not trusted: trust it explicitly with --cafile, pin it with \
@@ -218,8 +232,7 @@ impl fmt::Display for Hint {
                 if peer_versions.is_empty() {
                     f.write_str(" and the peer allows none of them")?;
                 } else {
-                    let list: Vec<&str> =
-                        peer_versions.iter().map(|v| v.openssl_name()).collect();
+                    let list: Vec<&str> = peer_versions.iter().map(|v| v.openssl_name()).collect();
                     write!(f, ", the peer offered {}", list.join(", "))?;
                 }
                 f.write_str(
@@ -244,9 +257,14 @@ impl fmt::Display for Hint {
                 "no cipher suite or signature algorithm in common: compare --ciphers / \
                  --ciphersuites and the key types of both ends",
             ),
-            Hint::NoApplicationProtocol => f.write_str(
-                "the server supports none of the ALPN protocols offered: check --alpn",
+            Hint::HandshakeFailureAlert => f.write_str(
+                "the server aborted the handshake (handshake_failure alert): either it requires \
+                 a client certificate (give one with --cert and --key) or the two ends share no \
+                 cipher suite or signature algorithm (compare --ciphers / --ciphersuites)",
             ),
+            Hint::NoApplicationProtocol => {
+                f.write_str("the server supports none of the ALPN protocols offered: check --alpn")
+            }
             Hint::PeerClosed {
                 role,
                 bytes_received,
@@ -276,7 +294,11 @@ impl fmt::Display for Hint {
                 elapsed,
                 bytes_received,
             } => {
-                write!(f, "nothing completed the handshake within {:.3} s", elapsed.as_secs_f64())?;
+                write!(
+                    f,
+                    "nothing completed the handshake within {:.3} s",
+                    elapsed.as_secs_f64()
+                )?;
                 match (waiting_for, bytes_received) {
                     (Some(Want::Read), 0) => f.write_str(
                         ": the peer accepted the connection but never answered; it may not \
@@ -337,10 +359,12 @@ pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
     if let Some(v) = ev.verify.filter(|v| !v.is_ok()) {
         if ev.kind == Some(ErrorKind::CertificateVerification) {
             return Some(match v.code {
-                X509_V_ERR_HOSTNAME_MISMATCH | X509_V_ERR_IP_ADDRESS_MISMATCH => Hint::NameMismatch {
-                    expected: ev.expected_host.map(str::to_string),
-                    names: cert.names,
-                },
+                X509_V_ERR_HOSTNAME_MISMATCH | X509_V_ERR_IP_ADDRESS_MISMATCH => {
+                    Hint::NameMismatch {
+                        expected: ev.expected_host.map(str::to_string),
+                        names: cert.names,
+                    }
+                }
                 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT | X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN => {
                     Hint::SelfSigned {
                         subject: cert.subject,
@@ -428,7 +452,7 @@ pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
     if role == Role::Client && has(ev.queue, &[SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE]) {
         // TLS 1.2 servers answer a missing required client certificate with
         // handshake_failure; so do servers with no shared cipher. Say both.
-        return Some(Hint::NoSharedCipher);
+        return Some(Hint::HandshakeFailureAlert);
     }
 
     let reset = matches!(

@@ -16,6 +16,7 @@
 
 pub mod bundled;
 pub mod certstore;
+pub mod client;
 pub mod error;
 mod ffi;
 pub mod fingerprint;

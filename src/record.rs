@@ -194,7 +194,10 @@ mod tests {
         rec.extend(hs);
         let v = hello_versions(&rec).expect("a hello");
         assert!(v.client_hello);
-        assert_eq!(v.versions, vec![ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2]);
+        assert_eq!(
+            v.versions,
+            vec![ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2]
+        );
         assert_eq!(hello_versions(&rec[..20]), None);
         assert_eq!(hello_versions(b"GET / HTTP/1.1\r\n"), None);
     }

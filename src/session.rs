@@ -65,7 +65,9 @@ impl SessionInfo {
 
     /// The ALPN protocol as text, if it is UTF-8.
     pub fn alpn_str(&self) -> Option<&str> {
-        self.alpn.as_deref().and_then(|a| std::str::from_utf8(a).ok())
+        self.alpn
+            .as_deref()
+            .and_then(|a| std::str::from_utf8(a).ok())
     }
 }
 
@@ -74,10 +76,7 @@ pub fn name_to_string(name: &X509NameRef) -> String {
     name.entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");
-            let value = e
-                .data()
-                .to_string()
-                .unwrap_or_else(|_| String::from("?"));
+            let value = e.data().to_string().unwrap_or_else(|_| String::from("?"));
             format!("{key}={value}")
         })
         .collect::<Vec<_>>()
@@ -93,7 +92,9 @@ pub fn cert_names(cert: &X509Ref) -> Vec<String> {
                 names.push(dns.to_string());
             } else if let Some(ip) = san.ipaddress() {
                 match ip.len() {
-                    4 => names.push(std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string()),
+                    4 => {
+                        names.push(std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string())
+                    }
                     16 => {
                         let mut b = [0u8; 16];
                         b.copy_from_slice(ip);

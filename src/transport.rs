@@ -134,7 +134,11 @@ impl<S: Read> Transport<S> {
                 }
                 Ok(n) => {
                     self.bytes_in += n as u64;
-                    let got = if into_ahead { &self.ahead[..n] } else { &buf[..n] };
+                    let got = if into_ahead {
+                        &self.ahead[..n]
+                    } else {
+                        &buf[..n]
+                    };
                     let room = PEER_PREFIX_LEN.saturating_sub(self.peer_prefix.len());
                     self.peer_prefix.extend_from_slice(&got[..n.min(room)]);
                     return Ok(n);

@@ -157,7 +157,10 @@ mod tests {
     fn names_round_trip() {
         for v in ProtocolVersion::ALL {
             assert_eq!(v.cli_name().parse::<ProtocolVersion>(), Ok(v));
-            assert_eq!(ProtocolVersion::from_openssl_name(v.openssl_name()), Some(v));
+            assert_eq!(
+                ProtocolVersion::from_openssl_name(v.openssl_name()),
+                Some(v)
+            );
         }
         assert!("tls2".parse::<ProtocolVersion>().is_err());
     }

@@ -79,21 +79,37 @@ pub fn uses_select(fd: BorrowedFd<'_>) -> bool {
     usize::try_from(fd.as_raw_fd()).is_ok_and(|n| n < FD_SETSIZE)
 }
 
-fn select_once(fd: BorrowedFd<'_>, interest: Interest, remaining: Option<Duration>) -> nix::Result<bool> {
+fn select_once(
+    fd: BorrowedFd<'_>,
+    interest: Interest,
+    remaining: Option<Duration>,
+) -> nix::Result<bool> {
     let mut set = FdSet::new();
     set.insert(fd);
     let mut tv = remaining.map(|r| {
         // Round up so that a wait never ends just before the deadline and spins.
-        TimeVal::microseconds(i64::try_from(r.as_micros()).unwrap_or(i64::MAX).saturating_add(1))
+        TimeVal::microseconds(
+            i64::try_from(r.as_micros())
+                .unwrap_or(i64::MAX)
+                .saturating_add(1),
+        )
     });
     let n = match interest {
-        Interest::Readable => nix::sys::select::select(None, Some(&mut set), None, None, tv.as_mut())?,
-        Interest::Writable => nix::sys::select::select(None, None, Some(&mut set), None, tv.as_mut())?,
+        Interest::Readable => {
+            nix::sys::select::select(None, Some(&mut set), None, None, tv.as_mut())?
+        }
+        Interest::Writable => {
+            nix::sys::select::select(None, None, Some(&mut set), None, tv.as_mut())?
+        }
     };
     Ok(n > 0)
 }
 
-fn poll_once(fd: BorrowedFd<'_>, interest: Interest, remaining: Option<Duration>) -> nix::Result<bool> {
+fn poll_once(
+    fd: BorrowedFd<'_>,
+    interest: Interest,
+    remaining: Option<Duration>,
+) -> nix::Result<bool> {
     let events = match interest {
         Interest::Readable => PollFlags::POLLIN,
         Interest::Writable => PollFlags::POLLOUT,

@@ -1,0 +1,721 @@
+//! [`ClientConfig`]: the TLS options of a client, PHP SSL-context style, built into one
+//! `SslContext` that every connection reuses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use openssl::error::ErrorStack;
+use openssl::ex_data::Index;
+use openssl::ssl::{
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSession, SslSessionCacheMode,
+    SslVerifyMode,
+};
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
+
+use crate::certstore::{CertStoreError, CertifiedKey};
+use crate::fingerprint::Fingerprint;
+use crate::nodelay::NodelayPolicy;
+use crate::version::ProtocolVersion;
+
+// X509 verify codes from <openssl/x509_vfy.h>.
+const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
+const X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
+
+/// A client configuration could not be built. Every variant is detected before any network
+/// I/O.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The CA file does not exist or cannot be read.
+    #[error(
+        "CA file {path}: cannot be read ({source}): give a PEM file of trusted CA certificates"
+    )]
+    CaFileUnreadable {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CA file holds no certificate OpenSSL can parse.
+    #[error("CA file {path}: no PEM certificate could be loaded ({source})")]
+    CaFileInvalid {
+        /// The path given.
+        path: PathBuf,
+        /// OpenSSL's errors.
+        #[source]
+        source: ErrorStack,
+    },
+    /// The CA directory is not a directory.
+    #[error("CA directory {path} is not a readable directory: give a directory of hashed CA certificates (c_rehash)")]
+    CaDirInvalid {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The client certificate or its key could not be loaded or do not match.
+    #[error("client certificate: {0}")]
+    Certificate(#[from] CertStoreError),
+    /// A key was given without a certificate, or the reverse.
+    #[error("a client certificate needs both a certificate file and a key file")]
+    CertificateWithoutKey,
+    /// OpenSSL refused the TLS 1.2 cipher list.
+    #[error("cipher list {list:?} selects no usable cipher ({source}): see `openssl ciphers -v {list:?}`")]
+    Ciphers {
+        /// The list given.
+        list: String,
+        /// OpenSSL's errors.
+        #[source]
+        source: ErrorStack,
+    },
+    /// OpenSSL refused the TLS 1.3 ciphersuites.
+    #[error("TLS 1.3 ciphersuites {list:?} are not valid ({source}): e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
+    Ciphersuites {
+        /// The list given.
+        list: String,
+        /// OpenSSL's errors.
+        #[source]
+        source: ErrorStack,
+    },
+    /// SSL 2.0 or 3.0 was asked for.
+    #[error("{version} is refused: SSL 2.0 and 3.0 are removed from OpenSSL and insecure (RFC 6176, RFC 7568); use TLS 1.2 or 1.3")]
+    ProtocolRemoved {
+        /// The version asked for.
+        version: ProtocolVersion,
+    },
+    /// TLS 1.0 or 1.1 was asked for without the legacy opt-out.
+    #[error("{version} is deprecated (RFC 8996) and off by default: enable it explicitly with allow_legacy_versions(true) (--legacy), which also lowers the OpenSSL security level to 0")]
+    LegacyNeedsOptOut {
+        /// The version asked for.
+        version: ProtocolVersion,
+    },
+    /// The minimum version is above the maximum.
+    #[error("minimum protocol version {min} is above the maximum {max}")]
+    VersionRange {
+        /// The minimum given.
+        min: ProtocolVersion,
+        /// The maximum given.
+        max: ProtocolVersion,
+    },
+    /// An ALPN protocol name is empty or longer than 255 bytes.
+    #[error("ALPN protocol {name:?} is invalid: names are 1 to 255 bytes")]
+    Alpn {
+        /// The name given.
+        name: String,
+    },
+    /// OpenSSL failed to build the context.
+    #[error("OpenSSL could not build the TLS context: {0}")]
+    Tls(#[from] ErrorStack),
+}
+
+/// Everything a [`ClientConfig`] was built from. Fields mirror PHP's SSL context options.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Verify the peer's certificate chain (PHP `verify_peer`). Default: on.
+    pub verify_peer: bool,
+    /// Verify the peer's host name or IP address (PHP `verify_peer_name`). Default: on.
+    pub verify_peer_name: bool,
+    /// The name to send as SNI and to check, instead of the URL's host (PHP `peer_name`).
+    pub peer_name: Option<String>,
+    /// Accept a self-signed peer certificate (PHP `allow_self_signed`). Default: off.
+    pub allow_self_signed: bool,
+    /// PEM file of trusted CAs (PHP `cafile`). Without it and `ca_dir`, the system's
+    /// default trust store is used.
+    pub ca_file: Option<PathBuf>,
+    /// Directory of hashed CA certificates (PHP `capath`).
+    pub ca_dir: Option<PathBuf>,
+    /// Trusted CA certificates given as PEM text (in memory, no file).
+    pub ca_pem: Option<Vec<u8>>,
+    /// Client certificate (PEM, chain after the leaf) (PHP `local_cert`).
+    pub cert_file: Option<PathBuf>,
+    /// Its private key (PHP `local_pk`).
+    pub key_file: Option<PathBuf>,
+    /// The key's passphrase (PHP `passphrase`).
+    pub passphrase: Option<String>,
+    /// Maximum chain depth (PHP `verify_depth`).
+    pub verify_depth: Option<u32>,
+    /// TLS 1.2 cipher list (PHP `ciphers`).
+    pub ciphers: Option<String>,
+    /// TLS 1.3 ciphersuites.
+    pub ciphersuites: Option<String>,
+    /// Keep the peer's certificate chain in the session facts (PHP `capture_peer_cert_chain`).
+    pub capture_peer_chain: bool,
+    /// Send SNI for host names (PHP `SNI_enabled`). Default: on. IP literals never send SNI.
+    pub sni: bool,
+    /// Pin the peer certificate's digest (PHP `peer_fingerprint`).
+    pub peer_fingerprint: Option<Fingerprint>,
+    /// OpenSSL security level (`SSL_CTX_set_security_level`).
+    pub security_level: Option<u32>,
+    /// Lowest protocol version. Default: TLS 1.2.
+    pub min_version: Option<ProtocolVersion>,
+    /// Highest protocol version. Default: OpenSSL's highest (TLS 1.3).
+    pub max_version: Option<ProtocolVersion>,
+    /// Allow TLS 1.0 / 1.1 (and security level 0). Default: off.
+    pub allow_legacy_versions: bool,
+    /// ALPN protocols offered, in order of preference.
+    pub alpn: Vec<String>,
+    /// Keep sessions and offer them again on the next connection to the same peer name.
+    /// Close connections with [`TlsStream::shutdown`](crate::TlsStream::shutdown): OpenSSL
+    /// marks the session of a connection dropped without close_notify as not resumable.
+    pub resume_sessions: bool,
+    /// Accept session tickets. Default: on.
+    pub tickets: bool,
+    /// Deadline for the TCP connect. Default: 10 s.
+    pub connect_timeout: Duration,
+    /// Deadline for the TLS handshake (and STARTTLS dialogue). Default: 10 s.
+    pub handshake_timeout: Duration,
+    /// When `TCP_NODELAY` is set. Default: [`NodelayPolicy::Always`].
+    pub nodelay: NodelayPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            verify_peer: true,
+            verify_peer_name: true,
+            peer_name: None,
+            allow_self_signed: false,
+            ca_file: None,
+            ca_dir: None,
+            ca_pem: None,
+            cert_file: None,
+            key_file: None,
+            passphrase: None,
+            verify_depth: None,
+            ciphers: None,
+            ciphersuites: None,
+            capture_peer_chain: true,
+            sni: true,
+            peer_fingerprint: None,
+            security_level: None,
+            min_version: Some(ProtocolVersion::Tls1_2),
+            max_version: None,
+            allow_legacy_versions: false,
+            alpn: Vec::new(),
+            resume_sessions: false,
+            tickets: true,
+            connect_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            nodelay: NodelayPolicy::Always,
+        }
+    }
+}
+
+type SessionCache = Arc<Mutex<HashMap<String, SslSession>>>;
+
+/// A client TLS configuration, validated and built into one `SslContext` that every
+/// connection made with it reuses. Cheap to clone.
+///
+/// ```
+/// use tlshake::client::ClientConfig;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ClientConfig::builder()
+///     .ca_file(tlshake::bundled::cert_path("ca.pem"))
+///     .alpn(["h2", "http/1.1"])
+///     .build()?;
+/// assert!(config.options().verify_peer);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClientConfig {
+    ctx: SslContext,
+    options: Arc<ClientOptions>,
+    sessions: SessionCache,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`ClientConfig`].
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfigBuilder {
+    options: ClientOptions,
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: bool) => {
+        $(#[$doc])*
+        pub fn $name(mut self, on: bool) -> Self {
+            self.options.$name = on;
+            self
+        }
+    };
+    ($(#[$doc:meta])* $name:ident: path) => {
+        $(#[$doc])*
+        pub fn $name(mut self, path: impl Into<PathBuf>) -> Self {
+            self.options.$name = Some(path.into());
+            self
+        }
+    };
+    ($(#[$doc:meta])* $name:ident: string) => {
+        $(#[$doc])*
+        pub fn $name(mut self, text: impl Into<String>) -> Self {
+            self.options.$name = Some(text.into());
+            self
+        }
+    };
+}
+
+impl ClientConfigBuilder {
+    setter!(
+        /// Verify the peer's certificate chain (default on; PHP `verify_peer`).
+        verify_peer: bool
+    );
+    setter!(
+        /// Verify the peer's name (default on; PHP `verify_peer_name`).
+        verify_peer_name: bool
+    );
+    setter!(
+        /// Accept a self-signed peer certificate (PHP `allow_self_signed`).
+        allow_self_signed: bool
+    );
+    setter!(
+        /// Keep the peer's chain in the session facts (default on).
+        capture_peer_chain: bool
+    );
+    setter!(
+        /// Send SNI for host names (default on).
+        sni: bool
+    );
+    setter!(
+        /// Allow TLS 1.0 and 1.1 (sets security level 0 on OpenSSL 3).
+        allow_legacy_versions: bool
+    );
+    setter!(
+        /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
+        resume_sessions: bool
+    );
+    setter!(
+        /// Accept session tickets (default on; off sets `SSL_OP_NO_TICKET`).
+        tickets: bool
+    );
+    setter!(
+        /// Trusted CAs, PEM file ([`SSL_CTX_load_verify_locations(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_load_verify_locations/)).
+        ca_file: path
+    );
+    setter!(
+        /// Trusted CAs, hashed directory.
+        ca_dir: path
+    );
+    setter!(
+        /// Client certificate file (PEM; chain after the leaf).
+        cert_file: path
+    );
+    setter!(
+        /// Client private key file (PEM).
+        key_file: path
+    );
+    setter!(
+        /// The key's passphrase.
+        passphrase: string
+    );
+    setter!(
+        /// SNI and verified name instead of the URL host (PHP `peer_name`).
+        peer_name: string
+    );
+    setter!(
+        /// TLS 1.2 cipher list ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
+        ciphers: string
+    );
+    setter!(
+        /// TLS 1.3 ciphersuites (`SSL_CTX_set_ciphersuites`).
+        ciphersuites: string
+    );
+
+    /// Trusted CAs as PEM text.
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.options.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Maximum certificate chain depth ([`SSL_CTX_set_verify_depth(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/)).
+    pub fn verify_depth(mut self, depth: u32) -> Self {
+        self.options.verify_depth = Some(depth);
+        self
+    }
+
+    /// Pins the peer certificate's digest (PHP `peer_fingerprint`).
+    pub fn peer_fingerprint(mut self, fingerprint: Fingerprint) -> Self {
+        self.options.peer_fingerprint = Some(fingerprint);
+        self
+    }
+
+    /// OpenSSL security level ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)).
+    pub fn security_level(mut self, level: u32) -> Self {
+        self.options.security_level = Some(level);
+        self
+    }
+
+    /// Lowest protocol version (default TLS 1.2; `None`: OpenSSL's lowest).
+    pub fn min_version(mut self, version: Option<ProtocolVersion>) -> Self {
+        self.options.min_version = version;
+        self
+    }
+
+    /// Highest protocol version (`None`: OpenSSL's highest).
+    pub fn max_version(mut self, version: Option<ProtocolVersion>) -> Self {
+        self.options.max_version = version;
+        self
+    }
+
+    /// ALPN protocols to offer, most preferred first.
+    pub fn alpn<I, T>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.options.alpn = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Deadline of the TCP connect.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options.connect_timeout = timeout;
+        self
+    }
+
+    /// Deadline of the TLS handshake (and of a STARTTLS dialogue).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.options.handshake_timeout = timeout;
+        self
+    }
+
+    /// The `TCP_NODELAY` policy.
+    pub fn nodelay(mut self, policy: NodelayPolicy) -> Self {
+        self.options.nodelay = policy;
+        self
+    }
+
+    /// Replaces all options at once.
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Validates the options and builds the `SslContext` once.
+    pub fn build(self) -> Result<ClientConfig, ConfigError> {
+        let options = self.options;
+        let sessions = SessionCache::default();
+        let ctx = build_context(&options, &sessions)?;
+        Ok(ClientConfig {
+            ctx,
+            options: Arc::new(options),
+            sessions,
+        })
+    }
+}
+
+/// Checks that a version range is allowed; shared by the client and the URL's pinned versions.
+pub(crate) fn check_versions(
+    versions: impl IntoIterator<Item = ProtocolVersion>,
+    allow_legacy: bool,
+) -> Result<(), ConfigError> {
+    for version in versions {
+        if version.is_removed() {
+            return Err(ConfigError::ProtocolRemoved { version });
+        }
+        if version.is_legacy() && !allow_legacy {
+            return Err(ConfigError::LegacyNeedsOptOut { version });
+        }
+    }
+    Ok(())
+}
+
+/// The per-connection slot holding the session-cache key (the expected peer name).
+fn session_key_index() -> Result<Index<Ssl, String>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, String>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<String>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+fn build_context(o: &ClientOptions, sessions: &SessionCache) -> Result<SslContext, ConfigError> {
+    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
+    check_versions(
+        o.min_version.into_iter().chain(o.max_version),
+        o.allow_legacy_versions,
+    )?;
+    if let (Some(min), Some(max)) = (o.min_version, o.max_version) {
+        if min > max {
+            return Err(ConfigError::VersionRange { min, max });
+        }
+    }
+    if o.allow_legacy_versions {
+        // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0.
+        b.set_security_level(0);
+    }
+    b.set_min_proto_version(o.min_version.and_then(ProtocolVersion::to_openssl))?;
+    b.set_max_proto_version(o.max_version.and_then(ProtocolVersion::to_openssl))?;
+    if let Some(level) = o.security_level {
+        b.set_security_level(level);
+    }
+
+    load_trust(&mut b, o)?;
+    if let Some(depth) = o.verify_depth {
+        b.set_verify_depth(depth);
+    }
+    set_verification(&mut b, o);
+
+    match (&o.cert_file, &o.key_file) {
+        (Some(cert), Some(key)) => {
+            let ck = CertifiedKey::from_pem_files(
+                cert,
+                key,
+                o.passphrase.as_deref().map(str::as_bytes),
+            )?;
+            b.set_certificate(ck.cert())?;
+            for extra in ck.chain() {
+                b.add_extra_chain_cert(extra.clone())?;
+            }
+            b.set_private_key(ck.key())?;
+        }
+        (None, None) => {}
+        _ => return Err(ConfigError::CertificateWithoutKey),
+    }
+
+    if let Some(list) = &o.ciphers {
+        b.set_cipher_list(list)
+            .map_err(|source| ConfigError::Ciphers {
+                list: list.clone(),
+                source,
+            })?;
+    }
+    if let Some(list) = &o.ciphersuites {
+        b.set_ciphersuites(list)
+            .map_err(|source| ConfigError::Ciphersuites {
+                list: list.clone(),
+                source,
+            })?;
+    }
+    if !o.alpn.is_empty() {
+        b.set_alpn_protos(&alpn_wire(&o.alpn)?)?;
+    }
+    let mut opts = SslOptions::NO_RENEGOTIATION;
+    if !o.tickets {
+        opts |= SslOptions::NO_TICKET;
+    }
+    b.set_options(opts);
+    if o.resume_sessions {
+        b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
+        // Sessions (TLS 1.3 tickets arrive after the handshake) are kept per peer name.
+        let cache = Arc::clone(sessions);
+        let index = session_key_index()?;
+        b.set_new_session_callback(move |ssl, session| {
+            if let (Some(key), Ok(mut map)) = (ssl.ex_data(index), cache.lock()) {
+                map.insert(key.clone(), session);
+            }
+        });
+    } else {
+        b.set_session_cache_mode(SslSessionCacheMode::OFF);
+    }
+    Ok(b.build())
+}
+
+fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), ConfigError> {
+    if o.ca_file.is_none() && o.ca_dir.is_none() && o.ca_pem.is_none() {
+        b.set_default_verify_paths()?;
+        return Ok(());
+    }
+    let mut store = X509StoreBuilder::new()?;
+    if let Some(path) = &o.ca_file {
+        let pem = std::fs::read(path).map_err(|source| ConfigError::CaFileUnreadable {
+            path: path.clone(),
+            source,
+        })?;
+        add_pem_certs(&mut store, &pem).map_err(|source| ConfigError::CaFileInvalid {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    if let Some(pem) = &o.ca_pem {
+        add_pem_certs(&mut store, pem)?;
+    }
+    if let Some(dir) = &o.ca_dir {
+        if !dir.is_dir() {
+            return Err(ConfigError::CaDirInvalid { path: dir.clone() });
+        }
+        store
+            .add_lookup(openssl::x509::store::X509Lookup::hash_dir())?
+            .add_dir(&path_str(dir), openssl::ssl::SslFiletype::PEM)?;
+    }
+    b.set_verify_cert_store(store.build())?;
+    // The verify store is separate from the chain-building store; also set the main one.
+    let mut main = X509StoreBuilder::new()?;
+    if let Some(path) = &o.ca_file {
+        if let Ok(pem) = std::fs::read(path) {
+            add_pem_certs(&mut main, &pem)?;
+        }
+    }
+    if let Some(pem) = &o.ca_pem {
+        add_pem_certs(&mut main, pem)?;
+    }
+    b.set_cert_store(main.build());
+    Ok(())
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn add_pem_certs(store: &mut X509StoreBuilder, pem: &[u8]) -> Result<(), ErrorStack> {
+    let certs = X509::stack_from_pem(pem)?;
+    if certs.is_empty() {
+        // stack_from_pem returns an empty list for a file with no PEM block.
+        return X509::from_pem(pem).map(|_| ());
+    }
+    for cert in certs {
+        store.add_cert(cert)?;
+    }
+    Ok(())
+}
+
+fn set_verification(b: &mut SslContextBuilder, o: &ClientOptions) {
+    let verify_peer = o.verify_peer;
+    let allow_self_signed = o.allow_self_signed;
+    let pin = o.peer_fingerprint.clone();
+    if !verify_peer && pin.is_none() {
+        b.set_verify(SslVerifyMode::NONE);
+        return;
+    }
+    let needs_callback = allow_self_signed || pin.is_some() || !verify_peer;
+    if !needs_callback {
+        b.set_verify(SslVerifyMode::PEER);
+        return;
+    }
+    b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
+        verify_step(
+            preverified,
+            ctx,
+            verify_peer,
+            allow_self_signed,
+            pin.as_ref(),
+        )
+    });
+}
+
+fn verify_step(
+    preverified: bool,
+    ctx: &mut X509StoreContextRef,
+    verify_peer: bool,
+    allow_self_signed: bool,
+    pin: Option<&Fingerprint>,
+) -> bool {
+    let mut ok = preverified || !verify_peer;
+    if !ok && allow_self_signed {
+        let code = ctx.error().as_raw();
+        ok = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+            || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
+    }
+    if let (Some(pin), 0) = (pin, ctx.error_depth()) {
+        let matches = ctx.current_cert().is_some_and(|cert| pin.matches(cert));
+        if !matches {
+            ctx.set_error(X509VerifyResult::APPLICATION_VERIFICATION);
+            return false;
+        }
+    }
+    if ok && !preverified {
+        ctx.set_error(X509VerifyResult::OK);
+    }
+    ok
+}
+
+fn alpn_wire(protocols: &[String]) -> Result<Vec<u8>, ConfigError> {
+    let mut wire = Vec::new();
+    for p in protocols {
+        let len = u8::try_from(p.len())
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::Alpn { name: p.clone() })?;
+        wire.push(len);
+        wire.extend_from_slice(p.as_bytes());
+    }
+    Ok(wire)
+}
+
+impl ClientConfig {
+    /// Starts a builder with the secure defaults.
+    pub fn builder() -> ClientConfigBuilder {
+        ClientConfigBuilder::default()
+    }
+
+    /// The options this configuration was built from.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The shared `SslContext`.
+    pub fn context(&self) -> &SslContext {
+        &self.ctx
+    }
+
+    /// A new connection object for `host` ([`SSL_new(3)`](https://docs.openssl.org/3.0/man3/SSL_new/)):
+    /// SNI for a DNS name (unless disabled), the name or IP checked against the certificate
+    /// (unless disabled), a pinned version range when given, and a saved session offered when
+    /// resumption is on. `host` is the URL host; [`ClientOptions::peer_name`] overrides it.
+    pub fn new_ssl(&self, host: &str, pinned: Option<ProtocolVersion>) -> Result<Ssl, ConfigError> {
+        let o = &self.options;
+        let name = o.peer_name.as_deref().unwrap_or(host);
+        let mut ssl = Ssl::new(&self.ctx)?;
+        let ip: Option<IpAddr> = name.trim_matches(['[', ']']).parse().ok();
+        if o.sni && ip.is_none() {
+            ssl.set_hostname(name)?;
+        }
+        if o.verify_peer && o.verify_peer_name {
+            match ip {
+                Some(ip) => ssl.param_mut().set_ip(ip)?,
+                None => ssl.param_mut().set_host(name)?,
+            }
+        }
+        if let Some(version) = pinned {
+            check_versions([version], o.allow_legacy_versions)?;
+            let v = version.to_openssl();
+            ssl.set_min_proto_version(v)?;
+            ssl.set_max_proto_version(v)?;
+        }
+        if o.resume_sessions {
+            let key = session_key(name);
+            ssl.set_ex_data(session_key_index()?, key.clone());
+            let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
+            if let Some(session) = saved {
+                crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
+            }
+        }
+        Ok(ssl)
+    }
+
+    /// The name used for SNI and the certificate check when connecting to `host`.
+    pub fn expected_name<'a>(&'a self, host: &'a str) -> &'a str {
+        self.options.peer_name.as_deref().unwrap_or(host)
+    }
+
+    /// Saves the session of an established connection so that the next connection to the
+    /// same name offers it. With resumption on, sessions are saved automatically as they
+    /// arrive; this stores the current one explicitly ([`SSL_get1_session(3)`](https://docs.openssl.org/3.0/man3/SSL_get_session/)).
+    /// With TLS 1.3 the session arrives after the handshake, with the first data read.
+    pub fn save_session(&self, host: &str, ssl: &openssl::ssl::SslRef) {
+        if !self.options.resume_sessions {
+            return;
+        }
+        if let Some(session) = ssl.session() {
+            if crate::ffi::session_is_resumable(session) {
+                if let Ok(mut map) = self.sessions.lock() {
+                    map.insert(session_key(self.expected_name(host)), session.to_owned());
+                }
+            }
+        }
+    }
+}
+
+fn session_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}

@@ -1,0 +1,320 @@
+//! Resolving, connecting, STARTTLS and the handshake, each within its deadline.
+
+use std::io;
+use std::net::{SocketAddr, SocketAddrV6, TcpStream, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crate::handshake::Handshake;
+use crate::session::SessionInfo;
+use crate::starttls::{self, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
+use crate::stream::TlsStream;
+use crate::url::{Host, Scheme, TransportUrl};
+
+use super::config::ClientConfig;
+use super::error::ConnectError;
+
+/// How long each step took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// TCP connect (the address that answered).
+    pub connect: Duration,
+    /// The STARTTLS dialogue, when one ran.
+    pub starttls: Option<Duration>,
+    /// The TLS handshake.
+    pub handshake: Duration,
+}
+
+/// An established TLS connection and how it was made.
+#[derive(Debug)]
+pub struct TlsConnection {
+    /// The TLS stream (blocking socket; `Read` + `Write`).
+    pub stream: TlsStream<TcpStream>,
+    /// The address connected.
+    pub peer: SocketAddr,
+    /// The addresses tried before it, in order (the last is `peer`).
+    pub tried: Vec<SocketAddr>,
+    /// The SNI name sent, if any.
+    pub sni: Option<String>,
+    /// How long each step took.
+    pub timings: Timings,
+    /// The STARTTLS dialogue, when one ran.
+    pub starttls: Option<StarttlsTranscript>,
+}
+
+impl TlsConnection {
+    /// The facts of the session.
+    pub fn session(&self) -> SessionInfo {
+        self.stream.session()
+    }
+}
+
+/// A plain TCP connection.
+#[derive(Debug)]
+pub struct TcpConnection {
+    /// The socket (blocking).
+    pub stream: TcpStream,
+    /// The address connected.
+    pub peer: SocketAddr,
+    /// The addresses tried, in order.
+    pub tried: Vec<SocketAddr>,
+    /// How long the connect took.
+    pub connect_time: Duration,
+}
+
+/// What [`open`] made of a URL.
+#[derive(Debug)]
+pub enum Connection {
+    /// `ssl://`, `tls://`, `tlsv1.x://`.
+    Tls(TlsConnection),
+    /// `tcp://` or no scheme.
+    Tcp(TcpConnection),
+    /// `udp://`: a connected UDP socket.
+    Udp {
+        /// The socket.
+        socket: UdpSocket,
+        /// The address it is connected to.
+        peer: SocketAddr,
+    },
+}
+
+/// Extra choices for [`connect_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Run this STARTTLS dialogue on the plain connection before the handshake (the URL must
+    /// then be `tcp://`, or a TLS scheme whose version rules still apply).
+    pub starttls: Option<StarttlsProtocol>,
+    /// Options of the STARTTLS dialogue.
+    pub starttls_options: StarttlsOptions,
+    /// One deadline for everything (connect + STARTTLS + handshake), instead of the
+    /// configuration's separate connect and handshake timeouts.
+    pub deadline: Option<Instant>,
+}
+
+/// Opens whatever the URL names: TLS, plain TCP or UDP.
+pub fn open(url: &TransportUrl, config: &ClientConfig) -> Result<Connection, ConnectError> {
+    match url.scheme() {
+        Scheme::Tcp => {
+            let deadline = Instant::now() + config.options().connect_timeout;
+            tcp_connect(url, deadline).map(Connection::Tcp)
+        }
+        Scheme::Udp => {
+            let addr = resolve(url)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ConnectError::Connect {
+                    authority: url.authority(),
+                    attempts: Vec::new(),
+                })?;
+            let local: SocketAddr = if addr.is_ipv6() {
+                "[::]:0".parse().map_err(|_| unreachable_addr())?
+            } else {
+                "0.0.0.0:0".parse().map_err(|_| unreachable_addr())?
+            };
+            let io = |during| move |source| ConnectError::Io { during, source };
+            let socket = UdpSocket::bind(local).map_err(io("binding a UDP socket"))?;
+            socket
+                .connect(addr)
+                .map_err(io("connecting the UDP socket"))?;
+            Ok(Connection::Udp { socket, peer: addr })
+        }
+        _ => connect(url, config).map(Connection::Tls),
+    }
+}
+
+fn unreachable_addr() -> ConnectError {
+    ConnectError::Io {
+        during: "parsing a wildcard address",
+        source: io::Error::other("invalid wildcard address"),
+    }
+}
+
+/// Connects to a TLS URL and completes the handshake.
+pub fn connect(url: &TransportUrl, config: &ClientConfig) -> Result<TlsConnection, ConnectError> {
+    connect_with(url, config, &ConnectOptions::default())
+}
+
+/// Connects, optionally runs a STARTTLS dialogue, and completes the handshake.
+///
+/// Refusals come first and cost no I/O: `sslv2://`/`sslv3://`, `udp://`, a `tlsv1.0://` or
+/// `tlsv1.1://` without the legacy opt-out. A `tcp://` URL needs `options.starttls`.
+pub fn connect_with(
+    url: &TransportUrl,
+    config: &ClientConfig,
+    options: &ConnectOptions,
+) -> Result<TlsConnection, ConnectError> {
+    let scheme = url.scheme();
+    if let Some(reason) = scheme.refusal_reason() {
+        return Err(ConnectError::SchemeRefused {
+            scheme: scheme.as_str(),
+            reason,
+        });
+    }
+    match scheme {
+        Scheme::Udp => return Err(ConnectError::TlsOverUdp),
+        Scheme::Tcp if options.starttls.is_none() => {
+            return Err(ConnectError::NotTls {
+                url: url.to_string(),
+                authority: url.authority(),
+            })
+        }
+        _ => {}
+    }
+    let host = ssl_host(url.host());
+    let ssl = config.new_ssl(&host, scheme.pinned_version())?;
+
+    let o = config.options();
+    let start = Instant::now();
+    let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
+    let tcp = tcp_connect(url, connect_deadline)?;
+    let peer = tcp.peer;
+    let mut stream = tcp.stream;
+    let connect_time = tcp.connect_time;
+    let handshake_deadline = options
+        .deadline
+        .unwrap_or_else(|| Instant::now() + o.handshake_timeout);
+
+    let mut transcript = None;
+    let mut starttls_time = None;
+    if let Some(protocol) = options.starttls {
+        let t0 = Instant::now();
+        let t = starttls::negotiate_with_deadline(
+            &mut stream,
+            protocol,
+            &options.starttls_options,
+            handshake_deadline,
+        )
+        .map_err(|source| ConnectError::Starttls { peer, source })?;
+        starttls_time = Some(t0.elapsed());
+        transcript = Some(t);
+    }
+
+    let sni = ssl
+        .servername(openssl::ssl::NameType::HOST_NAME)
+        .map(str::to_string);
+    let t0 = Instant::now();
+    let result = upgrade(stream, config, &host, ssl, handshake_deadline);
+    let handshake_time = t0.elapsed();
+    let stream = result.map_err(|source| ConnectError::Handshake {
+        peer,
+        connect_time,
+        starttls_time,
+        source,
+    })?;
+    Ok(TlsConnection {
+        stream,
+        peer,
+        tried: tcp.tried,
+        sni,
+        timings: Timings {
+            connect: connect_time,
+            starttls: starttls_time,
+            handshake: handshake_time,
+        },
+        starttls: transcript,
+    })
+}
+
+/// Runs the TLS handshake on a connected plain socket (after STARTTLS, or on a socket the
+/// caller made), within `deadline`, and hands back a blocking `TlsStream`.
+pub fn upgrade(
+    stream: TcpStream,
+    config: &ClientConfig,
+    host: &str,
+    ssl: openssl::ssl::Ssl,
+    deadline: Instant,
+) -> Result<TlsStream<TcpStream>, crate::HandshakeError> {
+    // A socket whose mode cannot be changed still handshakes; the deadline then holds only
+    // between reads.
+    let _ = stream.set_nonblocking(true);
+    let mut hs = Handshake::client(ssl, stream)?;
+    hs.set_expected_host(config.expected_name(host));
+    hs.set_nodelay_policy(config.options().nodelay);
+    let tls = hs.drive(deadline)?;
+    let _ = tls.get_ref().set_nonblocking(false);
+    Ok(tls)
+}
+
+/// The host as OpenSSL wants it: a DNS name, or the IP address text (no brackets, no zone).
+fn ssl_host(host: &Host) -> String {
+    match host {
+        Host::Ipv4(a) => a.to_string(),
+        Host::Ipv6 { addr, .. } => addr.to_string(),
+        Host::Name(n) => n.trim_end_matches('.').to_string(),
+    }
+}
+
+fn resolve(url: &TransportUrl) -> Result<Vec<SocketAddr>, ConnectError> {
+    let port = url.port();
+    match url.host() {
+        Host::Ipv4(a) => Ok(vec![SocketAddr::from((*a, port))]),
+        Host::Ipv6 { addr, zone } => {
+            let scope = match zone {
+                Some(z) => z
+                    .parse::<u32>()
+                    .ok()
+                    .or_else(|| nix::net::if_::if_nametoindex(z.as_str()).ok())
+                    .ok_or_else(|| ConnectError::Resolve {
+                        host: url.host().to_string(),
+                        source: io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("no network interface named {z:?}"),
+                        ),
+                    })?,
+                None => 0,
+            };
+            Ok(vec![SocketAddr::V6(SocketAddrV6::new(
+                *addr, port, 0, scope,
+            ))])
+        }
+        // The resolver may not know the absolute form `localhost.`; it names the same host.
+        Host::Name(name) => (name.trim_end_matches('.'), port)
+            .to_socket_addrs()
+            .map(Iterator::collect)
+            .map_err(|source| ConnectError::Resolve {
+                host: name.clone(),
+                source,
+            }),
+    }
+}
+
+/// Resolves the URL's host and connects to each address in turn until one answers, within
+/// `deadline`. The socket is left blocking.
+pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnection, ConnectError> {
+    let start = Instant::now();
+    let addrs = resolve(url)?;
+    let mut attempts = Vec::new();
+    let mut tried = Vec::new();
+    for addr in addrs {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(ConnectError::ConnectTimeout {
+                authority: url.authority(),
+                tried,
+                elapsed: start.elapsed(),
+            });
+        }
+        tried.push(addr);
+        match TcpStream::connect_timeout(&addr, deadline - now) {
+            Ok(stream) => {
+                return Ok(TcpConnection {
+                    stream,
+                    peer: addr,
+                    tried,
+                    connect_time: start.elapsed(),
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return Err(ConnectError::ConnectTimeout {
+                    authority: url.authority(),
+                    tried,
+                    elapsed: start.elapsed(),
+                })
+            }
+            Err(e) => attempts.push((addr, e)),
+        }
+    }
+    Err(ConnectError::Connect {
+        authority: url.authority(),
+        attempts,
+    })
+}

@@ -1,0 +1,25 @@
+//! The client's front door: connect by transport URL, PHP `stream_socket_client` style.
+//!
+//! | URL | what [`open`] gives |
+//! |---|---|
+//! | `tls://host:port`, `ssl://host:port` | TLS, best version the configuration allows (TLS 1.2+ by default) |
+//! | `tlsv1.2://`, `tlsv1.3://` | TLS pinned to exactly that version |
+//! | `tlsv1.0://`, `tlsv1.1://` | TLS 1.0 / 1.1, only with [`ClientConfigBuilder::allow_legacy_versions`] |
+//! | `sslv2://`, `sslv3://` | refused: removed from OpenSSL, insecure |
+//! | `tcp://host:port`, `host:port` | a plain TCP connection (the start of STARTTLS) |
+//! | `udp://host:port` | a connected UDP socket; TLS options are refused (DTLS is not in scope) |
+//!
+//! A DNS name is sent as SNI and checked as a host name; an IP literal sends no SNI and is
+//! checked against the certificate's IP addresses. Names resolve to every address (IPv6 and
+//! IPv4); each is tried in turn within the connect deadline.
+
+mod config;
+mod connect;
+mod error;
+
+pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
+pub use connect::{
+    connect, connect_with, open, tcp_connect, upgrade, ConnectOptions, Connection, TcpConnection,
+    Timings, TlsConnection,
+};
+pub use error::ConnectError;

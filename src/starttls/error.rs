@@ -1,0 +1,229 @@
+//! What can go wrong in a STARTTLS dialogue, and what to do about it.
+
+use std::io;
+
+use super::reply::{MAX_REPLY_BYTES, MAX_REPLY_LINES};
+use super::StarttlsProtocol;
+
+/// The most characters of server text an error message shows.
+const SHOWN_CHARS: usize = 300;
+
+/// Why the plain-text part of a STARTTLS upgrade did not reach the server's go-ahead.
+///
+/// Server text in every variant is escaped (see
+/// [`escape_bytes`](super::reply::escape_bytes)); lines of a multi-line reply are joined with
+/// `\n`. The [`Display`](std::fmt::Display) output shows it on one line, cut to a sane length.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StarttlsError {
+    /// The server said no: a refusal in its greeting (SMTP `554`, IMAP `* BYE`, POP3 `-ERR`,
+    /// FTP `421`) or to the upgrade command (SMTP `454`, IMAP `NO`/`BAD`, POP3 `-ERR`, FTP `4xx`
+    /// / `5xx`, PostgreSQL `N`).
+    #[error(
+        "the {} server refused at the {during}: \"{}\"; it will not start TLS on this connection: \
+         check that TLS is enabled on the server{}",
+        .protocol.label(), shown(.reply), implicit_tls_advice(*.protocol)
+    )]
+    Refused {
+        /// The protocol spoken.
+        protocol: StarttlsProtocol,
+        /// Which step was refused, e.g. `"STARTTLS reply"`.
+        during: &'static str,
+        /// The server's refusal, e.g. `"454 4.7.0 TLS not available"`.
+        reply: String,
+    },
+    /// The server does not offer the upgrade: its `EHLO`/`LHLO` reply or its IMAP capabilities
+    /// lack `STARTTLS`, or an IMAP server greeted with `PREAUTH` (after which STARTTLS is not
+    /// allowed). Unlike `openssl s_client`, which then "tries anyway", tlshake stops here.
+    #[error(
+        "the {} server does not offer {}; it said: \"{}\"; enable STARTTLS on the server{}",
+        .protocol.label(), .protocol.upgrade_command(), shown(.reply),
+        implicit_tls_advice(*.protocol)
+    )]
+    NotOffered {
+        /// The protocol spoken.
+        protocol: StarttlsProtocol,
+        /// The reply that lacks the offer (the capability list, or the greeting).
+        reply: String,
+    },
+    /// The server sent something that is not a valid reply at this step: a wrong code (a
+    /// greeting that is not `220`), a malformed line, a TLS record, or other binary data.
+    #[error("unexpected server reply at the {during}: \"{}\"; {}", shown(.reply), unexpected_advice(.reply))]
+    UnexpectedReply {
+        /// The step, e.g. `"greeting"` or `"EHLO reply"`.
+        during: &'static str,
+        /// What the server sent, escaped.
+        reply: String,
+    },
+    /// The server sent more bytes right after its go-ahead, before the TLS handshake.
+    ///
+    /// Those bytes were read in plain text but would be taken as part of the protected session:
+    /// this is the STARTTLS command-injection flaw (CVE-2011-0411 in Postfix, CVE-2021-23222 in
+    /// libpq), by which a man in the middle adds plaintext that looks encrypted to the
+    /// application. They are never passed on; the connection must be dropped.
+    #[error(
+        "the server sent {count} byte(s) after its go-ahead, before the TLS handshake: \"{preview}\"; \
+         plaintext there can be injected by an attacker (the STARTTLS injection flaw, \
+         CVE-2011-0411), so the connection was not upgraded: close it"
+    )]
+    InjectedBytes {
+        /// How many extra bytes had been received (at least this many were sent).
+        count: usize,
+        /// The first of them (up to 64 bytes), escaped.
+        preview: String,
+    },
+    /// The server closed the connection (end of file) before the dialogue was over.
+    #[error(
+        "the server closed the connection at the {during}{}; check the server's logs, it may \
+         refuse this client or expect TLS from the first byte",
+        received_note(.received)
+    )]
+    Closed {
+        /// The step, e.g. `"greeting"`.
+        during: &'static str,
+        /// The bytes of an unfinished reply received before the close, escaped (often empty).
+        received: String,
+    },
+    /// A read or write timed out (`WouldBlock` or `TimedOut` from the stream): the server did
+    /// not answer within the socket timeout the caller set.
+    #[error("timed out at the {during}: {}", timeout_advice(.during))]
+    Timeout {
+        /// The step, e.g. `"greeting"`.
+        during: &'static str,
+    },
+    /// A reply passed the size limits ([`MAX_REPLY_BYTES`], [`MAX_REPLY_LINES`]).
+    #[error(
+        "the server's reply at the {during} passed the limit of {MAX_REPLY_BYTES} bytes or \
+         {MAX_REPLY_LINES} lines; reading stopped there: this is not a working server of the \
+         chosen protocol"
+    )]
+    TooLong {
+        /// The step, e.g. `"EHLO reply"`.
+        during: &'static str,
+    },
+    /// The client name given for `EHLO`/`LHLO` cannot be sent safely.
+    #[error(
+        "invalid EHLO/LHLO client name \"{name}\": use a domain name or an address literal such \
+         as [192.0.2.1], 1 to 255 printable ASCII characters without spaces"
+    )]
+    InvalidClientName {
+        /// The name that was given, escaped.
+        name: String,
+    },
+    /// Reading from or writing to the stream failed.
+    #[error("I/O error at the {during}: {source}")]
+    Io {
+        /// The step, e.g. `"STARTTLS command"`.
+        during: &'static str,
+        /// The error from the stream.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl StarttlsError {
+    /// True when the server answered with what looks like a TLS record (first bytes `16 03`):
+    /// it speaks TLS from the first byte, so connect with TLS directly instead of STARTTLS.
+    pub fn server_spoke_tls(&self) -> bool {
+        matches!(self, StarttlsError::UnexpectedReply { reply, .. } if looks_like_tls(reply))
+    }
+}
+
+fn looks_like_tls(escaped: &str) -> bool {
+    escaped.starts_with("\\x16\\x03")
+}
+
+/// Server text for a one-line message: lines joined with ` | `, cut to [`SHOWN_CHARS`].
+fn shown(text: &str) -> String {
+    let one_line = text.replace('\n', " | ");
+    match one_line.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", one_line.get(..cut).unwrap_or_default()),
+        None => one_line,
+    }
+}
+
+fn implicit_tls_advice(protocol: StarttlsProtocol) -> String {
+    match protocol.implicit_tls_port() {
+        Some(port) => format!(", or connect with TLS from the first byte (usually port {port})"),
+        None => String::new(),
+    }
+}
+
+fn unexpected_advice(reply: &str) -> &'static str {
+    if looks_like_tls(reply) {
+        "that is a TLS record: this port speaks TLS from the first byte, so connect with TLS \
+         directly instead of STARTTLS"
+    } else {
+        "check that the server on this port speaks the chosen protocol"
+    }
+}
+
+fn received_note(received: &str) -> String {
+    if received.is_empty() {
+        String::new()
+    } else {
+        format!(" after sending \"{}\"", shown(received))
+    }
+}
+
+fn timeout_advice(during: &str) -> &'static str {
+    if during == "greeting" {
+        "the server sent nothing before the socket timeout; if this port speaks TLS from the \
+         first byte (implicit TLS), connect with TLS directly, otherwise raise the timeout"
+    } else {
+        "the server did not answer before the socket timeout; raise the timeout or check the \
+         server"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_shows_reply_and_advice() {
+        let err = StarttlsError::Refused {
+            protocol: StarttlsProtocol::Smtp,
+            during: "STARTTLS reply",
+            reply: "454 4.7.0 TLS not available".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "the SMTP server refused at the STARTTLS reply: \"454 4.7.0 TLS not available\"; it \
+             will not start TLS on this connection: check that TLS is enabled on the server, or \
+             connect with TLS from the first byte (usually port 465)"
+        );
+    }
+
+    #[test]
+    fn long_multi_line_text_is_shown_on_one_short_line() {
+        let err = StarttlsError::NotOffered {
+            protocol: StarttlsProtocol::Lmtp,
+            reply: format!("250-a\n250 {}", "x".repeat(1000)),
+        };
+        let text = err.to_string();
+        assert!(text.contains("\"250-a | 250 xxx"), "{text}");
+        assert!(text.contains("...\""), "{text}");
+        assert!(text.len() < 450, "{}", text.len());
+    }
+
+    #[test]
+    fn tls_record_gets_its_own_advice() {
+        let err = StarttlsError::UnexpectedReply {
+            during: "greeting",
+            reply: "\\x16\\x03\\x01\\x00".into(),
+        };
+        assert!(err.server_spoke_tls());
+        assert!(err.to_string().contains("connect with TLS directly"));
+    }
+
+    #[test]
+    fn io_keeps_its_source() {
+        let err = StarttlsError::Io {
+            during: "EHLO command",
+            source: io::Error::new(io::ErrorKind::BrokenPipe, "pipe"),
+        };
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("pipe"));
+    }
+}

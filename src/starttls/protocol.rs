@@ -1,0 +1,168 @@
+//! The application protocols whose plain-text dialogue can upgrade to TLS.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An application protocol with a plain-text way to ask for TLS, as named by OpenSSL's
+/// [`openssl s_client -starttls`](https://docs.openssl.org/3.0/man1/openssl-s_client/).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum StarttlsProtocol {
+    /// SMTP (RFC 3207): `EHLO`, then `STARTTLS`, answered by `220`.
+    Smtp,
+    /// LMTP (RFC 2033): like SMTP, with `LHLO` instead of `EHLO`.
+    Lmtp,
+    /// IMAP (RFC 3501 section 6.2.1): `. CAPABILITY`, then `. STARTTLS`, answered by `. OK`.
+    Imap,
+    /// POP3 (RFC 2595 section 4): `STLS`, answered by `+OK`.
+    Pop3,
+    /// FTP (RFC 4217): `AUTH TLS`, answered by `234`.
+    Ftp,
+    /// PostgreSQL: the 8-byte `SSLRequest` message, answered by the single byte `S`.
+    Postgres,
+}
+
+impl StarttlsProtocol {
+    /// Every protocol, in the order of this enum.
+    pub const ALL: [StarttlsProtocol; 6] = [
+        StarttlsProtocol::Smtp,
+        StarttlsProtocol::Lmtp,
+        StarttlsProtocol::Imap,
+        StarttlsProtocol::Pop3,
+        StarttlsProtocol::Ftp,
+        StarttlsProtocol::Postgres,
+    ];
+
+    /// The name `openssl s_client -starttls` uses: `smtp`, `lmtp`, `imap`, `pop3`, `ftp`,
+    /// `postgres`. [`Display`](fmt::Display) and [`FromStr`] use it too.
+    pub fn name(self) -> &'static str {
+        match self {
+            StarttlsProtocol::Smtp => "smtp",
+            StarttlsProtocol::Lmtp => "lmtp",
+            StarttlsProtocol::Imap => "imap",
+            StarttlsProtocol::Pop3 => "pop3",
+            StarttlsProtocol::Ftp => "ftp",
+            StarttlsProtocol::Postgres => "postgres",
+        }
+    }
+
+    /// The protocol's usual written name, for messages: `SMTP`, ..., `PostgreSQL`.
+    pub fn label(self) -> &'static str {
+        match self {
+            StarttlsProtocol::Smtp => "SMTP",
+            StarttlsProtocol::Lmtp => "LMTP",
+            StarttlsProtocol::Imap => "IMAP",
+            StarttlsProtocol::Pop3 => "POP3",
+            StarttlsProtocol::Ftp => "FTP",
+            StarttlsProtocol::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// The command that asks the server for TLS: `STARTTLS`, `STLS`, `AUTH TLS` or
+    /// `SSLRequest`.
+    pub fn upgrade_command(self) -> &'static str {
+        match self {
+            StarttlsProtocol::Smtp | StarttlsProtocol::Lmtp | StarttlsProtocol::Imap => "STARTTLS",
+            StarttlsProtocol::Pop3 => "STLS",
+            StarttlsProtocol::Ftp => "AUTH TLS",
+            StarttlsProtocol::Postgres => "SSLRequest",
+        }
+    }
+
+    /// The port where the protocol is served in plain text and upgraded: 25, 24, 143, 110, 21,
+    /// 5432.
+    pub fn default_port(self) -> u16 {
+        match self {
+            StarttlsProtocol::Smtp => 25,
+            StarttlsProtocol::Lmtp => 24,
+            StarttlsProtocol::Imap => 143,
+            StarttlsProtocol::Pop3 => 110,
+            StarttlsProtocol::Ftp => 21,
+            StarttlsProtocol::Postgres => 5432,
+        }
+    }
+
+    /// The port where the same service speaks TLS from the first byte ("implicit TLS"), if
+    /// there is one: 465 (SMTP submission, RFC 8314), 993 (IMAP), 995 (POP3), 990 (FTP).
+    pub fn implicit_tls_port(self) -> Option<u16> {
+        match self {
+            StarttlsProtocol::Smtp => Some(465),
+            StarttlsProtocol::Imap => Some(993),
+            StarttlsProtocol::Pop3 => Some(995),
+            StarttlsProtocol::Ftp => Some(990),
+            StarttlsProtocol::Lmtp | StarttlsProtocol::Postgres => None,
+        }
+    }
+}
+
+impl fmt::Display for StarttlsProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A STARTTLS protocol name that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown STARTTLS protocol {given:?}: use one of smtp, lmtp, imap, pop3, ftp, postgres")]
+pub struct UnknownStarttlsProtocol {
+    /// The text that was given.
+    pub given: String,
+}
+
+impl FromStr for StarttlsProtocol {
+    type Err = UnknownStarttlsProtocol;
+
+    /// Accepts the names of [`StarttlsProtocol::name`], ignoring ASCII case and surrounding
+    /// white space.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        StarttlsProtocol::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownStarttlsProtocol {
+                given: s.to_owned(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in StarttlsProtocol::ALL {
+            assert_eq!(p.to_string().parse::<StarttlsProtocol>(), Ok(p));
+        }
+        assert_eq!("  IMAP ".parse(), Ok(StarttlsProtocol::Imap));
+    }
+
+    #[test]
+    fn unknown_name_lists_the_known_ones() {
+        let err = "xmpp".parse::<StarttlsProtocol>().unwrap_err();
+        assert_eq!(err.given, "xmpp");
+        assert_eq!(
+            err.to_string(),
+            "unknown STARTTLS protocol \"xmpp\": use one of smtp, lmtp, imap, pop3, ftp, postgres"
+        );
+    }
+
+    #[test]
+    fn ports() {
+        let ports: Vec<_> = StarttlsProtocol::ALL
+            .iter()
+            .map(|p| (p.default_port(), p.implicit_tls_port()))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (25, Some(465)),
+                (24, None),
+                (143, Some(993)),
+                (110, Some(995)),
+                (21, Some(990)),
+                (5432, None)
+            ]
+        );
+    }
+}

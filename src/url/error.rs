@@ -1,0 +1,336 @@
+//! What can be wrong with a transport URL, one variant per mistake.
+
+use super::scheme::Scheme;
+
+/// Why a transport URL was refused.
+///
+/// Each variant quotes the whole text that was given (`input`) and, where it helps, the byte
+/// offset (`position`, counted from 0 in `input`) of the offending character. Built by
+/// [`TransportUrl::from_str`](std::str::FromStr::from_str) and
+/// [`TransportUrl::new`](super::TransportUrl::new); for `new`, `input` is the URL as it would have
+/// been printed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// The text was empty.
+    #[error(
+        "the transport URL is empty: write host:port or scheme://host:port, \
+         e.g. tls://example.com:443"
+    )]
+    Empty,
+
+    /// The text contains a whitespace character (space, tab, newline, ...).
+    #[error(
+        "{input:?} contains whitespace at byte {position}: remove it \
+         (a transport URL has no spaces)"
+    )]
+    Whitespace {
+        /// The text that was given.
+        input: String,
+        /// Byte offset of the first whitespace character.
+        position: usize,
+    },
+
+    /// The text contains a control character other than whitespace (NUL, ESC, DEL, ...).
+    #[error("{input:?} contains the control character {ch:?} at byte {position}: remove it")]
+    ControlCharacter {
+        /// The text that was given.
+        input: String,
+        /// The control character.
+        ch: char,
+        /// Byte offset of the control character.
+        position: usize,
+    },
+
+    /// Nothing stands before `://`, as in `://host:443`.
+    #[error(
+        "{input:?} has an empty scheme before \"://\": write a scheme such as tcp:// or tls://, \
+         or leave out \"://\" for plain TCP"
+    )]
+    EmptyScheme {
+        /// The text that was given.
+        input: String,
+    },
+
+    /// The scheme before `://` is not one of [`Scheme::KNOWN`].
+    #[error(
+        "unknown scheme {scheme:?} in {input:?}{}: use one of {}",
+        did_you_mean(.suggestion),
+        known_list()
+    )]
+    UnknownScheme {
+        /// The text that was given.
+        input: String,
+        /// The scheme as written.
+        scheme: String,
+        /// The known scheme it most likely meant (`tlsv1` → `tlsv1.0`), if any.
+        suggestion: Option<Scheme>,
+    },
+
+    /// A known scheme followed by `:` but not `//`, as in `tls:/host:443` or `tls:host:443`.
+    #[error(
+        "{input:?} has the scheme {scheme} but no \"//\" after it: write {scheme}://host:port"
+    )]
+    SchemeWithoutSlashes {
+        /// The text that was given.
+        input: String,
+        /// The scheme it starts with.
+        scheme: Scheme,
+    },
+
+    /// There is no host before the port, as in `:443`, `tcp://:443` or `[]:443`.
+    #[error("{input:?} has no host: write host:port, e.g. example.com:443 or [::1]:443")]
+    EmptyHost {
+        /// The text that was given.
+        input: String,
+    },
+
+    /// There is no port, as in `example.com` or `example.com:`.
+    #[error("{input:?} has no port: add one after a ':', e.g. example.com:443 or [::1]:443")]
+    MissingPort {
+        /// The text that was given.
+        input: String,
+    },
+
+    /// The port is 0, which cannot be connected to.
+    #[error(
+        "{input:?} has port 0, which cannot be connected to: give the server's port (1-65535)"
+    )]
+    PortZero {
+        /// The text that was given.
+        input: String,
+    },
+
+    /// The port is a number above 65535.
+    #[error("port {value} in {input:?} is out of range: a port is 1-65535")]
+    PortOutOfRange {
+        /// The text that was given.
+        input: String,
+        /// The port's digits as written.
+        value: String,
+    },
+
+    /// The port is not made of decimal digits only (a sign, a letter, ...).
+    #[error("port {text:?} in {input:?} is not a number: a port is written as digits, 1-65535")]
+    PortNotNumeric {
+        /// The text that was given.
+        input: String,
+        /// The port as written.
+        text: String,
+    },
+
+    /// A `[` opens an IPv6 address but no `]` closes it.
+    #[error(
+        "{input:?} opens '[' at byte {position} but never closes it: \
+         write an IPv6 address as [address]:port, e.g. [::1]:443"
+    )]
+    UnclosedBracket {
+        /// The text that was given.
+        input: String,
+        /// Byte offset of the `[`.
+        position: usize,
+    },
+
+    /// A `[` or `]` where none belongs: brackets only enclose an IPv6 address at the host's start.
+    #[error(
+        "{input:?} has a stray {ch:?} at byte {position}: \
+         brackets only enclose an IPv6 address, as in [::1]:443"
+    )]
+    StrayBracket {
+        /// The text that was given.
+        input: String,
+        /// The bracket, `[` or `]`.
+        ch: char,
+        /// Byte offset of the bracket.
+        position: usize,
+    },
+
+    /// Something other than `:` follows the `]` of an IPv6 address, as in `[::1]x:443`.
+    #[error(
+        "{input:?} has unexpected text at byte {position}, right after ']': \
+         the port follows the bracket with a ':', as in [::1]:443"
+    )]
+    UnexpectedAfterBracket {
+        /// The text that was given.
+        input: String,
+        /// Byte offset of the first character after `]`.
+        position: usize,
+    },
+
+    /// An IPv6 address without brackets, as in `::1:443` or `fe80::1:80`.
+    #[error("{input:?} looks like an IPv6 address without brackets: write {suggestion}")]
+    Ipv6WithoutBrackets {
+        /// The text that was given.
+        input: String,
+        /// The bracketed form to write instead, e.g. `[::1]:443` (`PORT` when none was given).
+        suggestion: String,
+    },
+
+    /// More than one `:` in a host:port that is not an IPv6 address, as in `host:80:90`.
+    #[error(
+        "{input:?} has a second ':' at byte {position}: write host:port with a single ':' \
+         (an IPv6 address goes in brackets, as in [::1]:443)"
+    )]
+    TooManyColons {
+        /// The text that was given.
+        input: String,
+        /// Byte offset of the second `:`.
+        position: usize,
+    },
+
+    /// The text in brackets is not an IPv6 address.
+    #[error(
+        "{text:?} in {input:?} is not a valid IPv6 address: brackets hold only IPv6 addresses \
+         (write IPv4 addresses and host names without them)"
+    )]
+    InvalidIpv6 {
+        /// The text that was given.
+        input: String,
+        /// The address as written (without brackets and zone).
+        text: String,
+    },
+
+    /// The host is made of numbers and dots, as an IPv4 address is, but is not a dotted quad.
+    ///
+    /// The system resolver would read forms like `127.1`, `2130706433` or `0x7f.0.0.1` as IPv4
+    /// addresses, so they are refused rather than taken for host names.
+    #[error(
+        "{text:?} in {input:?} looks like an IPv4 address but is not one: write four decimal \
+         numbers 0-255 without leading zeros, as in 192.0.2.1"
+    )]
+    InvalidIpv4 {
+        /// The text that was given.
+        input: String,
+        /// The host as written.
+        text: String,
+    },
+
+    /// The zone id after `%` in an IPv6 address is empty or uses other characters than
+    /// `A-Z a-z 0-9 . _ -`.
+    #[error(
+        "zone id {zone:?} in {input:?} is invalid: after '%' write an interface name or index \
+         using only A-Z a-z 0-9 . _ -, as in [fe80::1%eth0]:443"
+    )]
+    InvalidZone {
+        /// The text that was given.
+        input: String,
+        /// The zone id as written (after `%`).
+        zone: String,
+    },
+
+    /// The host is not a valid DNS name.
+    #[error("host name {host:?} in {input:?} is invalid: {reason}")]
+    InvalidHostName {
+        /// The text that was given.
+        input: String,
+        /// The host name as written.
+        host: String,
+        /// What is wrong with it.
+        reason: HostNameReason,
+    },
+
+    /// A path, query or fragment follows the port, as in `host:443/index.html`.
+    #[error(
+        "{input:?} has {rest:?} after the port: a transport URL ends at the port \
+         (no path, query or fragment)"
+    )]
+    TrailingPath {
+        /// The text that was given.
+        input: String,
+        /// Everything from the `/`, `?` or `#` on.
+        rest: String,
+    },
+}
+
+/// What is wrong with a DNS host name (inside [`UrlError::InvalidHostName`]).
+///
+/// A host name is labels of 1-63 characters from `A-Z a-z 0-9 - _`, not starting or ending with
+/// `-`, joined by dots, at most 253 characters in all, with an optional trailing dot. Positions
+/// are byte offsets within the host name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostNameReason {
+    /// A character outside `A-Z a-z 0-9 - _ .`.
+    #[error(
+        "{ch:?} at byte {position} is not allowed: a host name uses only A-Z a-z 0-9 - _ \
+         and dots"
+    )]
+    InvalidCharacter {
+        /// The character.
+        ch: char,
+        /// Byte offset within the host name.
+        position: usize,
+    },
+
+    /// A non-ASCII character: internationalised names must be given in their `xn--` form.
+    #[error(
+        "{ch:?} at byte {position} is not ASCII: write an internationalised name in its \
+         xn-- (punycode) form"
+    )]
+    NonAscii {
+        /// The character.
+        ch: char,
+        /// Byte offset within the host name.
+        position: usize,
+    },
+
+    /// An empty label: a leading dot, two dots in a row, or a name that is only a dot.
+    #[error("it has an empty label at byte {position} (a leading dot or two dots in a row)")]
+    EmptyLabel {
+        /// Byte offset within the host name where the empty label starts.
+        position: usize,
+    },
+
+    /// A label longer than 63 characters.
+    #[error("its label {label:?} is {len} characters long: a label has at most 63")]
+    LabelTooLong {
+        /// The label.
+        label: String,
+        /// Its length in bytes.
+        len: usize,
+    },
+
+    /// A label starting with `-`.
+    #[error("its label {label:?} starts with '-'")]
+    LeadingHyphen {
+        /// The label.
+        label: String,
+    },
+
+    /// A label ending with `-`.
+    #[error("its label {label:?} ends with '-'")]
+    TrailingHyphen {
+        /// The label.
+        label: String,
+    },
+
+    /// The name (without its trailing dot) is longer than 253 characters.
+    #[error("it is {len} characters long: a host name has at most 253")]
+    TooLong {
+        /// Its length in bytes, without the trailing dot.
+        len: usize,
+    },
+
+    /// A [`Host::Name`](super::Host::Name) given to [`TransportUrl::new`](super::TransportUrl::new)
+    /// holds an IP address: use [`Host::Ipv4`](super::Host::Ipv4) or
+    /// [`Host::Ipv6`](super::Host::Ipv6).
+    #[error("it is an IP address, not a name: use Host::Ipv4 or Host::Ipv6")]
+    IpAddress,
+}
+
+/// `" (did you mean tls://?)"` for a suggestion, nothing without one.
+fn did_you_mean(suggestion: &Option<Scheme>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean {s}://?)"),
+        None => String::new(),
+    }
+}
+
+/// The known schemes, comma-separated: `tcp, udp, ssl, ...`.
+fn known_list() -> String {
+    Scheme::KNOWN
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: contexts from the bundled certificates, raw
+//! loopback peers that misbehave on purpose, descriptor counting.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::x509::X509;
+
+pub fn cert(name: &str) -> PathBuf {
+    tlshake::bundled::cert_path(name)
+}
+
+/// A client context trusting `ca` (a file in certs/), verifying the peer.
+pub fn client_ctx(ca: &str) -> SslContextBuilder {
+    let mut b = SslContextBuilder::new(SslMethod::tls_client()).unwrap();
+    b.set_ca_file(cert(ca)).unwrap();
+    b.set_verify(SslVerifyMode::PEER);
+    b
+}
+
+/// A client `Ssl` for `host` (SNI + host check; IP literal: IP check, no SNI).
+pub fn client_ssl(ctx: &SslContext, host: &str) -> Ssl {
+    let mut ssl = Ssl::new(ctx).unwrap();
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ssl.param_mut().set_ip(ip).unwrap(),
+        Err(_) => {
+            ssl.set_hostname(host).unwrap();
+            ssl.param_mut().set_host(host).unwrap();
+        }
+    }
+    ssl
+}
+
+/// A server context with `cert`/`key` from certs/.
+pub fn server_ctx(cert_file: &str, key_file: &str) -> SslContextBuilder {
+    let mut b = SslContextBuilder::new(SslMethod::tls_server()).unwrap();
+    b.set_certificate_chain_file(cert(cert_file)).unwrap();
+    b.set_private_key_file(cert(key_file), SslFiletype::PEM)
+        .unwrap();
+    b
+}
+
+/// A nonblocking TCP connection to `addr`.
+pub fn tcp(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_nonblocking(true).unwrap();
+    s
+}
+
+pub fn deadline(secs: f64) -> Instant {
+    Instant::now() + Duration::from_secs_f64(secs)
+}
+
+/// A loopback listener whose single connection is handled by `f` in a thread.
+pub fn one_shot_peer<F>(v6: bool, f: F) -> (SocketAddr, JoinHandle<()>)
+where
+    F: FnOnce(TcpStream) + Send + 'static,
+{
+    let listener = TcpListener::bind(if v6 { "[::1]:0" } else { "127.0.0.1:0" }).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = std::thread::spawn(move || {
+        if let Ok((s, _)) = listener.accept() {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            f(s);
+        }
+    });
+    (addr, handle)
+}
+
+/// Reads one whole TLS record (header + body) from `s`.
+pub fn read_record(s: &mut TcpStream) -> Vec<u8> {
+    let mut header = [0u8; 5];
+    s.read_exact(&mut header).unwrap();
+    let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    let mut all = header.to_vec();
+    all.extend(body);
+    all
+}
+
+/// A peer that answers in plaintext with `banner` and then waits.
+pub fn plaintext_peer(banner: &'static [u8]) -> (SocketAddr, JoinHandle<()>) {
+    one_shot_peer(false, move |mut s| {
+        s.write_all(banner).unwrap();
+        let mut sink = [0u8; 4096];
+        let _ = s.read(&mut sink);
+        std::thread::sleep(Duration::from_millis(200));
+    })
+}
+
+/// Open descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Subject CN of a certificate, for assertions.
+pub fn subject_cn(cert: &X509) -> String {
+    cert.subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .next()
+        .map(|e| e.data().to_string().unwrap())
+        .unwrap_or_default()
+}

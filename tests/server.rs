@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 use tlshake::bundled;
@@ -32,6 +33,11 @@ fn tls13_handshake_with_s_client() {
     assert_eq!(accepted.session.sni.as_deref(), Some("localhost"));
     assert_eq!(accepted.peer.ip(), addr.ip());
     assert!(out.contains(&accepted.session.cipher), "{out}");
+    // NodelayPolicy::Always, and a blocking stream like std's accept gives.
+    let socket = accepted.stream.get_ref();
+    assert!(tlshake::nodelay::nodelay(socket).unwrap());
+    let flags = fcntl(socket, FcntlArg::F_GETFL).unwrap();
+    assert!(!OFlag::from_bits_truncate(flags).contains(OFlag::O_NONBLOCK));
 }
 
 #[test]

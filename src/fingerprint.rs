@@ -47,6 +47,7 @@ impl DigestKind {
     pub const ALL: [DigestKind; 3] = [DigestKind::Md5, DigestKind::Sha1, DigestKind::Sha256];
 
     /// The digest length in bytes: 16, 20 or 32.
+    // A digest kind is never empty, so an `is_empty` would only mislead.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> usize {
         match self {
@@ -122,7 +123,7 @@ impl fmt::Display for DigestKind {
 ///
 /// `Display` gives the upper-case, colon-separated form without prefix (`AA:BB:...`), which
 /// [`Fingerprint::parse`] reads back; [`Fingerprint::to_hex`] gives plain lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Fingerprint {
     kind: DigestKind,
     bytes: Vec<u8>,
@@ -199,6 +200,13 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+impl fmt::Debug for Fingerprint {
+    /// `Fingerprint(SHA-256 AA:BB:...)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({} {self})", self.kind)
+    }
+}
+
 impl FromStr for Fingerprint {
     type Err = FingerprintError;
 
@@ -231,7 +239,8 @@ pub enum FingerprintError {
         caret_line(text, *position)
     )]
     InvalidCharacter {
-        /// Index of the character in the original text, counted in characters (not bytes).
+        /// Index of the character in the original text, counted from 0 in characters (not
+        /// bytes; an invisible mark counts as one).
         position: usize,
         /// The offending character.
         character: char,
@@ -296,15 +305,18 @@ fn expected_lengths(expected: Option<DigestKind>) -> String {
 fn caret_line(text: &str, position: usize) -> String {
     let shown: String = text
         .chars()
-        .map(|c| {
-            if c.is_control() || is_invisible(c) {
-                '?'
-            } else {
-                c
-            }
-        })
+        .map(|c| if is_unprintable(c) { '?' } else { c })
         .collect();
     format!("  {shown}\n  {}^", " ".repeat(position))
+}
+
+/// Control characters and the zero-width / direction marks that print as nothing.
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+        )
 }
 
 /// Invisible marks that come along when a fingerprint is copied from a dialog; ignored.

@@ -169,6 +169,14 @@ mod gen {
             .unwrap()
     }
 
+    /// Traditional `EC PRIVATE KEY` PEM with a `Proc-Type: 4,ENCRYPTED` header.
+    pub fn traditional_encrypted_key_pem(key: &PKey<Private>, passphrase: &str) -> Vec<u8> {
+        key.ec_key()
+            .unwrap()
+            .private_key_to_pem_passphrase(Cipher::aes_256_cbc(), passphrase.as_bytes())
+            .unwrap()
+    }
+
     pub fn pkcs12(issued: &Issued, chain: &[&X509], password: &str) -> Vec<u8> {
         let mut stack = Stack::new().unwrap();
         for cert in chain {
@@ -767,6 +775,56 @@ fn encrypted_key_needs_its_passphrase() {
     ));
     let store = CertStore::load_dir(dir.path(), &["wrong", "open sesame"]).unwrap();
     assert!(store.find_by_name("locked.test").is_ok());
+}
+
+#[test]
+fn traditional_encrypted_key_needs_its_passphrase() {
+    let dir = tempdir();
+    let ca = gen::root("CA");
+    let leaf = gen::leaf("legacy.test", &[], &ca);
+    let cert = gen::write(dir.path(), "legacy.pem", &gen::cert_pem(&[&leaf.cert]));
+    let key = gen::write(
+        dir.path(),
+        "legacy.key",
+        &gen::traditional_encrypted_key_pem(&leaf.key, "pw"),
+    );
+    assert!(fs::read_to_string(&key)
+        .unwrap()
+        .contains("Proc-Type: 4,ENCRYPTED"));
+    assert!(CertifiedKey::from_pem_files(&cert, &key, Some(b"pw")).is_ok());
+    assert!(matches!(
+        CertifiedKey::from_pem_files(&cert, &key, None),
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: false,
+            ..
+        })
+    ));
+    assert!(matches!(
+        CertifiedKey::from_pem_files(&cert, &key, Some(b"nope")),
+        Err(CertStoreError::KeyPassphrase {
+            passphrase_given: true,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn corrupt_unencrypted_key_is_a_parse_error() {
+    let dir = tempdir();
+    let ca = gen::root("CA");
+    let leaf = gen::leaf("corrupt.test", &[], &ca);
+    let cert = gen::write(dir.path(), "corrupt.pem", &gen::cert_pem(&[&leaf.cert]));
+    let key = gen::write(
+        dir.path(),
+        "corrupt.key",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    let err = CertifiedKey::from_pem_files(&cert, &key, None).unwrap_err();
+    assert!(
+        matches!(&err, CertStoreError::KeyParse { path, .. } if path == &key),
+        "{err:?}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
 }
 
 #[test]

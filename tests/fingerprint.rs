@@ -356,3 +356,26 @@ proptest! {
         prop_assert_eq!(Fingerprint::parse(&prefixed).unwrap(), fp);
     }
 }
+
+#[test]
+fn caret_line_shows_invisible_characters_as_question_marks() {
+    let err = Fingerprint::parse("\u{200e}9d\u{200b}").unwrap_err();
+    assert!(matches!(
+        err,
+        FingerprintError::InvalidCharacter {
+            position: 3,
+            character: '\u{200b}',
+            ..
+        }
+    ));
+    assert!(err.to_string().ends_with("\n  ?9d?\n     ^"), "{err}");
+}
+
+#[test]
+fn debug_shows_kind_and_hex() {
+    let fp = Fingerprint::parse(MD5_HEX).unwrap();
+    assert_eq!(
+        format!("{fp:?}"),
+        format!("Fingerprint(MD5 {})", spaced(MD5_HEX, ":").to_uppercase())
+    );
+}

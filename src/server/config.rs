@@ -1,0 +1,398 @@
+//! [`ServerConfig`]: everything a [`TlsListener`](super::TlsListener) needs, as a builder.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use openssl::ssl::SslContext;
+
+use crate::certstore::CertifiedKey;
+use crate::nodelay::NodelayPolicy;
+use crate::server::error::ServerError;
+use crate::server::protocols::ProtocolSet;
+
+/// Where the server certificate and its private key come from.
+///
+/// Everything is loaded and checked once, when the listener is built: the key must belong to
+/// the certificate, and the certificate must be within its validity dates unless
+/// [`ServerConfig::allow_invalid_dates`] says otherwise.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum CertificateSource {
+    /// A PEM certificate file (leaf first, then its chain) and a PEM private key file
+    /// (like `openssl s_server -cert -key`); see
+    /// [`CertifiedKey::from_pem_files`](crate::certstore::CertifiedKey::from_pem_files).
+    PemFiles {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file (may be the same file).
+        key: PathBuf,
+        /// The passphrase of an encrypted key.
+        passphrase: Option<String>,
+    },
+    /// A PKCS#12 archive (`.p12` / `.pfx`) and its password.
+    Pkcs12 {
+        /// The archive.
+        path: PathBuf,
+        /// Its password.
+        password: String,
+    },
+    /// The certificate of a store directory that matches a host name (WinDev's certificate
+    /// id given as a name); see [`CertStore::find_by_name`](crate::certstore::CertStore::find_by_name).
+    StoreByName {
+        /// The directory loaded with [`CertStore::load_dir`](crate::certstore::CertStore::load_dir).
+        dir: PathBuf,
+        /// Passwords for PKCS#12 archives and encrypted keys in it.
+        passwords: Vec<String>,
+        /// The host name.
+        name: String,
+    },
+    /// The certificate of a store directory with a fingerprint: a SHA-1 thumbprint (40 hex
+    /// digits) or a SHA-256 fingerprint (64), spaces and colons allowed; see
+    /// [`CertStore::find_by_hash_text`](crate::certstore::CertStore::find_by_hash_text).
+    StoreByHash {
+        /// The directory.
+        dir: PathBuf,
+        /// Passwords for PKCS#12 archives and encrypted keys in it.
+        passwords: Vec<String>,
+        /// The fingerprint as text.
+        hash: String,
+    },
+    /// A certificate and key already loaded.
+    Loaded(CertifiedKey),
+}
+
+impl CertificateSource {
+    /// [`PemFiles`](Self::PemFiles) with an unencrypted key.
+    pub fn pem_files(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> CertificateSource {
+        CertificateSource::PemFiles {
+            cert: cert.into(),
+            key: key.into(),
+            passphrase: None,
+        }
+    }
+
+    /// [`Pkcs12`](Self::Pkcs12).
+    pub fn pkcs12(path: impl Into<PathBuf>, password: impl Into<String>) -> CertificateSource {
+        CertificateSource::Pkcs12 {
+            path: path.into(),
+            password: password.into(),
+        }
+    }
+
+    /// [`StoreByName`](Self::StoreByName) with no passwords.
+    pub fn store_by_name(dir: impl Into<PathBuf>, name: impl Into<String>) -> CertificateSource {
+        CertificateSource::StoreByName {
+            dir: dir.into(),
+            passwords: Vec::new(),
+            name: name.into(),
+        }
+    }
+
+    /// [`StoreByHash`](Self::StoreByHash) with no passwords.
+    pub fn store_by_hash(dir: impl Into<PathBuf>, hash: impl Into<String>) -> CertificateSource {
+        CertificateSource::StoreByHash {
+            dir: dir.into(),
+            passwords: Vec::new(),
+            hash: hash.into(),
+        }
+    }
+
+    /// The same source with `passwords` for the store's PKCS#12 archives and encrypted keys
+    /// (no effect on the other kinds).
+    pub fn with_store_passwords<I, P>(mut self, list: I) -> CertificateSource
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        if let CertificateSource::StoreByName { passwords, .. }
+        | CertificateSource::StoreByHash { passwords, .. } = &mut self
+        {
+            *passwords = list.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+}
+
+impl From<CertifiedKey> for CertificateSource {
+    fn from(key: CertifiedKey) -> CertificateSource {
+        CertificateSource::Loaded(key)
+    }
+}
+
+/// Client authentication (`SSL_CTX_set_verify`), with the CAs that issue client certificates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// No client certificate is requested (the default).
+    #[default]
+    None,
+    /// A client certificate is requested; a client may send none, but one it sends must
+    /// verify against `ca_file` (`SSL_VERIFY_PEER`, like `s_server -verify`).
+    Optional {
+        /// PEM file of the CAs that issue client certificates.
+        ca_file: PathBuf,
+    },
+    /// A client certificate is required and must verify against `ca_file`
+    /// (`SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT`, like `s_server -Verify`).
+    Required {
+        /// PEM file of the CAs that issue client certificates.
+        ca_file: PathBuf,
+    },
+}
+
+/// The configuration of a TLS listener, in the spirit of WinDev's
+/// `SocketCreateSSL(name, port, certificate, options, address)` and `openssl s_server`.
+///
+/// Defaults: all interfaces (`[::]` with IPv4 mapped in, `0.0.0.0` on a machine without
+/// IPv6), `SO_REUSEADDR` on, TLS 1.2 and 1.3 only, no client certificate, session tickets on,
+/// a 10 s handshake timeout per connection, [`NodelayPolicy::Always`], at most 1024
+/// handshakes in progress, client-initiated renegotiation refused.
+///
+/// The `SslContext`s are built once, by [`build_context`](Self::build_context) or
+/// [`TlsListener::bind`](super::TlsListener::bind), and shared by every connection.
+///
+/// ```
+/// use std::time::Duration;
+/// use tlshake::bundled;
+/// use tlshake::server::{ProtocolSet, ServerConfig, TlsListener};
+///
+/// # fn main() -> Result<(), tlshake::server::ServerError> {
+/// let config = ServerConfig::new(0)
+///     .address("127.0.0.1")
+///     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"))
+///     .protocols(ProtocolSet::TLS1_3)
+///     .handshake_timeout(Duration::from_secs(5));
+/// let listener = TlsListener::bind(&config)?;
+/// assert_ne!(listener.local_addr().port(), 0);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(crate) address: Option<String>,
+    pub(crate) port: u32,
+    pub(crate) reuse_address: bool,
+    pub(crate) backlog: u32,
+    pub(crate) certificate: Option<CertificateSource>,
+    pub(crate) sni: Vec<(String, CertificateSource)>,
+    pub(crate) allow_invalid_dates: bool,
+    pub(crate) protocols: ProtocolSet,
+    pub(crate) allow_legacy: bool,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) session_tickets: bool,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) nodelay: NodelayPolicy,
+    pub(crate) max_pending: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig::new(0)
+    }
+}
+
+impl ServerConfig {
+    /// A configuration for `port` (0: a free port the system picks; see
+    /// [`TlsListener::local_addr`](super::TlsListener::local_addr)). A port past 65535 is
+    /// refused by [`TlsListener::bind`](super::TlsListener::bind) with
+    /// [`ServerError::InvalidPort`].
+    pub fn new(port: u32) -> ServerConfig {
+        ServerConfig {
+            address: None,
+            port,
+            reuse_address: true,
+            backlog: 1024,
+            certificate: None,
+            sni: Vec::new(),
+            allow_invalid_dates: false,
+            protocols: ProtocolSet::default(),
+            allow_legacy: false,
+            client_auth: ClientAuth::None,
+            alpn: Vec::new(),
+            session_tickets: true,
+            handshake_timeout: Duration::from_secs(10),
+            nodelay: NodelayPolicy::Always,
+            max_pending: 1024,
+        }
+    }
+
+    /// The local address to bind: an IPv4 or IPv6 address (`127.0.0.1`, `::1`, `[::1]`), a
+    /// host name (resolved; the first address is used, and it must be one of this machine's),
+    /// or `*` / empty for all interfaces.
+    pub fn address(mut self, address: impl Into<String>) -> ServerConfig {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// The port (0: a free port the system picks).
+    pub fn port(mut self, port: u32) -> ServerConfig {
+        self.port = port;
+        self
+    }
+
+    /// `SO_REUSEADDR` on the listening socket (default on): a listener can be bound again
+    /// right after the previous one closed, while its connections are in TIME_WAIT. Off, such a
+    /// bind fails with [`ServerError::AddressInUse`]
+    /// ([`setsockopt(2)`](https://man7.org/linux/man-pages/man7/socket.7.html)).
+    pub fn reuse_address(mut self, on: bool) -> ServerConfig {
+        self.reuse_address = on;
+        self
+    }
+
+    /// The `listen(2)` backlog (default 1024, capped at the system's `SOMAXCONN`).
+    pub fn backlog(mut self, backlog: u32) -> ServerConfig {
+        self.backlog = backlog;
+        self
+    }
+
+    /// The server certificate (also the default for clients that send no SNI or an unknown
+    /// name).
+    pub fn certificate(mut self, source: impl Into<CertificateSource>) -> ServerConfig {
+        self.certificate = Some(source.into());
+        self
+    }
+
+    /// The server certificate from a PEM certificate file and a PEM key file
+    /// ([`SSL_CTX_use_certificate(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_use_certificate/)).
+    pub fn certificate_files(
+        self,
+        cert: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> ServerConfig {
+        self.certificate(CertificateSource::pem_files(cert, key))
+    }
+
+    /// The server certificate from a PKCS#12 archive.
+    pub fn certificate_pkcs12(
+        self,
+        path: impl Into<PathBuf>,
+        password: impl Into<String>,
+    ) -> ServerConfig {
+        self.certificate(CertificateSource::pkcs12(path, password))
+    }
+
+    /// The server certificate of store directory `dir` that matches host `name`.
+    pub fn store_certificate_by_name(
+        self,
+        dir: impl Into<PathBuf>,
+        name: impl Into<String>,
+    ) -> ServerConfig {
+        self.certificate(CertificateSource::store_by_name(dir, name))
+    }
+
+    /// The server certificate of store directory `dir` with fingerprint `hash` (SHA-1 or
+    /// SHA-256, hex, spaces and colons allowed).
+    pub fn store_certificate_by_hash(
+        self,
+        dir: impl Into<PathBuf>,
+        hash: impl Into<String>,
+    ) -> ServerConfig {
+        self.certificate(CertificateSource::store_by_hash(dir, hash))
+    }
+
+    /// Another certificate, served to clients that ask for `server_name` with SNI (like
+    /// `s_server -cert2 -servername`). A name may start with `*.` to cover one label. Clients
+    /// without SNI, or with a name not configured, get the default certificate
+    /// ([`SSL_CTX_set_tlsext_servername_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_tlsext_servername_callback/),
+    /// switching with `SSL_set_SSL_CTX` to a context built once for that name).
+    pub fn sni_certificate(
+        mut self,
+        server_name: impl Into<String>,
+        source: impl Into<CertificateSource>,
+    ) -> ServerConfig {
+        self.sni.push((server_name.into(), source.into()));
+        self
+    }
+
+    /// Accept certificates outside their validity dates (default off: an expired or not yet
+    /// valid certificate is refused when the listener is built).
+    pub fn allow_invalid_dates(mut self, allow: bool) -> ServerConfig {
+        self.allow_invalid_dates = allow;
+        self
+    }
+
+    /// The protocol versions accepted (default TLS 1.2 | TLS 1.3); see [`ProtocolSet`].
+    pub fn protocols(mut self, set: ProtocolSet) -> ServerConfig {
+        self.protocols = set;
+        self
+    }
+
+    /// Allow TLS 1.0 and 1.1 in the protocol set (default off). Also lowers the OpenSSL
+    /// security level to 0
+    /// ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)),
+    /// without which OpenSSL 3 refuses their SHA-1 signatures.
+    pub fn allow_legacy_versions(mut self, allow: bool) -> ServerConfig {
+        self.allow_legacy = allow;
+        self
+    }
+
+    /// Client authentication (default [`ClientAuth::None`]); the verify result is reported
+    /// per connection in [`SessionInfo::verify`](crate::SessionInfo::verify)
+    /// ([`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/)).
+    pub fn client_auth(mut self, auth: ClientAuth) -> ServerConfig {
+        self.client_auth = auth;
+        self
+    }
+
+    /// ALPN protocols the server speaks, most preferred first (`["h2", "http/1.1"]`). The
+    /// server picks the first of its own list that the client offers; a client offering none
+    /// of them gets no ALPN
+    /// ([`SSL_CTX_set_alpn_select_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_alpn_select_cb/)).
+    pub fn alpn_protocols<I, P>(mut self, protocols: I) -> ServerConfig
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+
+    /// Session tickets for resumption (default on); off sets `SSL_OP_NO_TICKET` and sends no
+    /// TLS 1.3 tickets
+    /// ([`SSL_CTX_set_num_tickets(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_num_tickets/)).
+    pub fn session_tickets(mut self, on: bool) -> ServerConfig {
+        self.session_tickets = on;
+        self
+    }
+
+    /// How long one connection may take from `accept(2)` to the end of its handshake
+    /// (default 10 s); then it is closed and reported as
+    /// [`ServerEvent::TimedOut`](super::ServerEvent::TimedOut).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> ServerConfig {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// When `TCP_NODELAY` is set on accepted sockets (default [`NodelayPolicy::Always`]:
+    /// during and after the handshake).
+    pub fn nodelay(mut self, policy: NodelayPolicy) -> ServerConfig {
+        self.nodelay = policy;
+        self
+    }
+
+    /// The most handshakes in progress at once (default 1024). A connection arriving when
+    /// the limit is reached is closed at once and reported as
+    /// [`ServerEvent::Rejected`](super::ServerEvent::Rejected).
+    pub fn max_pending(mut self, limit: usize) -> ServerConfig {
+        self.max_pending = limit;
+        self
+    }
+
+    /// Loads the certificates and builds the `SslContext` (and one per SNI name), checking
+    /// everything that can be checked before a client connects. This is what
+    /// [`TlsListener::bind`](super::TlsListener::bind) does first; call it alone to validate
+    /// a configuration.
+    pub fn build_context(&self) -> Result<SslContext, ServerError> {
+        if self.handshake_timeout.is_zero() {
+            return Err(ServerError::ZeroSetting {
+                setting: "handshake_timeout",
+            });
+        }
+        if self.max_pending == 0 {
+            return Err(ServerError::ZeroSetting {
+                setting: "max_pending",
+            });
+        }
+        super::context::build(self)
+    }
+}

@@ -1,0 +1,393 @@
+//! Building the server's `SslContext`s once: protocol range, options, client authentication,
+//! ALPN, tickets, the certificate, and one context per SNI name behind a servername callback.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openssl::error::ErrorStack;
+use openssl::ssl::{
+    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslOptions,
+    SslVerifyMode,
+};
+use openssl::x509::X509;
+
+use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
+use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
+use crate::server::error::ServerError;
+use crate::server::protocols::ProtocolSet;
+use crate::version::ProtocolVersion;
+
+/// The session id context every server context shares, so that sessions (and client
+/// verification with resumption) work across the SNI contexts
+/// ([`SSL_CTX_set_session_id_context(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_session_id_context/)).
+const SESSION_ID_CONTEXT: &[u8] = b"tlshake-server";
+
+/// The settings shared by the default context and the SNI contexts, checked.
+struct Common {
+    protocols: ProtocolSet,
+    legacy: bool,
+    verify: Option<(SslVerifyMode, Vec<X509>)>,
+    alpn: Option<Arc<Vec<Vec<u8>>>>,
+    tickets: bool,
+}
+
+/// Builds the default context (with the SNI contexts inside its servername callback).
+pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
+    check_protocols(config.protocols, config.allow_legacy)?;
+    let common = Common {
+        protocols: config.protocols,
+        legacy: config.allow_legacy,
+        verify: client_verification(&config.client_auth)?,
+        alpn: check_alpn(&config.alpn)?,
+        tickets: config.session_tickets,
+    };
+    let source = config
+        .certificate
+        .as_ref()
+        .ok_or(ServerError::NoCertificate)?;
+    let mut stores = StoreCache::default();
+    let identity = resolve(source, config.allow_invalid_dates, &mut stores)?;
+
+    let mut by_name: HashMap<String, SslContext> = HashMap::new();
+    for (name, source) in &config.sni {
+        let key = server_name_key(name)?;
+        if by_name.contains_key(&key) {
+            return Err(ServerError::DuplicateServerName { name: name.clone() });
+        }
+        let certified =
+            resolve(source, config.allow_invalid_dates, &mut stores).map_err(|e| match e {
+                ServerError::Certificate(source) => ServerError::SniCertificate {
+                    name: name.clone(),
+                    source,
+                },
+                other => other,
+            })?;
+        let mut builder = base(&common)?;
+        use_identity(&mut builder, &certified)?;
+        by_name.insert(key, builder.build());
+    }
+
+    let mut builder = base(&common)?;
+    use_identity(&mut builder, &identity)?;
+    if !by_name.is_empty() {
+        builder.set_servername_callback(move |ssl, _alert| {
+            let Some(name) = ssl.servername(NameType::HOST_NAME) else {
+                return Ok(());
+            };
+            match lookup(&by_name, name) {
+                Some(ctx) => ssl.set_ssl_context(ctx).map_err(|_| SniError::ALERT_FATAL),
+                // An unknown name gets the default certificate, as with `s_server`.
+                None => Ok(()),
+            }
+        });
+    }
+    Ok(builder.build())
+}
+
+/// Refuses SSL 2.0/3.0, TLS 1.0/1.1 without the opt-out, and the empty set.
+pub(crate) fn check_protocols(set: ProtocolSet, allow_legacy: bool) -> Result<(), ServerError> {
+    if set.is_empty() {
+        return Err(ServerError::EmptyProtocolSet);
+    }
+    if let Some(version) = set.versions().find(|v| v.is_removed()) {
+        return Err(ServerError::ProtocolRemoved { version });
+    }
+    if !allow_legacy {
+        if let Some(version) = set.versions().find(|v| v.is_legacy()) {
+            return Err(ServerError::LegacyNeedsOptOut { version });
+        }
+    }
+    Ok(())
+}
+
+fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, ServerError> {
+    if protocols.is_empty() {
+        return Ok(None);
+    }
+    for p in protocols {
+        if p.is_empty() || p.len() > 255 {
+            return Err(ServerError::InvalidAlpn {
+                protocol: String::from_utf8_lossy(p).into_owned(),
+            });
+        }
+    }
+    Ok(Some(Arc::new(protocols.to_vec())))
+}
+
+/// Reads the client CA file once; its certificates go into every context.
+fn client_verification(
+    auth: &ClientAuth,
+) -> Result<Option<(SslVerifyMode, Vec<X509>)>, ServerError> {
+    let (mode, ca_file) = match auth {
+        ClientAuth::None => return Ok(None),
+        ClientAuth::Optional { ca_file } => (SslVerifyMode::PEER, ca_file),
+        ClientAuth::Required { ca_file } => (
+            SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+            ca_file,
+        ),
+    };
+    Ok(Some((mode, read_ca_file(ca_file)?)))
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
+    let bytes = std::fs::read(path).map_err(|source| ServerError::ClientCaUnreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerError::ClientCa {
+        path: path.to_path_buf(),
+        source: Some(source),
+    })?;
+    if certs.is_empty() {
+        return Err(ServerError::ClientCa {
+            path: path.to_path_buf(),
+            source: None,
+        });
+    }
+    Ok(certs)
+}
+
+/// A context with everything but the certificate.
+fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
+    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+    let mut b =
+        SslContext::builder(SslMethod::tls_server()).map_err(tls("creating the SSL_CTX"))?;
+    let lowest = common
+        .protocols
+        .lowest()
+        .and_then(ProtocolVersion::to_openssl);
+    let highest = common
+        .protocols
+        .highest()
+        .and_then(ProtocolVersion::to_openssl);
+    b.set_min_proto_version(lowest)
+        .map_err(tls("setting the lowest protocol version"))?;
+    b.set_max_proto_version(highest)
+        .map_err(tls("setting the highest protocol version"))?;
+    let mut options = SslOptions::NO_COMPRESSION
+        | SslOptions::CIPHER_SERVER_PREFERENCE
+        | SslOptions::NO_RENEGOTIATION
+        | common.protocols.hole_options();
+    if !common.tickets {
+        options |= SslOptions::NO_TICKET;
+    }
+    b.set_options(options);
+    if !common.tickets {
+        b.set_num_tickets(0)
+            .map_err(tls("turning TLS 1.3 session tickets off"))?;
+    }
+    if common.legacy {
+        // OpenSSL 3's default security level 1 (2 on some distributions) refuses the SHA-1
+        // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.
+        b.set_security_level(0);
+    }
+    b.set_session_id_context(SESSION_ID_CONTEXT)
+        .map_err(tls("setting the session id context"))?;
+    if let Some((mode, cas)) = &common.verify {
+        b.set_verify(*mode);
+        for ca in cas {
+            b.cert_store_mut()
+                .add_cert(ca.clone())
+                .map_err(tls("adding a client CA to the trust store"))?;
+            b.add_client_ca(ca)
+                .map_err(tls("adding a client CA to the CA list sent to clients"))?;
+        }
+    }
+    if let Some(ours) = &common.alpn {
+        let ours = Arc::clone(ours);
+        b.set_alpn_select_callback(move |_ssl, offered| {
+            select_alpn(&ours, offered).ok_or(AlpnError::NOACK)
+        });
+    }
+    Ok(b)
+}
+
+/// The server's most preferred protocol that the client offered (the client's list is in
+/// wire format: length-prefixed names), like `SSL_select_next_proto` with the server's list
+/// first. A malformed client list selects nothing.
+pub(crate) fn select_alpn<'a>(ours: &[Vec<u8>], offered: &'a [u8]) -> Option<&'a [u8]> {
+    let mut theirs = Vec::new();
+    let mut rest = offered;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len);
+        if len == 0 || tail.len() < len {
+            return None;
+        }
+        let (name, after) = tail.split_at(len);
+        theirs.push(name);
+        rest = after;
+    }
+    ours.iter()
+        .find_map(|want| theirs.iter().copied().find(|name| *name == want.as_slice()))
+}
+
+fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerError> {
+    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+    b.set_certificate(key.cert())
+        .map_err(tls("installing the server certificate"))?;
+    for cert in key.chain() {
+        b.add_extra_chain_cert(cert.clone())
+            .map_err(tls("adding a chain certificate"))?;
+    }
+    b.set_private_key(key.key())
+        .map_err(tls("installing the private key"))?;
+    b.check_private_key()
+        .map_err(tls("checking the private key against the certificate"))
+}
+
+/// Certificate stores loaded while building, so that a directory used for several names is
+/// read once.
+#[derive(Default)]
+struct StoreCache {
+    loaded: HashMap<(PathBuf, Vec<String>, bool), CertStore>,
+}
+
+impl StoreCache {
+    fn get(
+        &mut self,
+        dir: &Path,
+        passwords: &[String],
+        allow_invalid_dates: bool,
+    ) -> Result<&CertStore, CertStoreError> {
+        let key = (dir.to_path_buf(), passwords.to_vec(), allow_invalid_dates);
+        match self.loaded.entry(key) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let refs: Vec<&str> = passwords.iter().map(String::as_str).collect();
+                let mut store = CertStore::load_dir(dir, &refs)?;
+                store.set_allow_invalid_dates(allow_invalid_dates);
+                Ok(entry.insert(store))
+            }
+        }
+    }
+}
+
+/// Loads (or selects) the certificate and checks its dates.
+fn resolve(
+    source: &CertificateSource,
+    allow_invalid_dates: bool,
+    stores: &mut StoreCache,
+) -> Result<CertifiedKey, ServerError> {
+    let key = match source {
+        CertificateSource::PemFiles {
+            cert,
+            key,
+            passphrase,
+        } => CertifiedKey::from_pem_files(cert, key, passphrase.as_deref().map(str::as_bytes))?,
+        CertificateSource::Pkcs12 { path, password } => CertifiedKey::from_pkcs12(path, password)?,
+        CertificateSource::StoreByName {
+            dir,
+            passwords,
+            name,
+        } => stores
+            .get(dir, passwords, allow_invalid_dates)?
+            .find_by_name(name)?
+            .clone(),
+        CertificateSource::StoreByHash {
+            dir,
+            passwords,
+            hash,
+        } => stores
+            .get(dir, passwords, allow_invalid_dates)?
+            .find_by_hash_text(hash)?
+            .clone(),
+        CertificateSource::Loaded(key) => key.clone(),
+    };
+    key.check_validity(allow_invalid_dates)?;
+    Ok(key)
+}
+
+/// The lower-case key of an SNI name, checked to be a host name (`*.` allowed as the first
+/// label).
+fn server_name_key(name: &str) -> Result<String, ServerError> {
+    let invalid = || ServerError::InvalidServerName {
+        name: name.to_string(),
+    };
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    let host = lower.strip_prefix("*.").unwrap_or(&lower);
+    if host.is_empty() || host.len() > 253 {
+        return Err(invalid());
+    }
+    for label in host.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(invalid());
+        }
+    }
+    Ok(lower)
+}
+
+/// The context for `name`: an exact match, else a `*.` entry for its parent domain.
+fn lookup<'m>(by_name: &'m HashMap<String, SslContext>, name: &str) -> Option<&'m SslContext> {
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(ctx) = by_name.get(&lower) {
+        return Some(ctx);
+    }
+    let (_, parent) = lower.split_once('.')?;
+    by_name.get(&format!("*.{parent}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_follows_the_server_preference() {
+        let ours = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let offered = b"\x08http/1.1\x02h2";
+        assert_eq!(select_alpn(&ours, offered), Some(&b"h2"[..]));
+        assert_eq!(select_alpn(&ours, b"\x08http/1.1"), Some(&b"http/1.1"[..]));
+        assert_eq!(select_alpn(&ours, b"\x06spdy/1"), None);
+        assert_eq!(select_alpn(&ours, b"\x09http/1.1"), None, "truncated list");
+    }
+
+    #[test]
+    fn protocol_checks_name_the_problem() {
+        assert!(matches!(
+            check_protocols(ProtocolSet::EMPTY, true),
+            Err(ServerError::EmptyProtocolSet)
+        ));
+        assert!(matches!(
+            check_protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2, true),
+            Err(ServerError::ProtocolRemoved {
+                version: ProtocolVersion::Ssl3
+            })
+        ));
+        assert!(matches!(
+            check_protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2, false),
+            Err(ServerError::LegacyNeedsOptOut {
+                version: ProtocolVersion::Tls1_1
+            })
+        ));
+        assert!(check_protocols(ProtocolSet::TLS1 | ProtocolSet::TLS1_2, true).is_ok());
+    }
+
+    #[test]
+    fn server_names_are_checked() {
+        assert_eq!(
+            server_name_key("Other.Example.").ok(),
+            Some("other.example".into())
+        );
+        assert_eq!(
+            server_name_key("*.tlshake.test").ok(),
+            Some("*.tlshake.test".into())
+        );
+        for bad in ["", "*.", "a..b", "bad name", "-x.example", "x*.example"] {
+            assert!(
+                matches!(
+                    server_name_key(bad),
+                    Err(ServerError::InvalidServerName { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! [`ServerError`]: why a listener could not be configured, bound, or could not accept.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use openssl::error::ErrorStack;
+
+use crate::certstore::CertStoreError;
+use crate::error::HandshakeError;
+use crate::server::event::RejectReason;
+use crate::version::ProtocolVersion;
+
+/// A listener could not be configured or bound, or accepting failed.
+///
+/// Every cause has its own variant; the message says what was wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The port is outside 0..=65535.
+    #[error("port {given} is out of range: use 1..=65535, or 0 for a port the system picks")]
+    InvalidPort {
+        /// The value given.
+        given: u32,
+    },
+    /// The host name of the bind address could not be resolved.
+    #[error("cannot resolve the bind address {host:?}: give an IP address of this machine, or a name it resolves")]
+    Resolve {
+        /// The name given.
+        host: String,
+        /// The resolver's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The host name resolved to no address at all.
+    #[error(
+        "the bind address {host:?} resolved to no address: give an IP address of this machine"
+    )]
+    NoAddress {
+        /// The name given.
+        host: String,
+    },
+    /// Another socket is bound to the address and port (`EADDRINUSE`).
+    #[error("address {addr} is already in use: stop the other server, pick another port (0 = any free port), or keep reuse_address on to rebind over connections in TIME_WAIT")]
+    AddressInUse {
+        /// The address and port.
+        addr: SocketAddr,
+    },
+    /// The address does not belong to this machine (`EADDRNOTAVAIL`).
+    #[error("address {} is not an address of this machine: bind to one of its own addresses, or to all interfaces", .addr.ip())]
+    AddressNotAvailable {
+        /// The address and port.
+        addr: SocketAddr,
+    },
+    /// Binding needs privileges this process lacks (`EACCES`: a port below 1024 as non-root).
+    #[error("permission denied binding {addr}: ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more")]
+    PermissionDenied {
+        /// The address and port.
+        addr: SocketAddr,
+    },
+    /// `bind(2)` failed for another reason.
+    #[error("cannot bind {addr}")]
+    Bind {
+        /// The address and port.
+        addr: SocketAddr,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// Creating or setting up the socket failed.
+    #[error("cannot set up the listening socket ({step} failed)")]
+    Socket {
+        /// The call that failed (`socket`, `setsockopt(SO_REUSEADDR)`, ...).
+        step: &'static str,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// `listen(2)` failed.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        /// The address and port.
+        addr: SocketAddr,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// The protocol set names SSL 2.0 or SSL 3.0, which are broken and never enabled.
+    #[error("{version} is refused: it is broken (RFC 6176 / RFC 7568) and OpenSSL no longer offers it; remove it from the protocol set (TLS 1.2 and 1.3 are the default)")]
+    ProtocolRemoved {
+        /// The version named.
+        version: ProtocolVersion,
+    },
+    /// The protocol set names TLS 1.0 or 1.1 without the legacy opt-out.
+    #[error("{version} is deprecated (RFC 8996) and disabled unless you opt in: call allow_legacy_versions(true) (which also lowers the OpenSSL security level to 0), or remove it from the protocol set")]
+    LegacyNeedsOptOut {
+        /// The version named.
+        version: ProtocolVersion,
+    },
+    /// The protocol set is empty: no client could connect.
+    #[error(
+        "the protocol set is empty: allow at least one version (the default is TLS 1.2 | TLS 1.3)"
+    )]
+    EmptyProtocolSet,
+    /// The CA file for client authentication could not be read.
+    #[error("cannot read the client CA file {}: give a readable PEM file of the CAs that issue client certificates", .path.display())]
+    ClientCaUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// The CA file for client authentication is not valid PEM, or holds no certificate.
+    #[error("the client CA file {} holds no usable PEM certificate: give a PEM file of the CAs that issue client certificates", .path.display())]
+    ClientCa {
+        /// The file.
+        path: PathBuf,
+        /// OpenSSL's errors, when it rejected the content.
+        #[source]
+        source: Option<ErrorStack>,
+    },
+    /// An ALPN protocol name is empty or longer than 255 bytes.
+    #[error("ALPN protocol {protocol:?} is invalid: each name must be 1 to 255 bytes (such as \"h2\" or \"http/1.1\")")]
+    InvalidAlpn {
+        /// The name given, lossily as text.
+        protocol: String,
+    },
+    /// A server name for an SNI certificate is empty or not a host name.
+    #[error("server name {name:?} is not a host name: give a DNS name such as \"www.example.com\" or \"*.example.com\"")]
+    InvalidServerName {
+        /// The name given.
+        name: String,
+    },
+    /// Two SNI certificates were given for the same server name.
+    #[error("server name {name:?} was given two certificates: give each name once")]
+    DuplicateServerName {
+        /// The name given twice.
+        name: String,
+    },
+    /// The server certificate could not be loaded or selected, its key does not match, or it
+    /// is outside its validity dates (the message says which, and what to do).
+    #[error("server certificate: {0}")]
+    Certificate(#[from] CertStoreError),
+    /// The certificate for one SNI server name could not be loaded or selected.
+    #[error("certificate for server name {name:?}: {source}")]
+    SniCertificate {
+        /// The server name it was configured for.
+        name: String,
+        /// Why it failed.
+        #[source]
+        source: CertStoreError,
+    },
+    /// No certificate was configured.
+    #[error("no server certificate: configure one with certificate_files, certificate_pkcs12, store_certificate_by_name or store_certificate_by_hash")]
+    NoCertificate,
+    /// A limit or duration is zero where it must not be.
+    #[error("{setting} must be greater than zero")]
+    ZeroSetting {
+        /// The setting (`max_pending`, `handshake_timeout`).
+        setting: &'static str,
+    },
+    /// OpenSSL refused a setting while the `SSL_CTX` was built.
+    #[error("OpenSSL refused the TLS configuration while {step}")]
+    Tls {
+        /// What was being set up.
+        step: &'static str,
+        /// OpenSSL's errors.
+        #[source]
+        source: ErrorStack,
+    },
+    /// Waiting for the sockets (`epoll`) failed.
+    #[error("waiting for connections failed ({step})")]
+    Poll {
+        /// The call that failed (`epoll_create1`, `epoll_ctl`, `epoll_wait`).
+        step: &'static str,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// `accept(2)` failed with an error that is not about one connection (`EMFILE`, ...).
+    #[error("accepting a connection failed: if the process is out of descriptors, raise the limit (ulimit -n) or lower max_pending")]
+    Accept {
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+    /// [`accept_one`](crate::server::TlsListener::accept_one): no connection completed or
+    /// failed before the deadline.
+    #[error("no client connected and completed a handshake within {:.3} s", .waited.as_secs_f64())]
+    AcceptTimedOut {
+        /// How long the call waited.
+        waited: Duration,
+    },
+    /// [`accept_one`](crate::server::TlsListener::accept_one): the connection's handshake
+    /// failed or timed out.
+    #[error("the TLS handshake with {peer} did not complete")]
+    Handshake {
+        /// The client.
+        peer: SocketAddr,
+        /// The handshake's error.
+        #[source]
+        source: HandshakeError,
+    },
+    /// [`accept_one`](crate::server::TlsListener::accept_one): the connection was closed
+    /// without a handshake.
+    #[error("the connection from {peer} was rejected: {reason}")]
+    Rejected {
+        /// The client.
+        peer: SocketAddr,
+        /// Why.
+        reason: RejectReason,
+    },
+}

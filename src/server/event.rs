@@ -1,0 +1,156 @@
+//! [`ServerEvent`]: what happened to one incoming connection.
+
+use std::fmt;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use crate::error::HandshakeError;
+use crate::session::SessionInfo;
+use crate::stream::TlsStream;
+
+/// A connection whose TLS handshake completed.
+///
+/// The stream is in **blocking** mode again (like a stream from `std::net::TcpListener`),
+/// with `TCP_NODELAY` as the listener's [`NodelayPolicy`](crate::NodelayPolicy) left it.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The established connection: `Read` + `Write` for application data.
+    pub stream: TlsStream<TcpStream>,
+    /// The client's address (an IPv4 client of a dual-stack listener shows as IPv4).
+    pub peer: SocketAddr,
+    /// What was negotiated: protocol, cipher, ALPN, SNI, the client certificate and its
+    /// verify result.
+    pub session: SessionInfo,
+    /// From `accept(2)` to the end of the handshake.
+    pub handshake_time: Duration,
+}
+
+/// Why a connection was closed without a handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// `max_pending` handshakes were already in progress.
+    TooManyPending {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The accepted socket could not be prepared (made nonblocking, registered with epoll,
+    /// or given an `SSL` object).
+    Setup {
+        /// What failed, as text.
+        detail: String,
+    },
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::TooManyPending { limit } => write!(
+                f,
+                "{limit} handshakes were already pending (max_pending); raise the limit or \
+                 lower the handshake timeout"
+            ),
+            RejectReason::Setup { detail } => {
+                write!(f, "the connection could not be set up: {detail}")
+            }
+        }
+    }
+}
+
+/// What happened to one incoming connection. The listener never stops because a handshake
+/// failed: every failure is one event, and the next connection is served.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// The handshake completed.
+    Established(Accepted),
+    /// The handshake failed or was shut down (see the error's `kind()`, `hint()`,
+    /// `reasons()` and `verify()`).
+    HandshakeFailed {
+        /// The client.
+        peer: SocketAddr,
+        /// Everything OpenSSL said.
+        error: HandshakeError,
+    },
+    /// The handshake did not complete by its deadline (`handshake_timeout`); the connection
+    /// was closed.
+    TimedOut {
+        /// The client.
+        peer: SocketAddr,
+        /// A [`Timeout`](crate::ErrorKind::Timeout) error: what the handshake was waiting for
+        /// and how many bytes the client had sent.
+        error: HandshakeError,
+    },
+    /// The connection was closed at once, without a handshake.
+    Rejected {
+        /// The client.
+        peer: SocketAddr,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+impl ServerEvent {
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        match self {
+            ServerEvent::Established(a) => a.peer,
+            ServerEvent::HandshakeFailed { peer, .. }
+            | ServerEvent::TimedOut { peer, .. }
+            | ServerEvent::Rejected { peer, .. } => *peer,
+        }
+    }
+
+    /// The handshake error, for [`HandshakeFailed`](Self::HandshakeFailed) and
+    /// [`TimedOut`](Self::TimedOut).
+    pub fn error(&self) -> Option<&HandshakeError> {
+        match self {
+            ServerEvent::HandshakeFailed { error, .. } | ServerEvent::TimedOut { error, .. } => {
+                Some(error)
+            }
+            _ => None,
+        }
+    }
+
+    /// A short lower-case name: `established`, `handshake_failed`, `timed_out`, `rejected`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerEvent::Established(_) => "established",
+            ServerEvent::HandshakeFailed { .. } => "handshake_failed",
+            ServerEvent::TimedOut { .. } => "timed_out",
+            ServerEvent::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+impl fmt::Display for ServerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerEvent::Established(a) => write!(
+                f,
+                "{}: established {} {}",
+                a.peer, a.session.protocol, a.session.cipher
+            ),
+            ServerEvent::HandshakeFailed { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::Rejected { peer, reason } => write!(f, "{peer}: rejected: {reason}"),
+        }
+    }
+}
+
+/// Counters of a listener since it was bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenerStats {
+    /// Connections accepted from the socket.
+    pub accepted: u64,
+    /// Handshakes that completed.
+    pub established: u64,
+    /// Handshakes that failed or were shut down.
+    pub failed: u64,
+    /// Handshakes closed at their deadline.
+    pub timed_out: u64,
+    /// Connections closed without a handshake.
+    pub rejected: u64,
+    /// Handshakes in progress now.
+    pub pending: usize,
+}

@@ -275,3 +275,87 @@ fn version_names_openssl() {
         "{text}"
     );
 }
+
+/// Reads the child's first stdout line, bounded in time; a thread keeps draining the rest
+/// so that the child never writes into a closed pipe.
+fn first_line(child: &mut Child) -> String {
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = stdout.read(&mut byte) {
+            if byte[0] == b'\n' {
+                break;
+            }
+            line.push(byte[0]);
+        }
+        let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no first line from tlshake serve");
+        }
+    }
+}
+
+#[test]
+fn serve_reports_listening_first_and_exits_after_max_connections() {
+    use tlshake::harness::OpensslClient;
+    let mut child = tlshake()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--max-connections",
+            "1",
+            "--json",
+        ])
+        .spawn()
+        .expect("spawn tlshake serve");
+    let line = first_line(&mut child);
+    let addr: SocketAddr = line
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("first line {line:?}")
+        });
+    assert_ne!(addr.port(), 0);
+    let run = OpensslClient::builder(addr)
+        .servername("localhost")
+        .ca_file(bundled::cert_path("ca.pem"))
+        .verify_return_error()
+        .spawn()
+        .expect("spawn s_client")
+        .wait(Duration::from_secs(10))
+        .expect("s_client ends");
+    assert!(run.handshake_done(), "{}", run.output());
+    assert!(run.verify_ok(), "{}", run.output());
+    let out = wait_bounded(child, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("bundled TEST certificate"));
+}
+
+#[test]
+fn serve_with_an_unknown_cert_hash_exits_2() {
+    let out = run(&[
+        "serve",
+        "--port",
+        "0",
+        "--store",
+        &bundled::certs_dir().display().to_string(),
+        "--cert-hash",
+        &"ab".repeat(20),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty(), "nothing listens");
+    assert!(!stderr_of(&out).contains("panicked"));
+}

@@ -359,3 +359,36 @@ fn serve_with_an_unknown_cert_hash_exits_2() {
     assert!(out.stdout.is_empty(), "nothing listens");
     assert!(!stderr_of(&out).contains("panicked"));
 }
+
+#[test]
+fn demo_runs_every_section_and_exits_0() {
+    let start = Instant::now();
+    let out = run(&["demo"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for section in [
+        "blocking handshake",
+        "nonblocking handshake",
+        "memory BIOs",
+        "STARTTLS",
+        "chosen by hash",
+        "wrong host name",
+        "untrusted CA",
+        "plaintext peer",
+        "stalls past a 300 ms deadline",
+        "Nagle",
+    ] {
+        assert!(
+            text.contains(section),
+            "missing section {section:?}:\n{text}"
+        );
+    }
+    assert!(!text.contains("NOT as expected"), "{text}");
+    assert!(text.contains("every section behaved as expected"));
+}

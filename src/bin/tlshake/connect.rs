@@ -422,7 +422,13 @@ impl Report {
                 }
             }
         }
-        if let Some(h) = &self.hint_text {
+        if let Some(h) = self.hint_text.as_ref().filter(|h| {
+            !self
+                .error_text
+                .as_deref()
+                .unwrap_or_default()
+                .contains(h.as_str())
+        }) {
             println!("  hint:        {h}");
         }
         if showcerts {

@@ -27,6 +27,8 @@ const NAGLE_BYTES: usize = 100;
 const NAGLE_ROUNDS: usize = 20;
 
 type SectionResult = Result<String, String>;
+/// One section of the demo: it gets the shared server context.
+type Section = Box<dyn Fn(&SslContext) -> SectionResult>;
 
 /// Runs the demo.
 pub(crate) fn run() -> Outcome {
@@ -38,7 +40,7 @@ pub(crate) fn run() -> Outcome {
             return Outcome::Failed;
         }
     };
-    let sections: Vec<(&str, Box<dyn Fn(&SslContext) -> SectionResult>)> = vec![
+    let sections: Vec<(&str, Section)> = vec![
         ("blocking handshake", Box::new(blocking)),
         (
             "nonblocking handshake (readiness loop)",

@@ -392,3 +392,31 @@ fn demo_runs_every_section_and_exits_0() {
     assert!(!text.contains("NOT as expected"), "{text}");
     assert!(text.contains("every section behaved as expected"));
 }
+
+#[test]
+fn bench_json_has_both_implementations_and_a_ratio() {
+    let out = run(&["bench", "--handshakes", "50", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["handshakes"], 50);
+    assert_eq!(j["config"]["proto"], "tls1.3");
+    for side in ["tlshake", "openssl_crate"] {
+        assert_eq!(j[side]["handshakes"], 50, "{j}");
+        assert_eq!(j[side]["failures"], 0, "{j}");
+        assert!(j[side]["handshakes_per_s"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0));
+        assert!(j[side]["p99_ms"].as_f64() >= j[side]["p50_ms"].as_f64());
+        assert!(j[side]["cpu_us_per_handshake"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0));
+    }
+    assert!(j["ratio"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    assert!(out.stderr.is_empty(), "no progress bar with --json");
+}
+
+#[test]
+fn bench_rejects_zero_handshakes() {
+    let out = run(&["bench", "--handshakes", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,352 @@
+//! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate.
+
+use std::io::{IsTerminal, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use nix::sys::resource::{getrusage, UsageWho};
+use nix::sys::time::TimeValLike;
+use openssl::pkey::PKey;
+use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslContext, SslMethod, SslVersion};
+use openssl::x509::X509;
+use serde_json::{json, Value};
+use tlshake::certstore::CertifiedKey;
+use tlshake::client::{self, ClientConfig};
+use tlshake::server::{ProtocolSet, ServerConfig};
+use tlshake::url::TransportUrl;
+use tlshake::{bundled, Handshake, ProtocolVersion};
+
+use crate::report::{percentile, Outcome};
+
+/// Protocol version of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchProto {
+    /// TLS 1.2.
+    #[value(name = "tls1.2")]
+    Tls12,
+    /// TLS 1.3.
+    #[value(name = "tls1.3")]
+    Tls13,
+}
+
+/// Server key type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchKey {
+    /// ECDSA P-256 (the bundled server certificate).
+    Ecdsa,
+    /// RSA (the bundled RSA server certificate).
+    Rsa,
+}
+
+/// Options of `tlshake bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Full handshakes per implementation.
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
+    handshakes: u32,
+    /// Client threads (and as many server threads) running handshakes at once. This is a
+    /// simplified concurrency model: C blocking client threads against C server threads.
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    concurrency: u32,
+    /// Protocol version.
+    #[arg(long, value_name = "V", default_value = "tls1.3")]
+    proto: BenchProto,
+    /// Server key type.
+    #[arg(long, value_name = "KIND", default_value = "ecdsa")]
+    key: BenchKey,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The result of one implementation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    handshakes: usize,
+    per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_us: f64,
+    failures: usize,
+}
+
+impl Stats {
+    fn to_json(self) -> Value {
+        json!({
+            "handshakes": self.handshakes,
+            "handshakes_per_s": self.per_s,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "cpu_us_per_handshake": self.cpu_us,
+            "failures": self.failures,
+        })
+    }
+}
+
+/// One side's way to make a client handshake on a fresh connection.
+type ClientFn = Arc<dyn Fn(SocketAddr) -> bool + Send + Sync>;
+/// One side's way to accept a handshake on an accepted socket.
+type ServerFn = Arc<dyn Fn(TcpStream) + Send + Sync>;
+
+/// Runs `tlshake bench`.
+pub(crate) fn run(a: &BenchArgs) -> Outcome {
+    let (pem, key) = match a.key {
+        BenchKey::Ecdsa => (bundled::SERVER_PEM, bundled::SERVER_KEY),
+        BenchKey::Rsa => (bundled::SERVER_RSA_PEM, bundled::SERVER_RSA_KEY),
+    };
+    let version = match a.proto {
+        BenchProto::Tls12 => ProtocolVersion::Tls1_2,
+        BenchProto::Tls13 => ProtocolVersion::Tls1_3,
+    };
+    let impls = match (
+        tlshake_impl(pem, key, version),
+        openssl_impl(pem, key, version),
+    ) {
+        (Ok(t), Ok(o)) => (t, o),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("tlshake bench: cannot set up: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let progress = std::io::stderr().is_terminal() && !a.json;
+    let n = a.handshakes as usize;
+    let c = a.concurrency as usize;
+    let t = measure("tlshake", &impls.0, n, c, progress);
+    let o = measure("openssl crate", &impls.1, n, c, progress);
+    let ratio = if o.per_s > 0.0 {
+        t.per_s / o.per_s
+    } else {
+        0.0
+    };
+    let proto = version.cli_name();
+    let key_name = match a.key {
+        BenchKey::Ecdsa => "ecdsa",
+        BenchKey::Rsa => "rsa",
+    };
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "config": {
+                    "handshakes": n, "concurrency": c, "proto": proto, "key": key_name,
+                    "openssl": openssl::version::version(),
+                },
+                "tlshake": t.to_json(),
+                "openssl_crate": o.to_json(),
+                "ratio": ratio,
+            })
+        );
+    } else {
+        println!(
+            "{n} full handshakes, {proto}, {key_name} key, concurrency {c}, {}",
+            openssl::version::version()
+        );
+        println!(
+            "{:<14} {:>12} {:>9} {:>9} {:>13} {:>9}",
+            "", "handshakes/s", "p50 ms", "p99 ms", "CPU us/hs", "failures"
+        );
+        for (name, s) in [("tlshake", t), ("openssl crate", o)] {
+            println!(
+                "{name:<14} {:>12.1} {:>9.3} {:>9.3} {:>13.1} {:>9}",
+                s.per_s, s.p50_ms, s.p99_ms, s.cpu_us, s.failures
+            );
+        }
+        println!("ratio tlshake/openssl crate (handshakes/s): {ratio:.3}");
+    }
+    if t.failures + o.failures > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}
+
+fn certified_key(pem: &str, key: &str) -> Result<CertifiedKey, String> {
+    let cert = X509::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let key = PKey::private_key_from_pem(key.as_bytes()).map_err(|e| e.to_string())?;
+    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| e.to_string())
+}
+
+fn tlshake_impl(pem: &str, key: &str, v: ProtocolVersion) -> Result<(ClientFn, ServerFn), String> {
+    let ctx: SslContext = ServerConfig::new(0)
+        .certificate(certified_key(pem, key)?)
+        .protocols(ProtocolSet::of(v))
+        .build_context()
+        .map_err(|e| e.to_string())?;
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .min_version(Some(v))
+        .max_version(Some(v))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client: ClientFn = Arc::new(move |addr| {
+        let Ok(url) = format!("tls://{addr}").parse::<TransportUrl>() else {
+            return false;
+        };
+        client::connect(&url, &config).is_ok()
+    });
+    let server: ServerFn = Arc::new(move |tcp| {
+        let _ = tcp.set_nonblocking(true);
+        if let Ok(hs) = Ssl::new(&ctx)
+            .map_err(|e| e.to_string())
+            .and_then(|ssl| Handshake::server(ssl, tcp).map_err(|e| e.to_string()))
+        {
+            let _ = hs.drive(Instant::now() + Duration::from_secs(10));
+        }
+    });
+    Ok((client, server))
+}
+
+fn openssl_impl(pem: &str, key: &str, v: ProtocolVersion) -> Result<(ClientFn, ServerFn), String> {
+    let version = match v {
+        ProtocolVersion::Tls1_2 => SslVersion::TLS1_2,
+        _ => SslVersion::TLS1_3,
+    };
+    let e = |e: openssl::error::ErrorStack| e.to_string();
+    let cert = X509::from_pem(pem.as_bytes()).map_err(e)?;
+    let pkey = PKey::private_key_from_pem(key.as_bytes()).map_err(e)?;
+    let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).map_err(e)?;
+    ab.set_private_key(&pkey).map_err(e)?;
+    ab.set_certificate(&cert).map_err(e)?;
+    ab.set_min_proto_version(Some(version)).map_err(e)?;
+    ab.set_max_proto_version(Some(version)).map_err(e)?;
+    let acceptor = ab.build();
+    let mut cb = SslConnector::builder(SslMethod::tls()).map_err(e)?;
+    let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).map_err(e)?;
+    cb.cert_store_mut().add_cert(ca).map_err(e)?;
+    cb.set_min_proto_version(Some(version)).map_err(e)?;
+    cb.set_max_proto_version(Some(version)).map_err(e)?;
+    let connector = cb.build();
+    let client: ClientFn = Arc::new(move |addr| {
+        let Ok(tcp) = TcpStream::connect(addr) else {
+            return false;
+        };
+        let _ = tcp.set_nodelay(true);
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+        connector.connect("localhost", tcp).is_ok()
+    });
+    let server: ServerFn = Arc::new(move |tcp| {
+        let _ = tcp.set_nodelay(true);
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = acceptor.accept(tcp);
+    });
+    Ok((client, server))
+}
+
+fn cpu_us() -> f64 {
+    getrusage(UsageWho::RUSAGE_SELF)
+        .map(|u| (u.user_time().num_microseconds() + u.system_time().num_microseconds()) as f64)
+        .unwrap_or(0.0)
+}
+
+/// Runs `n` handshakes with `c` client and `c` server threads.
+fn measure(
+    label: &str,
+    (client, server): &(ClientFn, ServerFn),
+    n: usize,
+    c: usize,
+    progress: bool,
+) -> Stats {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
+        return Stats {
+            failures: n,
+            ..Stats::default()
+        };
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return Stats {
+            failures: n,
+            ..Stats::default()
+        };
+    };
+    let listener = Arc::new(listener);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    // Server threads are not joined: one whose client never connected waits in accept
+    // until the process ends.
+    for _ in 0..c {
+        let (listener, accepted, server) = (listener.clone(), accepted.clone(), server.clone());
+        thread::spawn(move || {
+            while accepted.fetch_add(1, Ordering::SeqCst) < n {
+                match listener.accept() {
+                    Ok((tcp, _)) => server(tcp),
+                    Err(_) => return,
+                }
+            }
+        });
+    }
+    let done = Arc::new(AtomicUsize::new(0));
+    let cpu0 = cpu_us();
+    let t0 = Instant::now();
+    let workers: Vec<_> = (0..c)
+        .map(|i| {
+            let count = n / c + usize::from(i < n % c);
+            let (client, done) = (client.clone(), done.clone());
+            let label = label.to_string();
+            thread::spawn(move || {
+                let mut lat = Vec::with_capacity(count);
+                let mut failures = 0;
+                for _ in 0..count {
+                    let s = Instant::now();
+                    if client(addr) {
+                        lat.push(s.elapsed().as_secs_f64() * 1e3);
+                    } else {
+                        failures += 1;
+                    }
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && i == 0 && (d % (n / 50).max(1) == 0 || d == n) {
+                        let mut err = std::io::stderr().lock();
+                        let _ = write!(err, "\r{label}: {d}/{n} handshakes");
+                        let _ = err.flush();
+                    }
+                }
+                (lat, failures)
+            })
+        })
+        .collect();
+    let mut lat = Vec::with_capacity(n);
+    let mut failures = 0;
+    for w in workers {
+        match w.join() {
+            Ok((l, f)) => {
+                lat.extend(l);
+                failures += f;
+            }
+            Err(_) => failures += n / c,
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_us() - cpu0;
+    if progress {
+        eprintln!();
+    }
+    lat.sort_by(f64::total_cmp);
+    let ok = lat.len();
+    Stats {
+        handshakes: ok,
+        per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+        cpu_us: if ok > 0 {
+            (cpu / ok as f64).round()
+        } else {
+            0.0
+        },
+        failures,
+    }
+    .rounded()
+}
+
+impl Stats {
+    fn rounded(self) -> Stats {
+        let r = |v: f64| (v * 1000.0).round() / 1000.0;
+        Stats {
+            per_s: r(self.per_s),
+            p50_ms: r(self.p50_ms),
+            p99_ms: r(self.p99_ms),
+            ..self
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! `tlshake connect URL`: one client handshake, reported in full.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{json, Value};
+use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
+use tlshake::fingerprint::Fingerprint;
+use tlshake::starttls::StarttlsProtocol;
+use tlshake::url::TransportUrl;
+use tlshake::{NodelayPolicy, ProtocolVersion};
+
+use crate::json;
+use crate::report::{self, ms, Outcome};
+
+/// Options of `tlshake connect`.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectArgs {
+    /// Where to connect: tls://host:port, ssl://, tlsv1.2://, tlsv1.3://, or tcp://host:port
+    /// with --starttls. IPv6 literals in brackets: tls://[::1]:443.
+    url: String,
+    /// Trusted CA certificates, one PEM file (default: the system trust store).
+    #[arg(long, value_name = "FILE")]
+    cafile: Option<PathBuf>,
+    /// Directory of hashed CA certificates (c_rehash layout).
+    #[arg(long, value_name = "DIR")]
+    capath: Option<PathBuf>,
+    /// Client certificate, PEM (chain after the leaf); needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert, PEM.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Passphrase of an encrypted --key.
+    #[arg(long, value_name = "PASS")]
+    pass: Option<String>,
+    /// Name to send as SNI and to verify, instead of the URL's host.
+    #[arg(long, value_name = "NAME")]
+    servername: Option<String>,
+    /// Send no SNI extension.
+    #[arg(long)]
+    no_sni: bool,
+    /// Do not verify the certificate chain (the result is still reported).
+    #[arg(long)]
+    insecure: bool,
+    /// Do not verify the host name or IP address against the certificate.
+    #[arg(long)]
+    no_verify_name: bool,
+    /// Accept a self-signed server certificate.
+    #[arg(long)]
+    allow_self_signed: bool,
+    /// Pin the server certificate's digest (hex, 32/40/64 digits, colons allowed,
+    /// optional md5:/sha1:/sha256: prefix).
+    #[arg(long, value_name = "HEX", value_parser = parse_fingerprint)]
+    fingerprint: Option<Fingerprint>,
+    /// ALPN protocols to offer, comma-separated, most preferred first (h2,http/1.1).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    alpn: Vec<String>,
+    /// Lowest protocol version: tls1, tls1.1, tls1.2 (default), tls1.3.
+    #[arg(long, value_name = "V")]
+    min_proto: Option<ProtocolVersion>,
+    /// Highest protocol version: tls1, tls1.1, tls1.2, tls1.3 (default).
+    #[arg(long, value_name = "V")]
+    max_proto: Option<ProtocolVersion>,
+    /// Allow TLS 1.0 and 1.1 (lowers OpenSSL's security level to 0).
+    #[arg(long)]
+    legacy: bool,
+    /// TLS 1.2 cipher list (OpenSSL syntax).
+    #[arg(long, value_name = "S")]
+    ciphers: Option<String>,
+    /// TLS 1.3 ciphersuites (OpenSSL syntax).
+    #[arg(long, value_name = "S")]
+    ciphersuites: Option<String>,
+    /// Run this plain-text dialogue before the handshake: smtp, lmtp, imap, pop3, ftp,
+    /// postgres (use a tcp:// URL).
+    #[arg(long, value_name = "PROTO")]
+    starttls: Option<StarttlsProtocol>,
+    /// One deadline in seconds for connect + STARTTLS + handshake (and for reading the
+    /// answer to --send).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
+    timeout: f64,
+    /// When to set TCP_NODELAY: leave, always (default), after.
+    #[arg(long, value_name = "POLICY")]
+    nodelay: Option<NodelayPolicy>,
+    /// Write TEXT after the handshake, then print what comes back until EOF or the timeout.
+    #[arg(long, value_name = "TEXT")]
+    send: Option<String>,
+    /// Print the whole certificate chain the server sent, as PEM.
+    #[arg(long)]
+    showcerts: bool,
+    /// Print exactly one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_fingerprint(text: &str) -> Result<Fingerprint, String> {
+    Fingerprint::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e6 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds: give a positive number such as 0.5 or 10"
+        )),
+    }
+}
+
+fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
+    let mut b = ClientConfig::builder()
+        .verify_peer(!a.insecure)
+        .verify_peer_name(!a.no_verify_name && !a.insecure)
+        .allow_self_signed(a.allow_self_signed)
+        .sni(!a.no_sni)
+        .allow_legacy_versions(a.legacy)
+        .alpn(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
+    if let Some(p) = &a.cafile {
+        b = b.ca_file(p);
+    }
+    if let Some(p) = &a.capath {
+        b = b.ca_dir(p);
+    }
+    if let Some(p) = &a.cert {
+        b = b.cert_file(p);
+    }
+    if let Some(p) = &a.key {
+        b = b.key_file(p);
+    }
+    if let Some(p) = &a.pass {
+        b = b.passphrase(p);
+    }
+    if let Some(n) = &a.servername {
+        b = b.peer_name(n);
+    }
+    if let Some(f) = &a.fingerprint {
+        b = b.peer_fingerprint(f.clone());
+    }
+    if a.min_proto.is_some() {
+        b = b.min_version(a.min_proto);
+    }
+    if a.max_proto.is_some() {
+        b = b.max_version(a.max_proto);
+    }
+    if let Some(c) = &a.ciphers {
+        b = b.ciphers(c);
+    }
+    if let Some(c) = &a.ciphersuites {
+        b = b.ciphersuites(c);
+    }
+    if let Some(n) = a.nodelay {
+        b = b.nodelay(n);
+    }
+    b.build()
+}
+
+/// Runs `tlshake connect`.
+pub(crate) fn run(a: &ConnectArgs) -> Outcome {
+    let url: TransportUrl = match a.url.parse() {
+        Ok(u) => u,
+        Err(e) => return report::bad_input("bad URL", e),
+    };
+    if let Some(p) = &a.cafile {
+        if let Err(e) = std::fs::metadata(p) {
+            return report::bad_input(&format!("cannot read --cafile {}", p.display()), e);
+        }
+    }
+    let config = match build_config(a) {
+        Ok(c) => c,
+        Err(e) => return report::bad_input("configuration refused", e),
+    };
+    let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
+    let options = ConnectOptions {
+        starttls: a.starttls,
+        deadline: Some(deadline),
+        ..ConnectOptions::default()
+    };
+    let mut r = Report::new(&a.url);
+    let outcome = match client::connect_with(&url, &config, &options) {
+        Ok(conn) => r.success(conn, a.send.as_deref(), deadline),
+        Err(e) => r.failure(&e),
+    };
+    if outcome == Outcome::BadInput && !a.json {
+        return outcome;
+    }
+    r.outcome = outcome;
+    if a.json {
+        println!("{}", r.to_json());
+    } else {
+        r.print_human(a.showcerts);
+    }
+    outcome
+}
+
+/// Everything the report says, filled in as the connection goes.
+#[derive(Debug)]
+struct Report {
+    url: String,
+    outcome: Outcome,
+    peer: Option<String>,
+    protocol: Option<String>,
+    cipher: Option<String>,
+    alpn: Option<String>,
+    sni: Option<String>,
+    resumed: bool,
+    verify: Value,
+    verify_text: Option<String>,
+    peer_certificate: Value,
+    chain_pem: Vec<String>,
+    timings: [Option<f64>; 3],
+    retries: Option<(u32, u32)>,
+    error: Value,
+    error_text: Option<String>,
+    hint_text: Option<String>,
+    response: Option<String>,
+}
+
+impl Report {
+    fn new(url: &str) -> Report {
+        Report {
+            url: url.to_string(),
+            outcome: Outcome::Failed,
+            peer: None,
+            protocol: None,
+            cipher: None,
+            alpn: None,
+            sni: None,
+            resumed: false,
+            verify: Value::Null,
+            verify_text: None,
+            peer_certificate: Value::Null,
+            chain_pem: Vec::new(),
+            timings: [None; 3],
+            retries: None,
+            error: Value::Null,
+            error_text: None,
+            hint_text: None,
+            response: None,
+        }
+    }
+
+    fn success(
+        &mut self,
+        mut conn: TlsConnection,
+        send: Option<&str>,
+        deadline: Instant,
+    ) -> Outcome {
+        let s = conn.session();
+        self.peer = Some(conn.peer.to_string());
+        self.protocol = Some(s.protocol.clone());
+        self.cipher = Some(s.cipher.clone());
+        self.alpn = s.alpn_str().map(str::to_string);
+        self.sni = conn.sni.clone();
+        self.resumed = s.resumed;
+        self.verify = json::verify(&s.verify);
+        self.verify_text = Some(format!("{} ({})", s.verify.code, s.verify.message));
+        if let Some(cert) = &s.peer_certificate {
+            self.peer_certificate = json::certificate(cert);
+        }
+        self.chain_pem = s
+            .peer_chain
+            .iter()
+            .filter_map(|c| c.to_pem().ok())
+            .map(|p| String::from_utf8_lossy(&p).into_owned())
+            .collect();
+        let t = conn.timings;
+        self.timings = [
+            Some(ms(t.connect)),
+            t.starttls.map(ms),
+            Some(ms(t.handshake)),
+        ];
+        let stats = conn.stream.stats();
+        self.retries = Some((stats.want_read, stats.want_write));
+        if let Some(text) = send {
+            self.response = Some(exchange(&mut conn, text, deadline));
+        }
+        Outcome::Done
+    }
+
+    fn failure(&mut self, e: &ConnectError) -> Outcome {
+        self.error_text = Some(e.to_string());
+        match e {
+            ConnectError::Handshake {
+                peer,
+                connect_time,
+                starttls_time,
+                source,
+            } => {
+                self.peer = Some(peer.to_string());
+                self.timings = [
+                    Some(ms(*connect_time)),
+                    starttls_time.map(ms),
+                    source.elapsed().map(ms),
+                ];
+                if let Some(v) = source.verify() {
+                    self.verify = json::verify(v);
+                    self.verify_text = Some(format!("{} ({})", v.code, v.message));
+                }
+                self.error = json::handshake_error(source);
+                self.hint_text = source.hint().map(ToString::to_string);
+                if source.is_timeout() {
+                    Outcome::Timeout
+                } else if source.is_shutdown() {
+                    Outcome::Shutdown
+                } else {
+                    Outcome::Failed
+                }
+            }
+            ConnectError::Url(_)
+            | ConnectError::Config(_)
+            | ConnectError::SchemeRefused { .. }
+            | ConnectError::TlsOverUdp
+            | ConnectError::NotTls { .. } => {
+                self.error = json::other_error("bad_input", &e.to_string());
+                report::bad_input("refused", e)
+            }
+            ConnectError::Starttls { peer, .. } => {
+                self.peer = Some(peer.to_string());
+                self.error = json::other_error("starttls", &e.to_string());
+                if e.is_timeout() {
+                    Outcome::Timeout
+                } else {
+                    Outcome::ConnectFailed
+                }
+            }
+            ConnectError::ConnectTimeout { .. } => {
+                self.error = json::other_error("connect_timeout", &e.to_string());
+                Outcome::Timeout
+            }
+            _ => {
+                self.error = json::other_error("connect", &e.to_string());
+                Outcome::ConnectFailed
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let [connect, starttls, handshake] = self.timings;
+        json!({
+            "outcome": self.outcome.name(),
+            "url": self.url,
+            "peer": self.peer,
+            "protocol": self.protocol,
+            "cipher": self.cipher,
+            "alpn": self.alpn,
+            "sni": self.sni,
+            "resumed": self.resumed,
+            "verify": self.verify,
+            "peer_certificate": self.peer_certificate,
+            "timings_ms": {"connect": connect, "starttls": starttls, "handshake": handshake},
+            "retries": self.retries.map(|(r, w)| json!({"want_read": r, "want_write": w})),
+            "error": self.error,
+            "response": self.response,
+        })
+    }
+
+    fn print_human(&self, showcerts: bool) {
+        let peer = self.peer.as_deref().unwrap_or("-");
+        match (&self.protocol, &self.cipher) {
+            (Some(p), Some(c)) => println!(
+                "{}: {} with {peer}, {p}, {c}",
+                self.outcome.name(),
+                self.url
+            ),
+            _ => println!("{}: {} ({peer})", self.outcome.name(), self.url),
+        }
+        if let Some(sni) = &self.sni {
+            println!("  SNI:         {sni}");
+        }
+        if let Some(alpn) = &self.alpn {
+            println!("  ALPN:        {alpn}");
+        }
+        if self.outcome == Outcome::Done {
+            println!("  resumed:     {}", self.resumed);
+        }
+        if let Some(cert) = self.peer_certificate.as_object() {
+            let field = |k: &str| {
+                cert.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("-")
+                    .to_string()
+            };
+            println!("  certificate: {}", field("subject"));
+            println!("    issuer:    {}", field("issuer"));
+            let san: Vec<&str> = cert
+                .get("san")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            println!("    names:     {}", san.join(", "));
+            println!(
+                "    valid:     {} .. {}",
+                field("not_before"),
+                field("not_after")
+            );
+            println!("    sha256:    {}", field("sha256"));
+        }
+        if let Some(v) = &self.verify_text {
+            println!("  verify:      {v}");
+        }
+        let [connect, starttls, handshake] = self.timings;
+        let t = |v: Option<f64>| {
+            v.map(|v| format!("{v:.3} ms"))
+                .unwrap_or_else(|| "-".into())
+        };
+        print!("  timings:     connect {}", t(connect));
+        if starttls.is_some() {
+            print!(", starttls {}", t(starttls));
+        }
+        println!(", handshake {}", t(handshake));
+        if let Some((r, w)) = self.retries {
+            println!("  retries:     WANT_READ {r}, WANT_WRITE {w}");
+        }
+        if let Some(e) = &self.error_text {
+            println!("  error:       {e}");
+        }
+        if let Some(reasons) = self.error.get("reasons").and_then(Value::as_array) {
+            for r in reasons.iter().filter_map(Value::as_str) {
+                if Some(r) != self.error_text.as_deref() {
+                    println!("    reason:    {r}");
+                }
+            }
+        }
+        if let Some(h) = self.hint_text.as_ref().filter(|h| {
+            !self
+                .error_text
+                .as_deref()
+                .unwrap_or_default()
+                .contains(h.as_str())
+        }) {
+            println!("  hint:        {h}");
+        }
+        if showcerts {
+            for pem in &self.chain_pem {
+                print!("{pem}");
+            }
+        }
+        if let Some(resp) = &self.response {
+            println!("--- response ---");
+            print!("{resp}");
+        }
+    }
+}
+
+/// Writes `text`, then reads until EOF, a TLS close, an error or the deadline.
+fn exchange(conn: &mut TlsConnection, text: &str, deadline: Instant) -> String {
+    let mut out = Vec::new();
+    if conn.stream.write_all(text.as_bytes()).is_err() || conn.stream.flush().is_err() {
+        return String::new();
+    }
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        if conn.stream.get_ref().set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match conn.stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

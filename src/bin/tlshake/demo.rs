@@ -1,0 +1,465 @@
+//! `tlshake demo`: a self-contained tour on loopback, with the certificates embedded in the
+//! binary. Every section checks what it shows; the exit code says whether all behaved.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{Ssl, SslContext};
+use openssl::x509::X509;
+use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions};
+use tlshake::fingerprint::{DigestKind, Fingerprint};
+use tlshake::server::{ServerConfig, TlsListener};
+use tlshake::starttls::StarttlsProtocol;
+use tlshake::url::TransportUrl;
+use tlshake::{bundled, ErrorKind, Handshake, Hint, NodelayPolicy, ProtocolVersion};
+
+use crate::report::{percentile, Outcome};
+use crate::serve::bundled_certificate;
+
+/// Per-connection limit of every peer thread of the demo.
+const PEER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Request and response size of the Nagle section.
+const NAGLE_BYTES: usize = 100;
+/// Connections per Nagle measurement.
+const NAGLE_ROUNDS: usize = 20;
+
+type SectionResult = Result<String, String>;
+/// One section of the demo: it gets the shared server context.
+type Section = Box<dyn Fn(&SslContext) -> SectionResult>;
+
+/// Runs the demo.
+pub(crate) fn run() -> Outcome {
+    let started = Instant::now();
+    let ctx = match server_context() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("tlshake demo: cannot build the server context: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let sections: Vec<(&str, Section)> = vec![
+        ("blocking handshake", Box::new(blocking)),
+        (
+            "nonblocking handshake (readiness loop)",
+            Box::new(nonblocking),
+        ),
+        (
+            "memory BIOs",
+            Box::new(|_: &SslContext| {
+                Ok(String::from(
+                    "skipped: this build of the library has no memory-BIO module (tlshake::membio)",
+                ))
+            }),
+        ),
+        ("STARTTLS (SMTP dialogue, then TLS)", Box::new(starttls)),
+        (
+            "server certificate chosen by hash",
+            Box::new(|_: &SslContext| by_hash()),
+        ),
+        ("failure: wrong host name", Box::new(wrong_name)),
+        ("failure: untrusted CA", Box::new(untrusted_ca)),
+        (
+            "failure: plaintext peer",
+            Box::new(|_: &SslContext| plaintext_peer()),
+        ),
+        (
+            "failure: peer stalls past a 300 ms deadline",
+            Box::new(|_: &SslContext| stall()),
+        ),
+        ("Nagle and the first response", Box::new(nagle)),
+    ];
+    let mut failed = Vec::new();
+    for (i, (title, section)) in sections.iter().enumerate() {
+        println!("== {}. {title}", i + 1);
+        match section(&ctx) {
+            Ok(text) => {
+                for line in text.lines() {
+                    println!("   {line}");
+                }
+                println!("   -> as expected");
+            }
+            Err(text) => {
+                for line in text.lines() {
+                    println!("   {line}");
+                }
+                println!("   -> NOT as expected");
+                failed.push(*title);
+            }
+        }
+        println!();
+    }
+    println!("demo finished in {:.2} s", started.elapsed().as_secs_f64());
+    if failed.is_empty() {
+        println!("every section behaved as expected");
+        Outcome::Done
+    } else {
+        eprintln!("tlshake demo: not as expected: {}", failed.join("; "));
+        Outcome::Failed
+    }
+}
+
+fn server_context() -> Result<SslContext, String> {
+    let key = bundled_certificate()?;
+    ServerConfig::new(0)
+        .certificate(key)
+        .build_context()
+        .map_err(|e| e.to_string())
+}
+
+fn client_config() -> Result<ClientConfig, String> {
+    ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Binds 127.0.0.1 on a free port and runs `handler` on each of the next `count`
+/// connections, in a thread. The thread is not joined: it ends with the process.
+fn peer<F>(count: usize, handler: F) -> Result<SocketAddr, String>
+where
+    F: Fn(TcpStream) + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    thread::spawn(move || {
+        for _ in 0..count {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let _ = stream.set_read_timeout(Some(PEER_TIMEOUT));
+            handler(stream);
+        }
+    });
+    Ok(addr)
+}
+
+/// A TLS server peer: handshake with `policy`, then answer `NAGLE_BYTES`-byte requests.
+fn tls_peer(ctx: &SslContext, count: usize, policy: NodelayPolicy) -> Result<SocketAddr, String> {
+    let ctx = ctx.clone();
+    peer(count, move |tcp| {
+        let _ = tcp.set_nonblocking(true);
+        let Ok(ssl) = Ssl::new(&ctx) else { return };
+        let Ok(mut hs) = Handshake::server(ssl, tcp) else {
+            return;
+        };
+        hs.set_nodelay_policy(policy);
+        let Ok(mut tls) = hs.drive(Instant::now() + PEER_TIMEOUT) else {
+            return;
+        };
+        let _ = tls.get_ref().set_nonblocking(false);
+        let mut buf = [0u8; NAGLE_BYTES];
+        while tls.read_exact(&mut buf).is_ok() {
+            if tls.write_all(&buf).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+fn url(addr: SocketAddr) -> Result<TransportUrl, String> {
+    format!("tls://{addr}").parse().map_err(|e| format!("{e}"))
+}
+
+fn blocking(ctx: &SslContext) -> SectionResult {
+    let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
+    let config = client_config()?;
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let _ = tcp.set_read_timeout(Some(PEER_TIMEOUT));
+    let ssl = config
+        .new_ssl("127.0.0.1", None)
+        .map_err(|e| e.to_string())?;
+    let mut hs = Handshake::client(ssl, tcp).map_err(|e| e.to_string())?;
+    hs.set_expected_host("127.0.0.1");
+    let t0 = Instant::now();
+    let tls = hs.finish().map_err(|e| e.to_string())?;
+    let s = tls.session();
+    let stats = tls.stats();
+    let text = format!(
+        "Handshake::client(ssl, blocking TcpStream).finish(): each SSL_connect call blocks\n\
+         {} {} in {:.2} ms, {} step(s), WANT_READ {}, WANT_WRITE {}, verify: {}",
+        s.protocol,
+        s.cipher,
+        t0.elapsed().as_secs_f64() * 1e3,
+        stats.steps,
+        stats.want_read,
+        stats.want_write,
+        s.verify.message
+    );
+    if s.verify.is_ok() && stats.want_read == 0 {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+fn nonblocking(ctx: &SslContext) -> SectionResult {
+    let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
+    let conn = client::connect(&url(addr)?, &client_config()?).map_err(|e| e.to_string())?;
+    let s = conn.session();
+    let stats = conn.stream.stats();
+    let text = format!(
+        "client::connect drives SSL_connect on a nonblocking socket, waiting for readiness\n\
+         {} {}: {} step(s), WANT_READ {}, WANT_WRITE {}, handshake {:.2} ms",
+        s.protocol,
+        s.cipher,
+        stats.steps,
+        stats.want_read,
+        stats.want_write,
+        conn.timings.handshake.as_secs_f64() * 1e3
+    );
+    if s.verify.is_ok() && stats.steps >= 1 {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+fn starttls(ctx: &SslContext) -> SectionResult {
+    let ctx = ctx.clone();
+    let addr = peer(1, move |tcp| {
+        let Ok(read_half) = tcp.try_clone() else {
+            return;
+        };
+        let mut lines = BufReader::new(read_half);
+        let mut w = &tcp;
+        let mut line = String::new();
+        let _ = w.write_all(b"220 demo ESMTP\r\n");
+        let _ = lines.read_line(&mut line);
+        let _ = w.write_all(b"250-demo greets you\r\n250 STARTTLS\r\n");
+        line.clear();
+        let _ = lines.read_line(&mut line);
+        if !line.to_ascii_uppercase().starts_with("STARTTLS") {
+            let _ = w.write_all(b"502 command not recognised\r\n");
+            return;
+        }
+        let _ = w.write_all(b"220 ready to start TLS\r\n");
+        let Ok(ssl) = Ssl::new(&ctx) else { return };
+        if let Ok(hs) = Handshake::server(ssl, tcp) {
+            let _ = hs.finish();
+        }
+    })?;
+    let url: TransportUrl = format!("tcp://{addr}")
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let options = ConnectOptions {
+        starttls: Some(StarttlsProtocol::Smtp),
+        deadline: Some(Instant::now() + PEER_TIMEOUT),
+        ..ConnectOptions::default()
+    };
+    let conn =
+        client::connect_with(&url, &client_config()?, &options).map_err(|e| e.to_string())?;
+    let s = conn.session();
+    Ok(format!(
+        "220 greeting, EHLO, 250-STARTTLS, STARTTLS, 220, then the TLS handshake\n\
+         dialogue {:.2} ms, handshake {:.2} ms: {} {}",
+        conn.timings.starttls.unwrap_or_default().as_secs_f64() * 1e3,
+        conn.timings.handshake.as_secs_f64() * 1e3,
+        s.protocol,
+        s.cipher
+    ))
+}
+
+/// A temporary directory removed on drop.
+#[derive(Debug)]
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn by_hash() -> SectionResult {
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "tlshake-demo-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    )));
+    std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let files = [
+        ("server.pem", bundled::SERVER_PEM),
+        ("server.key", bundled::SERVER_KEY),
+        ("other-host.pem", bundled::OTHER_HOST_PEM),
+        ("other-host.key", bundled::OTHER_HOST_KEY),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.0.join(name), text).map_err(|e| e.to_string())?;
+    }
+    let wanted = X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| e.to_string())?;
+    let hash = Fingerprint::of(&wanted, DigestKind::Sha256).map_err(|e| e.to_string())?;
+    let config = ServerConfig::new(0)
+        .address("127.0.0.1")
+        .store_certificate_by_hash(&dir.0, hash.to_string());
+    let mut listener = TlsListener::bind(&config).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr();
+    let server = thread::spawn(move || listener.accept_one(Instant::now() + PEER_TIMEOUT).is_ok());
+    let conn = client::connect(&url(addr)?, &client_config()?).map_err(|e| e.to_string())?;
+    let got = conn
+        .session()
+        .peer_certificate
+        .and_then(|c| Fingerprint::of(&c, DigestKind::Sha256).ok());
+    let accepted = server.join().unwrap_or(false);
+    let text = format!(
+        "store of 2 certificates, picked by SHA-256 {}\nthe client received {}",
+        hash,
+        got.as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "no certificate".into())
+    );
+    if accepted && got.as_ref() == Some(&hash) {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// Describes a failed connection and checks it is a handshake error of `kind` with a hint
+/// matching `hint_ok`.
+fn expect_failure(
+    result: Result<client::TlsConnection, ConnectError>,
+    kind: ErrorKind,
+    hint_ok: fn(&Hint) -> bool,
+) -> SectionResult {
+    let e = match result {
+        Ok(_) => return Err(String::from("the handshake succeeded")),
+        Err(e) => e,
+    };
+    let Some(h) = e.handshake_error() else {
+        return Err(format!("failed before the handshake: {e}"));
+    };
+    let text = format!(
+        "kind {}, {} (ret {}), reasons: {}\nerror (with its hint): {h}",
+        h.kind().name(),
+        h.ssl_error().name(),
+        h.ret(),
+        h.reasons().join("; "),
+    );
+    if h.kind() == kind && h.hint().is_some_and(hint_ok) {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+fn wrong_name(ctx: &SslContext) -> SectionResult {
+    let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .peer_name("wrong.example")
+        .build()
+        .map_err(|e| e.to_string())?;
+    expect_failure(
+        client::connect(&url(addr)?, &config),
+        ErrorKind::CertificateVerification,
+        |h| matches!(h, Hint::NameMismatch { .. }),
+    )
+}
+
+fn untrusted_ca(ctx: &SslContext) -> SectionResult {
+    let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::ROGUE_CA_PEM.as_bytes())
+        .build()
+        .map_err(|e| e.to_string())?;
+    expect_failure(
+        client::connect(&url(addr)?, &config),
+        ErrorKind::CertificateVerification,
+        |h| matches!(h, Hint::UnknownIssuer { .. } | Hint::SelfSigned { .. }),
+    )
+}
+
+fn plaintext_peer() -> SectionResult {
+    let addr = peer(1, |mut tcp| {
+        let _ = tcp.write_all(b"220 demo ESMTP\r\n");
+        let mut buf = [0u8; 1024];
+        while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
+    })?;
+    expect_failure(
+        client::connect(&url(addr)?, &client_config()?),
+        ErrorKind::Protocol,
+        |h| matches!(h, Hint::PlaintextPeer { .. }),
+    )
+}
+
+fn stall() -> SectionResult {
+    let addr = peer(1, |mut tcp| {
+        let mut buf = [0u8; 1024];
+        while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
+    })?;
+    let options = ConnectOptions {
+        deadline: Some(Instant::now() + Duration::from_millis(300)),
+        ..ConnectOptions::default()
+    };
+    let t0 = Instant::now();
+    let result = client::connect_with(&url(addr)?, &client_config()?, &options);
+    let waited = t0.elapsed();
+    let text = expect_failure(result, ErrorKind::Timeout, |h| {
+        matches!(h, Hint::Timeout { .. })
+    });
+    let bounded = waited < Duration::from_millis(800);
+    match text {
+        Ok(t) if bounded => Ok(format!(
+            "{t}\nreturned after {:.0} ms",
+            waited.as_secs_f64() * 1e3
+        )),
+        Ok(t) | Err(t) => Err(format!(
+            "{t}\nreturned after {:.0} ms",
+            waited.as_secs_f64() * 1e3
+        )),
+    }
+}
+
+/// p50 of the first-response latency, in ms, over `NAGLE_ROUNDS` fresh TLS 1.3 connections.
+fn first_response_p50(ctx: &SslContext, nodelay: bool) -> Result<f64, String> {
+    let policy = if nodelay {
+        NodelayPolicy::Always
+    } else {
+        NodelayPolicy::Leave
+    };
+    let addr = tls_peer(ctx, NAGLE_ROUNDS, policy)?;
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .min_version(Some(ProtocolVersion::Tls1_3))
+        .nodelay(policy)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = url(addr)?;
+    let mut samples = Vec::with_capacity(NAGLE_ROUNDS);
+    for _ in 0..NAGLE_ROUNDS {
+        let mut conn = client::connect(&url, &config).map_err(|e| e.to_string())?;
+        let _ = conn.stream.get_ref().set_read_timeout(Some(PEER_TIMEOUT));
+        let request = [b'x'; NAGLE_BYTES];
+        let mut response = [0u8; NAGLE_BYTES];
+        let t0 = Instant::now();
+        conn.stream
+            .write_all(&request)
+            .and_then(|()| conn.stream.read_exact(&mut response))
+            .map_err(|e| format!("request/response failed: {e}"))?;
+        samples.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(percentile(&samples, 50.0))
+}
+
+fn nagle(ctx: &SslContext) -> SectionResult {
+    let on = first_response_p50(ctx, true)?;
+    let off = first_response_p50(ctx, false)?;
+    Ok(format!(
+        "{NAGLE_BYTES}-byte request and response right after a TLS 1.3 handshake, \
+         {NAGLE_ROUNDS} connections each\n\
+         TCP_NODELAY on both ends (NodelayPolicy::Always): p50 {on:.3} ms\n\
+         Nagle left on on both ends (NodelayPolicy::Leave):  p50 {off:.3} ms\n\
+         {}",
+        if off > on * 2.0 {
+            format!(
+                "Nagle costs {:.1}x on the first response",
+                off / on.max(1e-3)
+            )
+        } else {
+            String::from("no Nagle stall measured on this loopback (timing depends on the kernel)")
+        }
+    ))
+}

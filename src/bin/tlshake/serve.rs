@@ -1,0 +1,284 @@
+//! `tlshake serve`: a TLS listener that reports every handshake, like `openssl s_server`.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use openssl::pkey::PKey;
+use openssl::x509::X509;
+use serde_json::{json, Value};
+use tlshake::bundled;
+use tlshake::certstore::CertifiedKey;
+use tlshake::server::{
+    http_reply, Accepted, CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerEvent,
+    TlsListener,
+};
+
+use crate::json;
+use crate::report::{self, Outcome};
+
+/// How long a served connection may stay idle before it is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the server does with a connection after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReplyMode {
+    /// Send back every byte received, until the client closes.
+    Echo,
+    /// Read one request and answer `HTTP/1.1 200 OK` with a text page describing the session
+    /// (like `s_server -www`).
+    Http,
+}
+
+/// Options of `tlshake serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (default: all interfaces, IPv6 with IPv4 mapped in).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Port to listen on; 0 picks a free port. The first line on stdout is
+    /// `listening on ADDR:PORT`.
+    #[arg(long, value_name = "N", default_value_t = 4433)]
+    port: u32,
+    /// Server certificate, PEM (chain after the leaf); needs --key. Without --cert and
+    /// --store, the bundled TEST certificate for localhost is used.
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "store")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert, PEM.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Certificate store directory (PEM and PKCS#12 files); pick one with --cert-name or
+    /// --cert-hash.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Pick the store's certificate for this host name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "store",
+        conflicts_with = "cert_hash"
+    )]
+    cert_name: Option<String>,
+    /// Pick the store's certificate by SHA-1 (40 hex digits) or SHA-256 (64) fingerprint.
+    #[arg(long, value_name = "HEX", requires = "store")]
+    cert_hash: Option<String>,
+    /// Protocol versions accepted, comma-separated: tls1, tls1.1, tls1.2, tls1.3
+    /// (default tls1.2,tls1.3; tls1 and tls1.1 lower the security level to 0).
+    #[arg(long, value_name = "LIST")]
+    protocols: Option<String>,
+    /// Do not set SO_REUSEADDR on the listening socket.
+    #[arg(long)]
+    no_reuse_address: bool,
+    /// Ask clients for a certificate and verify it against these CAs (PEM).
+    #[arg(long, value_name = "CAFILE")]
+    verify_client: Option<PathBuf>,
+    /// Refuse clients that send no certificate (needs --verify-client).
+    #[arg(long, requires = "verify_client")]
+    require_client_cert: bool,
+    /// ALPN protocols accepted, comma-separated, in order of preference.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    alpn: Vec<String>,
+    /// What to do after the handshake: echo, or http (a page describing the session).
+    #[arg(long, value_name = "MODE", default_value = "echo")]
+    reply: ReplyMode,
+    /// Exit after this many handshakes, successful or not.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<u64>,
+    /// One JSON line per connection on stdout (after the `listening on` line).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The bundled test certificate and key, loaded from the PEM embedded in the binary.
+pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
+    let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| e.to_string())?;
+    let key =
+        PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).map_err(|e| e.to_string())?;
+    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| e.to_string())
+}
+
+fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
+    let mut c = ServerConfig::new(a.port).reuse_address(!a.no_reuse_address);
+    if let Some(addr) = &a.bind {
+        c = c.address(addr);
+    }
+    c = match (&a.cert, &a.key, &a.store) {
+        (Some(cert), Some(key), _) => c.certificate(CertificateSource::pem_files(cert, key)),
+        (_, _, Some(dir)) => match (&a.cert_name, &a.cert_hash) {
+            (Some(name), _) => c.certificate(CertificateSource::store_by_name(dir, name)),
+            (_, Some(hash)) => c.certificate(CertificateSource::store_by_hash(dir, hash)),
+            _ => {
+                return Err(report::bad_input(
+                    "--store",
+                    "say which certificate to use with --cert-name NAME or --cert-hash HEX",
+                ))
+            }
+        },
+        _ => {
+            eprintln!("tlshake: using the bundled TEST certificate for localhost");
+            let key =
+                bundled_certificate().map_err(|e| report::bad_input("bundled certificate", e))?;
+            c.certificate(key)
+        }
+    };
+    if let Some(list) = &a.protocols {
+        let set: ProtocolSet = list
+            .replace(',', " ")
+            .parse()
+            .map_err(|e| report::bad_input("--protocols", e))?;
+        let legacy = set.contains(tlshake::ProtocolVersion::Tls1_0)
+            || set.contains(tlshake::ProtocolVersion::Tls1_1);
+        c = c.protocols(set).allow_legacy_versions(legacy);
+    }
+    if let Some(ca) = &a.verify_client {
+        c = c.client_auth(if a.require_client_cert {
+            ClientAuth::Required {
+                ca_file: ca.clone(),
+            }
+        } else {
+            ClientAuth::Optional {
+                ca_file: ca.clone(),
+            }
+        });
+    }
+    if !a.alpn.is_empty() {
+        c = c.alpn_protocols(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
+    }
+    Ok(c)
+}
+
+/// Runs `tlshake serve`.
+pub(crate) fn run(a: &ServeArgs) -> Outcome {
+    let config = match config(a) {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    let mut listener = match TlsListener::bind(&config) {
+        Ok(l) => l,
+        Err(e) => return report::bad_input("cannot serve", e),
+    };
+    say(&format!("listening on {}", listener.local_addr()));
+    let mut handshakes = 0u64;
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    loop {
+        if a.max_connections.is_some_and(|max| handshakes >= max) {
+            break;
+        }
+        let event = match listener.next_event(None) {
+            Ok(Some(event)) => event,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("tlshake: the listener failed: {e}");
+                return Outcome::Failed;
+            }
+        };
+        if !matches!(event, ServerEvent::Rejected { .. }) {
+            handshakes += 1;
+        }
+        print_event(&event, a.json);
+        if let ServerEvent::Established(accepted) = event {
+            let mode = a.reply;
+            workers.push(thread::spawn(move || serve_connection(accepted, mode)));
+        }
+        workers.retain(|w| !w.is_finished());
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    Outcome::Done
+}
+
+fn print_event(event: &ServerEvent, as_json: bool) {
+    if as_json {
+        let mut v = json!({
+            "peer": event.peer().to_string(),
+            "outcome": event_outcome(event),
+            "protocol": null,
+            "cipher": null,
+            "error": null,
+        });
+        match event {
+            ServerEvent::Established(a) => {
+                v["protocol"] = Value::from(a.session.protocol.clone());
+                v["cipher"] = Value::from(a.session.cipher.clone());
+                v["alpn"] = a.session.alpn_str().map(Value::from).unwrap_or(Value::Null);
+                v["sni"] = a
+                    .session
+                    .sni
+                    .clone()
+                    .map(Value::from)
+                    .unwrap_or(Value::Null);
+                v["handshake_ms"] = Value::from(report::ms(a.handshake_time));
+                if let Some(cert) = &a.session.peer_certificate {
+                    v["client_certificate"] = json::certificate(cert);
+                }
+            }
+            ServerEvent::Rejected { reason, .. } => {
+                v["error"] = json::other_error("rejected", &reason.to_string());
+            }
+            _ => {
+                if let Some(e) = event.error() {
+                    v["error"] = json::handshake_error(e);
+                }
+            }
+        }
+        say(&v.to_string());
+    } else {
+        say(&event.to_string());
+        if let Some(hint) = event.error().and_then(|e| e.hint()) {
+            say(&format!("  hint: {hint}"));
+        }
+    }
+}
+
+/// One line on stdout, flushed; a closed stdout does not stop the server.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+fn event_outcome(event: &ServerEvent) -> &'static str {
+    match event {
+        ServerEvent::Established(_) => "done",
+        ServerEvent::TimedOut { .. } => "timeout",
+        ServerEvent::Rejected { .. } => "rejected",
+        _ => match event.error() {
+            Some(e) if e.is_shutdown() => "shutdown",
+            _ => "failed",
+        },
+    }
+}
+
+fn serve_connection(mut accepted: Accepted, mode: ReplyMode) {
+    let _ = accepted
+        .stream
+        .get_ref()
+        .set_read_timeout(Some(IDLE_TIMEOUT));
+    let mut buf = [0u8; 16 * 1024];
+    match mode {
+        ReplyMode::Echo => loop {
+            match accepted.stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let data = buf.get(..n).unwrap_or_default();
+                    if accepted.stream.write_all(data).is_err() {
+                        break;
+                    }
+                }
+            }
+        },
+        ReplyMode::Http => {
+            let mut request = Vec::new();
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 64 * 1024 {
+                match accepted.stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                }
+            }
+            let _ = accepted.stream.write_all(&http_reply(&accepted.session));
+        }
+    }
+    let _ = accepted.stream.shutdown();
+}

@@ -1,0 +1,422 @@
+//! The `tlshake` binary, run as a child process: flags, JSON output and exit codes.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tlshake::bundled;
+use tlshake::harness::{OpensslServer, ServerMode};
+use tlshake::ProtocolVersion;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn tlshake() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tlshake"));
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Waits for `child` for at most `limit`, killing it when it overstays.
+fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                break;
+            }
+        }
+    }
+    let out = child.wait_with_output().expect("collect child output");
+    assert!(
+        start.elapsed() < limit,
+        "tlshake ran past {limit:?}: {out:?}"
+    );
+    out
+}
+
+/// Runs tlshake with `args`, bounded in time.
+fn run(args: &[&str]) -> Output {
+    wait_bounded(tlshake().args(args).spawn().expect("spawn tlshake"), LIMIT)
+}
+
+fn json_of(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ca() -> String {
+    bundled::cert_path("ca.pem").display().to_string()
+}
+
+fn tls13_server(mode: ServerMode) -> OpensslServer {
+    OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_3)
+        .mode(mode)
+        .spawn()
+        .expect("spawn openssl s_server")
+}
+
+fn is_colon_hex(s: &str, bytes: usize) -> bool {
+    s.len() == bytes * 3 - 1
+        && s.split(':').all(|b| {
+            b.len() == 2
+                && b.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        })
+}
+
+#[test]
+fn connect_json_reports_a_tls13_handshake() {
+    let server = tls13_server(ServerMode::Plain);
+    let url = format!("tls://127.0.0.1:{}", server.port());
+    let out = run(&["connect", &url, "--cafile", &ca(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done");
+    assert_eq!(j["url"], url.as_str());
+    assert_eq!(j["peer"], format!("127.0.0.1:{}", server.port()).as_str());
+    assert_eq!(j["protocol"], "TLSv1.3");
+    assert!(
+        j["cipher"].as_str().is_some_and(|c| c.starts_with("TLS_")),
+        "{j}"
+    );
+    assert_eq!(j["verify"]["ok"], true);
+    assert_eq!(j["verify"]["code"], 0);
+    assert_eq!(j["resumed"], false);
+    let sha = j["peer_certificate"]["sha256"].as_str().unwrap_or_default();
+    assert!(is_colon_hex(sha, 32), "{sha}");
+    let sha1 = j["peer_certificate"]["sha1"].as_str().unwrap_or_default();
+    assert!(is_colon_hex(sha1, 20), "{sha1}");
+    assert!(j["peer_certificate"]["san"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|n| n == "localhost")));
+    assert!(j["retries"]["want_read"].is_u64(), "{j}");
+    assert!(j["retries"]["want_write"].is_u64());
+    assert!(j["timings_ms"]["handshake"].is_f64());
+    assert!(j["timings_ms"]["starttls"].is_null());
+    assert!(j["error"].is_null());
+    assert!(j["response"].is_null());
+}
+
+#[test]
+fn connect_human_output_names_protocol_and_verify() {
+    let server = tls13_server(ServerMode::Plain);
+    let url = format!("tls://localhost:{}", server.port());
+    let out = run(&["connect", &url, "--cafile", &ca()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("done: ") && first.contains("TLSv1.3"),
+        "{text}"
+    );
+    assert!(text.contains("verify:      0 (ok)"), "{text}");
+}
+
+#[test]
+fn connect_wrong_servername_fails_with_a_hint_naming_the_names() {
+    let server = tls13_server(ServerMode::Plain);
+    let url = format!("tls://127.0.0.1:{}", server.port());
+    let out = run(&[
+        "connect",
+        &url,
+        "--cafile",
+        &ca(),
+        "--servername",
+        "wrong.example",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "failed");
+    assert_eq!(j["error"]["ssl_error"], "SSL_ERROR_SSL");
+    assert_eq!(j["verify"]["ok"], false);
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains("wrong.example") && hint.contains("localhost"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn connect_to_a_silent_peer_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let holder = thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 1024];
+        // Holds the connection until the client goes away.
+        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let url = format!("tls://{addr}");
+    let start = Instant::now();
+    let out = run(&["connect", &url, "--timeout", "0.5", "--json"]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "timeout");
+    holder.join().expect("holder thread");
+}
+
+#[test]
+fn connect_refused_exits_5() {
+    let addr: SocketAddr = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let out = run(&[
+        "connect",
+        &format!("tls://{addr}"),
+        "--json",
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "connect_failed");
+    assert!(
+        j["error"]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("refused")),
+        "{j}"
+    );
+}
+
+#[test]
+fn bad_url_exits_2_with_the_parsers_message() {
+    let out = run(&["connect", "tls://[::1:443"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("bad URL"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_flag_value_exits_2() {
+    let out = run(&["connect", "tls://127.0.0.1:1", "--min-proto", "tls9"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("tls9") && err.contains("tls1.3"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_cafile_exits_2() {
+    let out = run(&[
+        "connect",
+        "tls://127.0.0.1:1",
+        "--cafile",
+        "/nonexistent/ca.pem",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn connect_send_gets_the_reply() {
+    let server = tls13_server(ServerMode::Rev);
+    let url = format!("tls://127.0.0.1:{}", server.port());
+    let out = run(&[
+        "connect",
+        &url,
+        "--cafile",
+        &ca(),
+        "--send",
+        "hello\n",
+        "--timeout",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert!(
+        j["response"].as_str().is_some_and(|r| r.contains("olleh")),
+        "{j}"
+    );
+}
+
+#[test]
+fn connect_over_ipv6_loopback() {
+    let server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_3)
+        .ipv6()
+        .spawn()
+        .expect("spawn openssl s_server on ::1");
+    let url = format!("tls://[::1]:{}", server.port());
+    let out = run(&["connect", &url, "--cafile", &ca(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["peer"], format!("[::1]:{}", server.port()).as_str());
+    assert_eq!(j["verify"]["ok"], true);
+}
+
+#[test]
+fn version_names_openssl() {
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(env!("CARGO_PKG_VERSION")) && text.contains("OpenSSL"),
+        "{text}"
+    );
+}
+
+/// Reads the child's first stdout line, bounded in time; a thread keeps draining the rest
+/// so that the child never writes into a closed pipe.
+fn first_line(child: &mut Child) -> String {
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = stdout.read(&mut byte) {
+            if byte[0] == b'\n' {
+                break;
+            }
+            line.push(byte[0]);
+        }
+        let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no first line from tlshake serve");
+        }
+    }
+}
+
+#[test]
+fn serve_reports_listening_first_and_exits_after_max_connections() {
+    use tlshake::harness::OpensslClient;
+    let mut child = tlshake()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--max-connections",
+            "1",
+            "--json",
+        ])
+        .spawn()
+        .expect("spawn tlshake serve");
+    let line = first_line(&mut child);
+    let addr: SocketAddr = line
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("first line {line:?}")
+        });
+    assert_ne!(addr.port(), 0);
+    let run = OpensslClient::builder(addr)
+        .servername("localhost")
+        .ca_file(bundled::cert_path("ca.pem"))
+        .verify_return_error()
+        .spawn()
+        .expect("spawn s_client")
+        .wait(Duration::from_secs(10))
+        .expect("s_client ends");
+    assert!(run.handshake_done(), "{}", run.output());
+    assert!(run.verify_ok(), "{}", run.output());
+    let out = wait_bounded(child, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("bundled TEST certificate"));
+}
+
+#[test]
+fn serve_with_an_unknown_cert_hash_exits_2() {
+    let out = run(&[
+        "serve",
+        "--port",
+        "0",
+        "--store",
+        &bundled::certs_dir().display().to_string(),
+        "--cert-hash",
+        &"ab".repeat(20),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty(), "nothing listens");
+    assert!(!stderr_of(&out).contains("panicked"));
+}
+
+#[test]
+fn demo_runs_every_section_and_exits_0() {
+    let start = Instant::now();
+    let out = run(&["demo"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for section in [
+        "blocking handshake",
+        "nonblocking handshake",
+        "memory BIOs",
+        "STARTTLS",
+        "chosen by hash",
+        "wrong host name",
+        "untrusted CA",
+        "plaintext peer",
+        "stalls past a 300 ms deadline",
+        "Nagle",
+    ] {
+        assert!(
+            text.contains(section),
+            "missing section {section:?}:\n{text}"
+        );
+    }
+    assert!(!text.contains("NOT as expected"), "{text}");
+    assert!(text.contains("every section behaved as expected"));
+}
+
+#[test]
+fn bench_json_has_both_implementations_and_a_ratio() {
+    let out = run(&["bench", "--handshakes", "50", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["handshakes"], 50);
+    assert_eq!(j["config"]["proto"], "tls1.3");
+    for side in ["tlshake", "openssl_crate"] {
+        assert_eq!(j[side]["handshakes"], 50, "{j}");
+        assert_eq!(j[side]["failures"], 0, "{j}");
+        assert!(j[side]["handshakes_per_s"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0));
+        assert!(j[side]["p99_ms"].as_f64() >= j[side]["p50_ms"].as_f64());
+        assert!(j[side]["cpu_us_per_handshake"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0));
+    }
+    assert!(j["ratio"].as_f64().is_some_and(|r| r > 0.0), "{j}");
+    assert!(out.stderr.is_empty(), "no progress bar with --json");
+}
+
+#[test]
+fn bench_rejects_zero_handshakes() {
+    let out = run(&["bench", "--handshakes", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -18,11 +18,10 @@ use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use openssl::ssl::{Ssl, SslContext};
 
-use crate::error::{ErrorInner, ErrorKind, HandshakeError, HandshakeFunction};
+use crate::error::HandshakeError;
 use crate::handshake::Handshake;
-use crate::hint::Hint;
 use crate::nodelay::NodelayPolicy;
-use crate::outcome::{HandshakeOutcome, Role, Want};
+use crate::outcome::{HandshakeOutcome, Want};
 use crate::server::error::ServerError;
 use crate::server::event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 
@@ -387,29 +386,10 @@ fn poll_error(step: &'static str, errno: Errno) -> ServerError {
 /// The error of a handshake closed at its deadline: what it waited for, how long it ran,
 /// what the client had sent.
 fn timeout_error(pending: &Pending, now: Instant) -> HandshakeError {
-    let transport = pending.handshake.transport();
-    let bytes_received = transport.bytes_received();
     let elapsed = now.saturating_duration_since(pending.started);
-    let prefix = transport.peer_prefix();
-    HandshakeError::from_inner(ErrorInner {
-        kind: ErrorKind::Timeout,
-        role: Role::Server,
-        function: HandshakeFunction::Accept,
-        ret: pending.handshake.last_return(),
-        ssl_error: pending.waiting_for.code(),
-        queue: Vec::new(),
-        verify: None,
-        io: None,
-        peer_bytes: prefix[..prefix.len().min(256)].to_vec(),
-        bytes_received,
-        hint: Some(Hint::Timeout {
-            waiting_for: Some(pending.waiting_for),
-            elapsed,
-            bytes_received,
-        }),
-        waiting_for: Some(pending.waiting_for),
-        elapsed: Some(elapsed),
-    })
+    pending
+        .handshake
+        .timeout_error(pending.waiting_for, elapsed)
 }
 
 #[cfg(test)]

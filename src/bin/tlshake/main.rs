@@ -29,7 +29,7 @@ enum Command {
     /// Connect to a TLS server by URL and report the handshake.
     Connect(Box<connect::ConnectArgs>),
     /// Accept TLS connections and report each handshake.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run a self-contained tour of handshakes and failures on loopback.
     Demo,
     /// Measure full handshakes on loopback, tlshake against the plain openssl crate.

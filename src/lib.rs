@@ -36,6 +36,11 @@ pub mod url;
 pub mod version;
 pub mod wait;
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use error::{ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
 pub use handshake::{Handshake, HandshakeStats};
 pub use hint::Hint;

@@ -63,6 +63,14 @@ impl SessionInfo {
         }
     }
 
+    /// The peer certificate's facts (subject, issuer, SANs, validity, SHA-1 / SHA-256
+    /// fingerprints), when the peer sent one.
+    pub fn peer_summary(&self) -> Option<crate::certstore::CertSummary> {
+        self.peer_certificate
+            .as_ref()
+            .and_then(|c| crate::certstore::CertSummary::from_x509(c).ok())
+    }
+
     /// The ALPN protocol as text, if it is UTF-8.
     pub fn alpn_str(&self) -> Option<&str> {
         self.alpn

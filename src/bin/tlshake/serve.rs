@@ -226,10 +226,8 @@ fn print_event(event: &ServerEvent, as_json: bool) {
         }
         say(&v.to_string());
     } else {
+        // The event's text carries the error and its hint.
         say(&event.to_string());
-        if let Some(hint) = event.error().and_then(|e| e.hint()) {
-            say(&format!("  hint: {hint}"));
-        }
     }
 }
 

@@ -53,12 +53,14 @@ mod postgres;
 mod protocol;
 pub mod reply;
 mod smtp;
+mod upgrade;
 
 use std::io::{Read, Write};
 
 pub use deadline::negotiate_with_deadline;
 pub use error::StarttlsError;
 pub use protocol::{StarttlsProtocol, UnknownStarttlsProtocol};
+pub use upgrade::upgrade;
 
 use conversation::Conversation;
 

@@ -168,7 +168,8 @@ use crate::stream::TlsStream;
 ///   [`io::ErrorKind::WouldBlock`], which OpenSSL reports as `SSL_ERROR_WANT_READ`. After
 ///   [`feed_eof`](Self::feed_eof) it returns end-of-file instead, once the fed bytes are
 ///   used up.
-/// * `write` always succeeds and appends to the outbound buffer.
+/// * `write` always succeeds and appends to the outbound buffer, which
+///   [`take_output`](Self::take_output) empties.
 #[derive(Debug, Default)]
 pub struct MemoryPipe {
     inbound: VecDeque<u8>,
@@ -193,8 +194,9 @@ impl MemoryPipe {
         self.eof = true;
     }
 
-    /// Moves every byte written so far to the end of `out`; returns how many.
-    pub fn take(&mut self, out: &mut Vec<u8>) -> usize {
+    /// Moves every byte written so far to the end of `out`; returns how many. (Not named
+    /// `take`, which [`Read::take`] already is.)
+    pub fn take_output(&mut self, out: &mut Vec<u8>) -> usize {
         let n = self.outbound.len();
         out.append(&mut self.outbound);
         n
@@ -276,7 +278,7 @@ impl MemoryHandshake {
     /// Moves the bytes this end produced (to be sent to the peer) to the end of `out`; returns
     /// how many. Call it after every step, before waiting for the peer.
     pub fn take(&mut self, out: &mut Vec<u8>) -> usize {
-        self.pipe_mut().take(out)
+        self.pipe_mut().take_output(out)
     }
 
     /// Bytes produced and not yet taken.
@@ -372,7 +374,7 @@ impl MemorySession {
 
     /// Moves the encrypted bytes to send to the end of `out`; returns how many.
     pub fn take(&mut self, out: &mut Vec<u8>) -> usize {
-        self.stream.get_mut().take(out)
+        self.stream.get_mut().take_output(out)
     }
 
     /// Encrypted bytes produced and not yet taken.

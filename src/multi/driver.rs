@@ -131,7 +131,9 @@ fn interest_for(want: Want) -> EpollFlags {
 fn timeout_for(remaining: Option<Duration>) -> EpollTimeout {
     match remaining {
         None => EpollTimeout::NONE,
-        Some(r) => EpollTimeout::try_from(r.as_micros().div_ceil(1000)).unwrap_or(EpollTimeout::MAX),
+        Some(r) => {
+            EpollTimeout::try_from(r.as_micros().div_ceil(1000)).unwrap_or(EpollTimeout::MAX)
+        }
     }
 }
 
@@ -163,14 +165,21 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
     /// [`poll_events`](Self::poll_events) / [`next_completed`](Self::next_completed) /
     /// [`pop_completed`](Self::pop_completed). When the socket cannot be registered, the
     /// handshake is handed back in the [`AddError`].
-    pub fn add(&mut self, mut handshake: Handshake<S>, deadline: Instant) -> Result<Token, AddError<S>> {
+    pub fn add(
+        &mut self,
+        mut handshake: Handshake<S>,
+        deadline: Instant,
+    ) -> Result<Token, AddError<S>> {
         let added = Instant::now();
         let token = self.reserve();
         match split(handshake.step()) {
             Ok(want) => {
                 let interest = interest_for(want);
                 let fd = handshake.transport().get_ref().as_fd();
-                if let Err(e) = self.epoll.add(fd, EpollEvent::new(interest, token.as_u64())) {
+                if let Err(e) = self
+                    .epoll
+                    .add(fd, EpollEvent::new(interest, token.as_u64()))
+                {
                     self.release(token);
                     return Err(AddError {
                         handshake: Box::new(handshake),
@@ -242,7 +251,9 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
     pub fn run_once(&mut self, max_wait: Option<Duration>) -> Result<usize, MultiError> {
         let before = self.completed.len();
         let now = Instant::now();
-        let until_deadline = self.next_deadline().map(|d| d.saturating_duration_since(now));
+        let until_deadline = self
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(now));
         let wait = match (max_wait, until_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -284,7 +295,10 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
 
     /// The next completion, waiting for it until `deadline`. `None` when the deadline passed
     /// first, or when nothing is in flight, queued or listening.
-    pub fn next_completed(&mut self, deadline: Instant) -> Result<Option<MultiEvent<S>>, MultiError> {
+    pub fn next_completed(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<MultiEvent<S>>, MultiError> {
         loop {
             if let Some(event) = self.completed.pop_front() {
                 return Ok(Some(event));
@@ -330,7 +344,9 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
                 let mut event = EpollEvent::new(interest, token.as_u64());
                 let fd = pending.handshake.transport().get_ref().as_fd();
                 if let Err(e) = self.epoll.modify(fd, &mut event) {
-                    self.complete(token, |_| Completed::DriverError(MultiError::errno("epoll_ctl", e)));
+                    self.complete(token, |_| {
+                        Completed::DriverError(MultiError::errno("epoll_ctl", e))
+                    });
                 }
             }
             Err(end) => self.complete(token, |p| finish(end, p.handshake, p.added)),
@@ -546,7 +562,11 @@ impl<S> MultiDriver<S> {
     }
 
     /// Empties the slot of a live `token` if `which` accepts its state, and frees it.
-    fn take_slot(&mut self, token: Token, which: impl Fn(&SlotState<S>) -> bool) -> Option<SlotState<S>> {
+    fn take_slot(
+        &mut self,
+        token: Token,
+        which: impl Fn(&SlotState<S>) -> bool,
+    ) -> Option<SlotState<S>> {
         let slot = self.live_mut(token)?;
         if !which(&slot.state) {
             return None;

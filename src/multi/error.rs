@@ -80,7 +80,11 @@ impl<S: Read + Write> fmt::Debug for AddError<S> {
 
 impl<S: Read + Write> fmt::Display for AddError<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not add the handshake to the driver: {}", self.error)
+        write!(
+            f,
+            "could not add the handshake to the driver: {}",
+            self.error
+        )
     }
 }
 

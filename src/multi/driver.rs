@@ -23,8 +23,10 @@ use super::token::Token;
 
 /// How many readiness events one `epoll_wait` returns at most.
 const EVENT_BATCH: usize = 1024;
-/// How many connections one readable listener accepts before the loop moves on.
-const ACCEPT_BATCH: usize = 256;
+/// How many connections one readable listener accepts before the loop moves on. Accepting is
+/// cheap (no TLS work happens until the ClientHello is there), and a full accept queue makes
+/// the kernel drop connections that clients then retry only a second later.
+const ACCEPT_BATCH: usize = 4096;
 /// How long a listener rests after `accept` failed for want of descriptors (or memory).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -167,12 +169,29 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
     /// handshake is handed back in the [`AddError`].
     pub fn add(
         &mut self,
+        handshake: Handshake<S>,
+        deadline: Instant,
+    ) -> Result<Token, AddError<S>> {
+        self.insert(handshake, deadline, None)
+    }
+
+    /// Adds a handshake, stepping it first unless `first_want` says what it waits for
+    /// already (an accepted server connection waits for the ClientHello: stepping it at
+    /// accept time would make the accept loop do the server's crypto while the kernel's
+    /// accept queue overflows).
+    fn insert(
+        &mut self,
         mut handshake: Handshake<S>,
         deadline: Instant,
+        first_want: Option<Want>,
     ) -> Result<Token, AddError<S>> {
         let added = Instant::now();
         let token = self.reserve();
-        match split(handshake.step()) {
+        let first = match first_want {
+            Some(want) => Ok(want),
+            None => split(handshake.step()),
+        };
+        match first {
             Ok(want) => {
                 let interest = interest_for(want);
                 let fd = handshake.transport().get_ref().as_fd();
@@ -453,7 +472,7 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
         };
         let now = Instant::now();
         for handshake in accepted.drain(..) {
-            if let Err(e) = self.add(handshake, now + timeout) {
+            if let Err(e) = self.insert(handshake, now + timeout, Some(Want::Read)) {
                 failure = Some((e.error, false));
             }
         }
@@ -613,7 +632,8 @@ impl MultiDriver<TcpStream> {
     /// `SslContext`) and a deadline of `handshake_timeout` after the accept.
     ///
     /// The listener is set nonblocking and watched for `EPOLLIN`; each wake-up accepts up to
-    /// 256 connections ([`accept4(2)`](https://man7.org/linux/man-pages/man2/accept.2.html)).
+    /// 4096 connections and registers them without stepping them (the first step comes when
+    /// the ClientHello is readable) ([`accept4(2)`](https://man7.org/linux/man-pages/man2/accept.2.html)).
     /// When `accept` fails for want of descriptors (`EMFILE`, `ENFILE`), the listener rests
     /// for 100 ms and a [`Completed::DriverError`] with a
     /// [`LimitError`](crate::limits::LimitError) is reported under the listener's token; so

@@ -229,7 +229,8 @@ impl TlshakeLoad {
 
     fn top_up(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(600);
-        while self.driver.in_flight() - self.idle + self.driver.queued() < self.window {
+        while self.driver.in_flight().saturating_sub(self.idle) + self.driver.queued() < self.window
+        {
             let h = self.handshake(self.addr);
             self.driver.add(h, deadline).expect("add");
         }

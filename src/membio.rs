@@ -28,8 +28,10 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-//! server_ctx.set_certificate(&X509::from_pem(SERVER_PEM.as_bytes())?)?;
-//! server_ctx.set_private_key(&PKey::private_key_from_pem(SERVER_KEY.as_bytes())?)?;
+//! let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
+//! let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
+//! server_ctx.set_certificate(&cert)?;
+//! server_ctx.set_private_key(&key)?;
 //! let server_ctx = server_ctx.build();
 //! let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
 //! client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;
@@ -95,8 +97,10 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-//! server_ctx.set_certificate(&X509::from_pem(SERVER_PEM.as_bytes())?)?;
-//! server_ctx.set_private_key(&PKey::private_key_from_pem(SERVER_KEY.as_bytes())?)?;
+//! let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
+//! let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
+//! server_ctx.set_certificate(&cert)?;
+//! server_ctx.set_private_key(&key)?;
 //! let server_ctx = server_ctx.build();
 //! let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
 //! client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;

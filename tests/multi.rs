@@ -16,12 +16,13 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use nix::sys::resource::{setrlimit, Resource};
 use openssl::pkey::PKey;
 use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslContext, SslMethod};
 use openssl::x509::X509;
 use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
-use tlshake::limits::raise_nofile_limit;
-use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver, Token};
+use tlshake::limits::{nofile_limit, raise_nofile_limit, LimitError};
+use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver, MultiError, Token};
 use tlshake::{ErrorKind, Handshake, TlsStream, Want};
 
 const CHILD_ENV: &str = "TLSHAKE_MULTI_CHILD_SERVER";
@@ -415,6 +416,61 @@ fn removed_handshake_is_handed_back_and_never_reported() {
         0
     );
     assert!(driver.pop_completed().is_none());
+}
+
+/// Puts the soft `RLIMIT_NOFILE` back when dropped.
+struct RestoreLimit(u64, u64);
+
+impl Drop for RestoreLimit {
+    fn drop(&mut self) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, self.0, self.1);
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_names_the_limit() {
+    let _serial = serial();
+    let (soft, hard) = nofile_limit().expect("getrlimit");
+    let _restore = RestoreLimit(soft, hard);
+    let highest = std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .max()
+        .expect("open descriptors");
+    let low = highest + 16;
+    setrlimit(Resource::RLIMIT_NOFILE, low, hard).expect("lower the soft limit");
+    let addr = TcpListener::bind(loopback())
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let mut sockets = Vec::new();
+    let error = loop {
+        assert!(sockets.len() as u64 <= low, "no EMFILE below the limit");
+        match connect_nonblocking(addr) {
+            Ok(tcp) => sockets.push(tcp),
+            Err(e) => break e,
+        }
+    };
+    match error.limit() {
+        Some(LimitError::TooManyOpenFiles {
+            operation,
+            soft,
+            hard: h,
+            ..
+        }) => {
+            assert_eq!(*operation, "socket");
+            assert_eq!(*soft, low);
+            assert_eq!(*h, hard);
+        }
+        other => panic!("expected EMFILE, got {other:?} from {error}"),
+    }
+    assert!(error.to_string().contains("RLIMIT_NOFILE"), "{error}");
+    // The same limit stops a new driver.
+    match MultiDriver::<TcpStream>::new() {
+        Err(MultiError::Limit(LimitError::TooManyOpenFiles { operation, .. })) => {
+            assert_eq!(operation, "epoll_create1")
+        }
+        other => panic!("expected EMFILE from epoll_create1, got {other:?}"),
+    }
 }
 
 /// A child process serving TLS with `serve`, killed and reaped on drop.

@@ -3,7 +3,8 @@
 //! socket, `MidHandshakeSslStream::handshake`, and `poll(2)` over every descriptor).
 //!
 //! Three loads, each kept at a constant number of handshakes in flight (a finished one is
-//! replaced at once), and measured as handshakes completed per second:
+//! replaced at once), and measured as handshakes completed per second over stretches of at
+//! least 300 ms:
 //! * 64 in flight;
 //! * 10,000 in flight;
 //! * 64 in flight beside 10,000 idle connections (handshakes whose server never answers).
@@ -24,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use openssl::pkey::PKey;
@@ -42,6 +43,16 @@ const CHILD_ENV: &str = "TLSHAKE_BENCH_CHILD_SERVER";
 /// No single wait of a load may take longer than this: the bench stops with a message
 /// instead of hanging.
 const STALL_LIMIT: Duration = Duration::from_secs(60);
+/// The shortest stretch one measurement runs. One wake-up can complete hundreds of
+/// handshakes at once (with 10,000 in flight), so a measurement of a few handshakes would
+/// mostly measure where the burst boundaries fell; each one runs at least this long and
+/// reports the rate it saw.
+const SLICE: Duration = Duration::from_millis(300);
+
+/// The time `n` handshakes take at the rate of `done` in `elapsed`.
+fn scaled(elapsed: Duration, n: u64, done: u64) -> Duration {
+    elapsed.mul_f64(n as f64 / done.max(1) as f64)
+}
 
 fn server_ctx() -> SslContext {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).expect("acceptor");
@@ -212,8 +223,6 @@ struct TlshakeLoad {
     addr: SocketAddr,
     window: usize,
     idle: usize,
-    /// Completions beyond what the last `run` asked for, credited to the next one.
-    banked: u64,
 }
 
 impl TlshakeLoad {
@@ -224,7 +233,6 @@ impl TlshakeLoad {
             addr: server.tls,
             window,
             idle,
-            banked: 0,
         };
         let far = Instant::now() + Duration::from_secs(3600);
         for _ in 0..idle {
@@ -255,13 +263,12 @@ impl TlshakeLoad {
         }
     }
 
-    /// Runs until `n` handshakes completed; returns the time it took. One wake-up can complete
-    /// many at once: those beyond `n` count for the next call, so that the total time divided
-    /// by the total count stays right.
+    /// Runs for at least `n` handshakes and at least [`SLICE`]; returns the time `n` took at
+    /// the rate measured.
     fn run(&mut self, n: u64) -> Duration {
         let start = Instant::now();
-        let mut done = std::mem::take(&mut self.banked);
-        while done < n {
+        let mut done = 0;
+        while done < n || start.elapsed() < SLICE {
             if self.driver.queued() == 0 {
                 let waited = Instant::now();
                 self.driver.run_once(Some(STALL_LIMIT)).expect("run");
@@ -278,8 +285,7 @@ impl TlshakeLoad {
             }
             self.top_up();
         }
-        self.banked = done - n;
-        start.elapsed()
+        scaled(start.elapsed(), n, done)
     }
 }
 
@@ -291,7 +297,7 @@ struct OpensslLoad {
     window: usize,
     active: Vec<Option<MidHandshakeSslStream<TcpStream>>>,
     idle: Vec<MidHandshakeSslStream<TcpStream>>,
-    /// Completions not yet credited to a `run`.
+    /// Completions in the current `run`.
     finished: u64,
 }
 
@@ -353,12 +359,13 @@ impl OpensslLoad {
         }
     }
 
-    /// Runs until `n` handshakes completed; returns the time it took. Completions beyond `n`
-    /// count for the next call.
+    /// Runs for at least `n` handshakes and at least [`SLICE`]; returns the time `n` took at
+    /// the rate measured.
     fn run(&mut self, n: u64) -> Duration {
         let start = Instant::now();
+        self.finished = 0;
         let mut ready = Vec::new();
-        while self.finished < n {
+        while self.finished < n || start.elapsed() < SLICE {
             ready.clear();
             {
                 let mut fds: Vec<PollFd<'_>> = self
@@ -405,8 +412,7 @@ impl OpensslLoad {
             }
             self.top_up();
         }
-        self.finished -= n;
-        start.elapsed()
+        scaled(start.elapsed(), n, self.finished)
     }
 }
 
@@ -415,6 +421,9 @@ impl OpensslLoad {
 fn scenario(c: &mut Criterion, server: &ChildServer, name: &str, window: usize, idle: usize) {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
+    // Every measurement runs at least SLICE: the same count for each sample keeps the total
+    // to sample_size slices.
+    group.sampling_mode(SamplingMode::Flat);
     // Each load is built on its first use, so a filtered-out benchmark opens no connection.
     {
         let mut load = None;

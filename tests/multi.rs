@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
@@ -53,6 +53,16 @@ fn client_ctx() -> SslConnector {
         .add_cert(X509::from_pem(CA_PEM.as_bytes()).expect("ca"))
         .expect("add ca");
     b.build()
+}
+
+/// Closes with a reset (`SO_LINGER` 0) when dropped, leaving no TIME_WAIT at the server:
+/// otherwise a later run that reuses a client port waits a second for a SYN retransmission.
+fn close_abortively<F: AsFd>(socket: &F) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    let _ = nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::Linger, &linger);
 }
 
 fn loopback() -> SocketAddr {
@@ -101,7 +111,10 @@ fn serve(listener: TcpListener, stop: &AtomicBool, served: &Served) {
             .expect("server loop");
         for event in events.drain(..) {
             match event.result {
-                Completed::Done(_) => served.done.fetch_add(1, Ordering::SeqCst),
+                Completed::Done(tls) => {
+                    close_abortively(tls.get_ref());
+                    served.done.fetch_add(1, Ordering::SeqCst)
+                }
                 _ => served.failed.fetch_add(1, Ordering::SeqCst),
             };
         }

@@ -74,6 +74,7 @@ pub struct Handshake<S> {
     stats: HandshakeStats,
     expected_host: Option<String>,
     nodelay: NodelayPolicy,
+    nodelay_before: Option<bool>,
 }
 
 impl<S: Read + Write> Handshake<S> {
@@ -101,6 +102,7 @@ impl<S: Read + Write> Handshake<S> {
             stats: HandshakeStats::default(),
             expected_host: None,
             nodelay: NodelayPolicy::default(),
+            nodelay_before: None,
         })
     }
 
@@ -130,6 +132,11 @@ impl<S: Read + Write> Handshake<S> {
     /// Sets the [`NodelayPolicy`] the drivers apply (default: [`NodelayPolicy::Always`]).
     pub fn set_nodelay_policy(&mut self, policy: NodelayPolicy) {
         self.nodelay = policy;
+    }
+
+    /// The [`NodelayPolicy`] the drivers apply.
+    pub fn nodelay_policy(&self) -> NodelayPolicy {
+        self.nodelay
     }
 
     /// Which side this end plays.
@@ -321,12 +328,7 @@ impl<S: Read + Write + AsFd> Handshake<S> {
 
     fn run(mut self, deadline: Option<Instant>) -> Result<TlsStream<S>, HandshakeError> {
         let started = Instant::now();
-        let policy = self.nodelay;
-        // A transport that is not TCP (a Unix socket) has no TCP_NODELAY: nothing to do.
-        let previous = policy
-            .before_handshake(self.stream.get_ref().get_ref())
-            .ok()
-            .flatten();
+        self.begin_nodelay();
         loop {
             match self.step() {
                 HandshakeOutcome::Done => break,
@@ -351,9 +353,27 @@ impl<S: Read + Write + AsFd> Handshake<S> {
                 }
             }
         }
-        let _ = policy.after_handshake(self.stream.get_ref().get_ref());
-        self.stats.duration = Some(started.elapsed());
-        Ok(TlsStream::new(self.stream, self.stats, previous))
+        Ok(self.established(Some(started.elapsed())))
+    }
+
+    /// Applies the [`NodelayPolicy`] before the first step, remembering the socket's setting.
+    /// A transport that is not TCP (a Unix socket) has no `TCP_NODELAY`: nothing happens.
+    pub(crate) fn begin_nodelay(&mut self) {
+        self.nodelay_before = self
+            .nodelay
+            .before_handshake(self.stream.get_ref().get_ref())
+            .ok()
+            .flatten();
+    }
+
+    /// Wraps up a handshake that returned `Done`: the after-handshake part of the
+    /// [`NodelayPolicy`], the duration a driver measured, and the stream.
+    pub(crate) fn established(mut self, duration: Option<Duration>) -> TlsStream<S> {
+        let _ = self
+            .nodelay
+            .after_handshake(self.stream.get_ref().get_ref());
+        self.stats.duration = duration;
+        TlsStream::new(self.stream, self.stats, self.nodelay_before)
     }
 }
 

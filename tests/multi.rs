@@ -309,16 +309,11 @@ fn stalled_closing_and_real_peers_each_end_their_own_way() {
         let now = Instant::now();
         let (peer, deadline, after_add) = expected.remove(&event.token).expect("known token, once");
         match (peer, event.result) {
-            (
-                Peer::Stalls,
-                Completed::TimedOut {
-                    waited_for,
-                    elapsed,
-                    bytes_received,
-                },
-            ) => {
-                assert_eq!(waited_for, Want::Read);
-                assert_eq!(bytes_received, 0);
+            (Peer::Stalls, Completed::TimedOut(error)) => {
+                assert!(error.is_timeout());
+                assert_eq!(error.waiting_for(), Some(Want::Read));
+                assert_eq!(error.bytes_received(), 0);
+                let elapsed = error.elapsed().expect("a timeout records its duration");
                 assert!(now >= deadline, "timed out {:?} early", deadline - now);
                 assert!(
                     now <= deadline + Duration::from_millis(250),

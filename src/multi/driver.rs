@@ -55,8 +55,8 @@ type MakeHandshake<S> = Box<dyn FnMut(TcpStream) -> Result<Handshake<S>, MultiEr
 ///   closes its socket. Dropping the driver closes the epoll descriptor and every socket it
 ///   still holds.
 ///
-/// The driver does not touch `TCP_NODELAY` (the socket [`Handshake::drive`] loop applies a
-/// [`NodelayPolicy`](crate::NodelayPolicy)); set it on the socket before adding it if wanted.
+/// Each handshake's [`NodelayPolicy`](crate::NodelayPolicy) is applied as by
+/// [`Handshake::drive`]: before its first step and once it is done.
 ///
 /// ```no_run
 /// use std::time::{Duration, Instant};
@@ -187,6 +187,7 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
     ) -> Result<Token, AddError<S>> {
         let added = Instant::now();
         let token = self.reserve();
+        handshake.begin_nodelay();
         let first = match first_want {
             Some(want) => Ok(want),
             None => split(handshake.step()),
@@ -396,10 +397,9 @@ impl<S: Read + Write + AsFd> MultiDriver<S> {
             self.deadlines.pop();
             match slot_mut(&mut self.slots, token).map(|s| &mut s.state) {
                 Some(SlotState::Handshake(p)) if p.deadline == when => {
-                    self.complete(token, |p| Completed::TimedOut {
-                        waited_for: p.want,
-                        elapsed: now.saturating_duration_since(p.added),
-                        bytes_received: p.handshake.transport().bytes_received(),
+                    self.complete(token, |p| {
+                        let elapsed = now.saturating_duration_since(p.added);
+                        Completed::TimedOut(p.handshake.timeout_error(p.want, elapsed))
                     });
                 }
                 Some(SlotState::Listener(l)) if l.paused_until == Some(when) => {
@@ -682,9 +682,13 @@ fn split(outcome: HandshakeOutcome) -> Result<Want, End> {
 }
 
 /// Turns the end of a handshake into a completion.
-fn finish<S: Read + Write>(end: End, handshake: Handshake<S>, added: Instant) -> Completed<S> {
+fn finish<S: Read + Write + AsFd>(
+    end: End,
+    handshake: Handshake<S>,
+    added: Instant,
+) -> Completed<S> {
     match end {
-        End::Done => Completed::Done(handshake.into_stream()),
+        End::Done => Completed::Done(handshake.established(Some(added.elapsed()))),
         End::Failed(mut e) => {
             e.inner_mut().elapsed = Some(added.elapsed());
             Completed::Failed(e)

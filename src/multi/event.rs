@@ -1,9 +1,6 @@
 //! [`MultiEvent`] and [`Completed`]: how one handshake in a driver ended.
 
-use std::time::Duration;
-
 use crate::error::HandshakeError;
-use crate::outcome::Want;
 use crate::stream::TlsStream;
 
 use super::error::MultiError;
@@ -32,15 +29,12 @@ pub enum Completed<S> {
     /// The handshake was shut down in a controlled way (return value 0,
     /// [`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)).
     Shutdown(HandshakeError),
-    /// The deadline passed first. Reported no earlier than the deadline.
-    TimedOut {
-        /// What the handshake was waiting for.
-        waited_for: Want,
-        /// Time from [`add`](super::MultiDriver::add) to the moment the timeout was noticed.
-        elapsed: Duration,
-        /// How many bytes the peer had sent (0: it never answered).
-        bytes_received: u64,
-    },
+    /// The deadline passed first. Reported no earlier than the deadline. The error has
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout): what the handshake was waiting for
+    /// ([`HandshakeError::waiting_for`]), the time from [`add`](super::MultiDriver::add) to the
+    /// moment the timeout was noticed ([`HandshakeError::elapsed`]), how many bytes the peer
+    /// had sent ([`HandshakeError::bytes_received`]), and the timeout hint.
+    TimedOut(HandshakeError),
     /// The driver could not keep watching this handshake (`epoll_ctl` failed), or, for a
     /// listener's token, could not accept a connection or set up its handshake.
     DriverError(MultiError),
@@ -54,13 +48,14 @@ impl<S> Completed<S> {
 
     /// True for [`TimedOut`](Self::TimedOut).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Completed::TimedOut { .. })
+        matches!(self, Completed::TimedOut(_))
     }
 
-    /// The handshake error, for [`Failed`](Self::Failed) and [`Shutdown`](Self::Shutdown).
+    /// The handshake error, for [`Failed`](Self::Failed), [`Shutdown`](Self::Shutdown) and
+    /// [`TimedOut`](Self::TimedOut).
     pub fn error(&self) -> Option<&HandshakeError> {
         match self {
-            Completed::Failed(e) | Completed::Shutdown(e) => Some(e),
+            Completed::Failed(e) | Completed::Shutdown(e) | Completed::TimedOut(e) => Some(e),
             _ => None,
         }
     }

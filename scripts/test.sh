@@ -9,6 +9,7 @@ need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v gnutls-serv >/dev/null || need_apt+=(gnutls-bin)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v valgrind >/dev/null || need_apt+=(valgrind)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -32,3 +33,5 @@ export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --all-targets -- --include-ignored
 cargo test --doc
+# Memory safety: about 200 handshakes of every kind under valgrind's memcheck.
+./scripts/valgrind.sh

@@ -29,6 +29,10 @@ fi
 if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check aiosmtpd
 fi
+# sslyze scans `tlshake serve` (tests/security_scan.rs).
+if ! "$venv/bin/python" -c 'import sslyze' 2>/dev/null; then
+    "$venv/bin/pip" install -q --disable-pip-version-check sslyze
+fi
 export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --all-targets -- --include-ignored

@@ -37,5 +37,7 @@ export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --all-targets -- --include-ignored
 cargo test --doc
+# The fuzz targets as property tests, with many more cases than a plain `cargo test`.
+PROPTEST_CASES=20000 cargo test --test fuzz_props
 # Memory safety: about 200 handshakes of every kind under valgrind's memcheck.
 ./scripts/valgrind.sh

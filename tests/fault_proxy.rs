@@ -141,9 +141,7 @@ struct Ran {
     allowed: Duration,
     /// When done and asked for: whether application data crossed both ways.
     data_ok: Option<bool>,
-    /// tlshake's traffic counters at the end: (sent, received), and the sent count at the
-    /// last wait for the peer.
-    sent: u64,
+    /// Bytes tlshake had received at the end, and sent at its last wait for the peer.
     received: u64,
     sent_at_last_wait: u64,
 }
@@ -177,7 +175,6 @@ where
                         took: start.elapsed(),
                         allowed,
                         data_ok: None,
-                        sent: 0,
                         received: e.bytes_received(),
                         sent_at_last_wait,
                         result: Err(e),
@@ -192,13 +189,12 @@ where
     match result {
         Ok(()) => {
             let t = hs.transport();
-            let (sent, received) = (t.bytes_sent(), t.bytes_received());
+            let received = t.bytes_received();
             let ran = Ran {
                 result: Ok(()),
                 took,
                 allowed,
                 data_ok: None,
-                sent,
                 received,
                 sent_at_last_wait,
             };
@@ -211,7 +207,6 @@ where
                 took,
                 allowed,
                 data_ok: None,
-                sent: 0,
                 received,
                 sent_at_last_wait,
             };

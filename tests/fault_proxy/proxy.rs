@@ -65,6 +65,9 @@ struct Shared {
     sockets: Mutex<Vec<TcpStream>>,
     log: Mutex<Vec<Chunk>>,
     stop: AtomicBool,
+    /// Set before a cut's last bytes are written: the other direction forwards nothing
+    /// more, so no answer to those bytes can slip through before the sockets are shut.
+    cutting: AtomicBool,
 }
 
 impl Shared {
@@ -190,7 +193,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, fault: Fault, shared: 
             }
             Ok(n) => n,
         };
-        if shared.stop.load(Ordering::SeqCst) {
+        if shared.stop.load(Ordering::SeqCst) || shared.cutting.load(Ordering::SeqCst) {
             return;
         }
         shared.log.lock().unwrap().push(Chunk {
@@ -206,6 +209,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, fault: Fault, shared: 
             }
             _ => (n, false),
         };
+        if then_stop && matches!(fault, Fault::Cut(_)) {
+            shared.cutting.store(true, Ordering::SeqCst);
+        }
         let ok = match fault {
             Fault::Trickle(pause) => chunk[..send].iter().all(|b| {
                 thread::sleep(pause);

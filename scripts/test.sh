@@ -9,6 +9,7 @@ need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v gnutls-serv >/dev/null || need_apt+=(gnutls-bin)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v valgrind >/dev/null || need_apt+=(valgrind)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -28,7 +29,15 @@ fi
 if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check aiosmtpd
 fi
+# sslyze scans `tlshake serve` (tests/security_scan.rs).
+if ! "$venv/bin/python" -c 'import sslyze' 2>/dev/null; then
+    "$venv/bin/pip" install -q --disable-pip-version-check sslyze
+fi
 export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --all-targets -- --include-ignored
 cargo test --doc
+# The fuzz targets as property tests, with many more cases than a plain `cargo test`.
+PROPTEST_CASES=20000 cargo test --test fuzz_props
+# Memory safety: about 200 handshakes of every kind under valgrind's memcheck.
+./scripts/valgrind.sh

@@ -149,6 +149,12 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
     Ok(certs)
 }
 
+/// The cipher list for TLS 1.2 and below
+/// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)):
+/// every suite has an ephemeral key exchange (ECDHE or DHE), none is NULL, anonymous, RC4,
+/// DES or 3DES, whatever the certificate's key type and the security level.
+pub(crate) const TLS12_CIPHERS: &str = "DEFAULT:!kRSA:!aNULL:!eNULL:!RC4:!DES:!3DES";
+
 /// A context with everything but the certificate.
 fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
     let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
@@ -174,6 +180,10 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
         options |= SslOptions::NO_TICKET;
     }
     b.set_options(options);
+    // TLS 1.2 and below: OpenSSL's default list minus static-RSA key exchange (no forward
+    // secrecy) and the broken or anonymous suites. TLS 1.3 suites all have forward secrecy.
+    b.set_cipher_list(TLS12_CIPHERS)
+        .map_err(tls("setting the TLS 1.2 cipher list"))?;
     if !common.tickets {
         b.set_num_tickets(0)
             .map_err(tls("turning TLS 1.3 session tickets off"))?;

@@ -1,10 +1,8 @@
 //! Memory-BIO handshakes: deterministic, no sockets (except the interop test with a real
 //! `openssl s_server`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use openssl::pkey::PKey;
@@ -363,80 +361,12 @@ fn plaintext_examples_get_the_plaintext_hint() {
     }
 }
 
-/// A real `openssl s_server` child, killed and reaped on drop.
-struct SServer {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    port: u16,
-}
-
-impl SServer {
-    fn start() -> SServer {
-        let mut child = Command::new("openssl")
-            .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
-            .arg("-cert")
-            .arg(cert_path("server.pem"))
-            .arg("-key")
-            .arg(cert_path("server.key"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_server");
-        // s_server ends the connection when its stdin closes: keep it open.
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = SServer {
-            child,
-            _stdin: stdin,
-            lines,
-            port: 0,
-        };
-        let line = server
-            .wait_line(|l| l.starts_with("ACCEPT"), Duration::from_secs(10))
-            .expect("s_server printed no ACCEPT line");
-        server.port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .expect("port in the ACCEPT line");
-        server
-    }
-
-    fn wait_line(&self, want: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match self.lines.recv_timeout(left) {
-                Ok(line) if want(&line) => return Some(line),
-                Ok(_) => continue,
-                Err(_) => return None,
-            }
-        }
-    }
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn memory_client_handshakes_with_openssl_s_server() {
-    let server = SServer::start();
-    let mut tcp = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    let server = tlshake::harness::OpensslServer::builder()
+        .spawn()
+        .expect("openssl s_server");
+    let mut tcp = TcpStream::connect(server.addr()).expect("connect");
     tcp.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("read timeout");
     let cctx = client_ctx(None);
@@ -471,12 +401,8 @@ fn memory_client_handshakes_with_openssl_s_server() {
     session.take(&mut wire);
     tcp.write_all(&wire).expect("send");
     assert!(
-        server
-            .wait_line(
-                |l| l.contains("hello from tlshake"),
-                Duration::from_secs(10)
-            )
-            .is_some(),
-        "s_server did not print the message"
+        server.wait_for_output("hello from tlshake", Duration::from_secs(10)),
+        "s_server did not print the message: {}",
+        server.output()
     );
 }

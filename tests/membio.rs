@@ -3,13 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openssl::pkey::PKey;
 use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslContext, SslMethod, SslVersion};
 use openssl::x509::X509;
 use proptest::prelude::*;
-use tlshake::bundled::{cert_path, CA_PEM, SERVER_KEY, SERVER_PEM};
+use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
 use tlshake::membio::{MemoryHandshake, MemoryPipe};
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, Role, Want};
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSession, SslSessionCacheMode,
-    SslVerifyMode,
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslSession,
+    SslSessionCacheMode, SslVerifyMode,
 };
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
@@ -505,6 +505,9 @@ fn build_context(o: &ClientOptions, sessions: &SessionCache) -> Result<SslContex
         opts |= SslOptions::NO_TICKET;
     }
     b.set_options(opts);
+    // Idle connections give their record buffers back (~34 kB less per connection pair,
+    // measured in benches/heap.rs); `SslConnector` sets the same mode.
+    b.set_mode(SslMode::RELEASE_BUFFERS);
     if o.resume_sessions {
         b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
         // Sessions (TLS 1.3 tickets arrive after the handshake) are kept per peer name.

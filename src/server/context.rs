@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use openssl::error::ErrorStack;
 use openssl::ssl::{
-    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslOptions,
-    SslVerifyMode,
+    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslMode,
+    SslOptions, SslVerifyMode,
 };
 use openssl::x509::X509;
 
@@ -174,10 +174,16 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
         options |= SslOptions::NO_TICKET;
     }
     b.set_options(options);
-    if !common.tickets {
-        b.set_num_tickets(0)
-            .map_err(tls("turning TLS 1.3 session tickets off"))?;
-    }
+    // Idle connections give their record buffers back (see benches/heap.rs);
+    // `SslAcceptor` sets the same mode.
+    b.set_mode(SslMode::RELEASE_BUFFERS);
+    // One TLS 1.3 ticket per connection instead of OpenSSL's two: a resuming client uses
+    // one per connection, and each ticket costs the server an encryption and a record
+    // (2.1% of the instructions of a client+server handshake pair, benches/heap.rs under
+    // callgrind; BENCHMARKS.md).
+    let tickets = if common.tickets { 1 } else { 0 };
+    b.set_num_tickets(tickets)
+        .map_err(tls("setting the number of TLS 1.3 session tickets"))?;
     if common.legacy {
         // OpenSSL 3's default security level 1 (2 on some distributions) refuses the SHA-1
         // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.

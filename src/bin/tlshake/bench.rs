@@ -1,4 +1,7 @@
-//! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate.
+//! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate;
+//! with `--first-response`, the latency of a first request and reply per TCP_NODELAY policy.
+
+mod first_response;
 
 use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -61,6 +64,14 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Measure the first 100-byte request and reply after a TLS 1.3 handshake, per
+    /// TCP_NODELAY policy (`always`, `after`, `leave`, and `nagle-both`: Nagle on at both
+    /// ends), instead of handshake throughput.
+    #[arg(long)]
+    first_response: bool,
+    /// Connections per policy with `--first-response`.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    iterations: u32,
 }
 
 /// The result of one implementation.
@@ -94,6 +105,9 @@ type ServerFn = Arc<dyn Fn(TcpStream) + Send + Sync>;
 
 /// Runs `tlshake bench`.
 pub(crate) fn run(a: &BenchArgs) -> Outcome {
+    if a.first_response {
+        return run_first_response(a);
+    }
     let (pem, key) = match a.key {
         BenchKey::Ecdsa => (bundled::SERVER_PEM, bundled::SERVER_KEY),
         BenchKey::Rsa => (bundled::SERVER_RSA_PEM, bundled::SERVER_RSA_KEY),
@@ -164,6 +178,76 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     }
 }
 
+/// Runs `tlshake bench --first-response`.
+fn run_first_response(a: &BenchArgs) -> Outcome {
+    let (pem, key) = (bundled::SERVER_PEM, bundled::SERVER_KEY);
+    let v = ProtocolVersion::Tls1_3;
+    let n = a.iterations as usize;
+    let ctx = match certified_key(pem, key).and_then(|ck| {
+        ServerConfig::new(0)
+            .certificate(ck)
+            .protocols(ProtocolSet::of(v))
+            .build_context()
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("tlshake bench: cannot set up: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let mut rows = serde_json::Map::new();
+    let mut failures = 0;
+    if !a.json {
+        println!(
+            "first 100-byte request/reply after a TLS 1.3 handshake, {n} connections per policy, {}",
+            openssl::version::version()
+        );
+        println!(
+            "{:<12} {:>9} {:>9} {:>9}",
+            "policy", "p50 ms", "p99 ms", "over 5 ms"
+        );
+    }
+    for row in first_response::ROWS {
+        let config = match ClientConfig::builder()
+            .ca_pem(bundled::CA_PEM.as_bytes())
+            .peer_name("localhost")
+            .min_version(Some(v))
+            .max_version(Some(v))
+            .nodelay(row.client)
+            .build()
+        {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("tlshake bench: cannot set up: {e}");
+                return Outcome::Failed;
+            }
+        };
+        let l = first_response::measure(row, &ctx, &config, n);
+        failures += l.failures;
+        if !a.json {
+            println!(
+                "{:<12} {:>9.3} {:>9.3} {:>9}",
+                row.name, l.p50_ms, l.p99_ms, l.over_5ms
+            );
+        }
+        rows.insert(row.name.to_string(), l.to_json());
+    }
+    if a.json {
+        rows.insert(
+            "config".into(),
+            json!({"iterations": n, "proto": v.cli_name(), "key": "ecdsa", "bytes": 100,
+                   "openssl": openssl::version::version()}),
+        );
+        println!("{}", Value::Object(rows));
+    }
+    if failures > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}
+
 fn certified_key(pem: &str, key: &str) -> Result<CertifiedKey, String> {
     let cert = X509::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
     let key = PKey::private_key_from_pem(key.as_bytes()).map_err(|e| e.to_string())?;
@@ -176,8 +260,10 @@ fn tlshake_impl(pem: &str, key: &str, v: ProtocolVersion) -> Result<(ClientFn, S
         .protocols(ProtocolSet::of(v))
         .build_context()
         .map_err(|e| e.to_string())?;
+    // SNI and a host-name check, as the plain crate's `connector.connect("localhost", ..)`.
     let config = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
+        .peer_name("localhost")
         .min_version(Some(v))
         .max_version(Some(v))
         .build()

@@ -25,7 +25,6 @@ use openssl::x509::X509;
 use serde_json::{json, Value};
 use tlshake::{bundled, Handshake, HandshakeOutcome, NodelayPolicy, TlsStream};
 
-#[allow(dead_code)]
 mod perf_support;
 use perf_support::{tlshake_client_config, tlshake_server_context, Case, EXCHANGE};
 
@@ -134,9 +133,7 @@ enum Side<S> {
     Done(S),
 }
 
-fn step(
-    r: Result<SslStream<TcpStream>, HandshakeError<TcpStream>>,
-) -> Side<SslStream<TcpStream>> {
+fn step(r: Result<SslStream<TcpStream>, HandshakeError<TcpStream>>) -> Side<SslStream<TcpStream>> {
     match r {
         Ok(s) => Side::Done(s),
         Err(HandshakeError::WouldBlock(mid)) => Side::Mid(mid),
@@ -206,7 +203,9 @@ fn child(which: &str, n: usize) -> Value {
             &Tlshake {
                 ctx: tlshake_server_context(case),
                 config: tlshake_client_config(case, NodelayPolicy::Always),
-                tickets: std::env::var("HEAP_TICKETS").ok().and_then(|v| v.parse().ok()),
+                tickets: std::env::var("HEAP_TICKETS")
+                    .ok()
+                    .and_then(|v| v.parse().ok()),
             },
             n,
         ),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use openssl::error::ErrorStack;
 use openssl::ssl::{
-    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslMode,
-    SslOptions, SslVerifyMode,
+    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions,
+    SslVerifyMode,
 };
 use openssl::x509::X509;
 
@@ -344,6 +344,28 @@ fn lookup<'m>(by_name: &'m HashMap<String, SslContext>, name: &str) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_tls13_ticket_by_default_none_when_off() {
+        let key = CertifiedKey::from_pem_files(
+            &crate::bundled::cert_path("server.pem"),
+            &crate::bundled::cert_path("server.key"),
+            None,
+        )
+        .map_err(|e| e.to_string());
+        let tickets = |on: bool| {
+            key.clone().and_then(|k| {
+                ServerConfig::new(0)
+                    .certificate(k)
+                    .session_tickets(on)
+                    .build_context()
+                    .map(|ctx| ctx.num_tickets())
+                    .map_err(|e| e.to_string())
+            })
+        };
+        assert_eq!(tickets(true), Ok(1));
+        assert_eq!(tickets(false), Ok(0));
+    }
 
     #[test]
     fn alpn_follows_the_server_preference() {

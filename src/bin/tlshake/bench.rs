@@ -129,8 +129,16 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     let progress = std::io::stderr().is_terminal() && !a.json;
     let n = a.handshakes as usize;
     let c = a.concurrency as usize;
-    let t = measure("tlshake", &impls.0, n, c, progress);
-    let o = measure("openssl crate", &impls.1, n, c, progress);
+    // The two run in alternating rounds, so that a change of load on a shared machine
+    // weighs on both alike and the ratio stays meaningful.
+    let rounds = ROUNDS.min(n).max(1);
+    let (mut t, mut o) = (Run::default(), Run::default());
+    for r in 0..rounds {
+        let chunk = n / rounds + usize::from(r < n % rounds);
+        t.merge(measure("tlshake", &impls.0, chunk, c, progress));
+        o.merge(measure("openssl crate", &impls.1, chunk, c, progress));
+    }
+    let (t, o) = (t.stats(), o.stats());
     let ratio = if o.per_s > 0.0 {
         t.per_s / o.per_s
     } else {
@@ -328,6 +336,49 @@ fn cpu_us() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Rounds of alternating measurement.
+const ROUNDS: usize = 10;
+
+/// The raw results of one or more rounds of one implementation.
+#[derive(Debug, Default)]
+struct Run {
+    lat: Vec<f64>,
+    wall: f64,
+    cpu: f64,
+    failures: usize,
+}
+
+impl Run {
+    fn merge(&mut self, other: Run) {
+        self.lat.extend(other.lat);
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+        self.failures += other.failures;
+    }
+
+    fn stats(mut self) -> Stats {
+        self.lat.sort_by(f64::total_cmp);
+        let ok = self.lat.len();
+        Stats {
+            handshakes: ok,
+            per_s: if self.wall > 0.0 {
+                ok as f64 / self.wall
+            } else {
+                0.0
+            },
+            p50_ms: percentile(&self.lat, 50.0),
+            p99_ms: percentile(&self.lat, 99.0),
+            cpu_us: if ok > 0 {
+                (self.cpu / ok as f64).round()
+            } else {
+                0.0
+            },
+            failures: self.failures,
+        }
+        .rounded()
+    }
+}
+
 /// Runs `n` handshakes with `c` client and `c` server threads.
 fn measure(
     label: &str,
@@ -335,17 +386,17 @@ fn measure(
     n: usize,
     c: usize,
     progress: bool,
-) -> Stats {
+) -> Run {
     let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
-        return Stats {
+        return Run {
             failures: n,
-            ..Stats::default()
+            ..Run::default()
         };
     };
     let Ok(addr) = listener.local_addr() else {
-        return Stats {
+        return Run {
             failures: n,
-            ..Stats::default()
+            ..Run::default()
         };
     };
     let listener = Arc::new(listener);
@@ -408,21 +459,12 @@ fn measure(
     if progress {
         eprintln!();
     }
-    lat.sort_by(f64::total_cmp);
-    let ok = lat.len();
-    Stats {
-        handshakes: ok,
-        per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
-        p50_ms: percentile(&lat, 50.0),
-        p99_ms: percentile(&lat, 99.0),
-        cpu_us: if ok > 0 {
-            (cpu / ok as f64).round()
-        } else {
-            0.0
-        },
+    Run {
+        lat,
+        wall,
+        cpu,
         failures,
     }
-    .rounded()
 }
 
 impl Stats {

@@ -2,7 +2,8 @@
 //! fresh connection, timed from the request's write to the reply's last byte. The tlshake
 //! client runs each [`NodelayPolicy`] against a tlshake server at its default policy;
 //! `nagle-both` leaves Nagle on at both ends; `openssl_crate` is the plain crate as its docs
-//! show it (which also leaves Nagle on at both ends).
+//! show it (which also leaves Nagle on at both ends, and sends OpenSSL's two tickets);
+//! `nagle-both-2-tickets` is `nagle-both` with a tlshake server sending two tickets.
 //!
 //! `cargo bench --bench first_response`
 
@@ -31,7 +32,9 @@ fn first_response(c: &mut Criterion) {
         NodelayPolicy::Leave,
     ] {
         group.bench_function(policy.name(), |b| {
-            b.iter_custom(|iters| total(first_response_tlshake(iters as usize, policy, server)))
+            b.iter_custom(|iters| {
+                total(first_response_tlshake(iters as usize, policy, server, None))
+            })
         });
     }
     group.bench_function("nagle-both", |b| {
@@ -40,6 +43,19 @@ fn first_response(c: &mut Criterion) {
                 iters as usize,
                 NodelayPolicy::Leave,
                 NodelayPolicy::Leave,
+                None,
+            ))
+        })
+    });
+    // OpenSSL's default of two TLS 1.3 tickets: the second ticket's record waits behind
+    // Nagle for the ACK of the first, and the reply waits behind it.
+    group.bench_function("nagle-both-2-tickets", |b| {
+        b.iter_custom(|iters| {
+            total(first_response_tlshake(
+                iters as usize,
+                NodelayPolicy::Leave,
+                NodelayPolicy::Leave,
+                Some(2),
             ))
         })
     });

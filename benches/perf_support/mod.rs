@@ -260,8 +260,12 @@ fn rustls_pair(case: Case) -> (ClientFn, ServerFn) {
                 return;
             }
         }
-        // Flush what the handshake left (TLS 1.3 tickets).
-        let _ = conn.complete_io(&mut tcp);
+        // Flush what the handshake left (TLS 1.3 tickets) without waiting to read.
+        while conn.wants_write() {
+            if conn.write_tls(&mut tcp).is_err() {
+                return;
+            }
+        }
         if resume {
             let mut s = rustls::Stream::new(&mut conn, &mut tcp);
             let _ = s.write_all(b"!");
@@ -318,10 +322,12 @@ pub const EXCHANGE: usize = 100;
 /// `n` connections, each a TLS 1.3 ECDSA handshake and then one 100-byte request and
 /// 100-byte reply; returns the time from writing the request to reading the whole reply, per
 /// connection. tlshake on both ends, with `client` and `server` as the nodelay policies.
+/// `tickets`: TLS 1.3 tickets the server sends instead of its default (one).
 pub fn first_response_tlshake(
     n: usize,
     client: NodelayPolicy,
     server: NodelayPolicy,
+    tickets: Option<usize>,
 ) -> Vec<Duration> {
     let case = Case {
         tls13: true,
@@ -339,7 +345,10 @@ pub fn first_response_tlshake(
                 return;
             };
             let _ = tcp.set_nonblocking(true);
-            let Ok(ssl) = Ssl::new(&ctx) else { return };
+            let Ok(mut ssl) = Ssl::new(&ctx) else { return };
+            if let Some(t) = tickets {
+                let _ = ssl.set_num_tickets(t);
+            }
             let Ok(mut hs) = Handshake::server(ssl, tcp) else {
                 return;
             };

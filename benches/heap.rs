@@ -202,7 +202,17 @@ fn child(which: &str, n: usize) -> Value {
         "tlshake" => measure(
             &Tlshake {
                 ctx: tlshake_server_context(case),
-                config: tlshake_client_config(case, NodelayPolicy::Always),
+                config: match std::env::var("HEAP_GROUPS") {
+                    // `HEAP_GROUPS=X25519`: the client's key-exchange groups.
+                    Ok(groups) => tlshake::client::ClientConfig::builder()
+                        .ca_pem(bundled::CA_PEM.as_bytes())
+                        .peer_name("localhost")
+                        .min_version(Some(tlshake::ProtocolVersion::Tls1_3))
+                        .groups(groups)
+                        .build()
+                        .expect("client config"),
+                    Err(_) => tlshake_client_config(case, NodelayPolicy::Always),
+                },
                 tickets: std::env::var("HEAP_TICKETS")
                     .ok()
                     .and_then(|v| v.parse().ok()),

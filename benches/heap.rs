@@ -166,6 +166,68 @@ impl Pairs for Plain {
     }
 }
 
+/// One side of a mixed pair: tlshake's client with the plain crate's server, or the reverse
+/// (`TLSHAKE_HEAP_IMPL=tlshake_client` / `tlshake_server`), to tell which side holds what.
+struct Mixed {
+    tlshake: Tlshake,
+    plain: Plain,
+    tlshake_client: bool,
+}
+
+impl Pairs for Mixed {
+    type C = Box<dyn ReadWrite>;
+    type S = Box<dyn ReadWrite>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let (mut ours, mut theirs) = if self.tlshake_client {
+            let ssl = self
+                .tlshake
+                .config
+                .new_ssl("localhost", None)
+                .expect("client ssl");
+            (
+                Handshake::client(ssl, c).expect("client"),
+                step(self.plain.acceptor.accept(s)),
+            )
+        } else {
+            let ssl = openssl::ssl::Ssl::new(&self.tlshake.ctx).expect("server ssl");
+            (
+                Handshake::server(ssl, s).expect("server"),
+                step(self.plain.connector.connect("localhost", c)),
+            )
+        };
+        let mut done = false;
+        for _ in 0..10_000 {
+            if !done {
+                match ours.step() {
+                    HandshakeOutcome::Done => done = true,
+                    HandshakeOutcome::Want(_) => {}
+                    other => panic!("tlshake side: {other:?}"),
+                }
+            }
+            if let Side::Mid(mid) = theirs {
+                theirs = step(mid.handshake());
+            }
+            if let (true, Side::Done(_)) = (done, &theirs) {
+                break;
+            }
+        }
+        let Side::Done(theirs) = theirs else {
+            panic!("handshake did not complete");
+        };
+        let ours: Box<dyn ReadWrite> = Box::new(ours.into_stream());
+        let theirs: Box<dyn ReadWrite> = Box::new(theirs);
+        if self.tlshake_client {
+            (ours, theirs)
+        } else {
+            (theirs, ours)
+        }
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
 fn measure<P: Pairs>(p: &P, n: usize) -> Value {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let mut warm: Vec<_> = (0..20).map(|_| p.establish(&listener)).collect();
@@ -219,7 +281,25 @@ fn child(which: &str, n: usize) -> Value {
             },
             n,
         ),
-        _ => {
+        "tlshake_client" | "tlshake_server" => measure(
+            &Mixed {
+                tlshake: Tlshake {
+                    ctx: tlshake_server_context(case),
+                    config: tlshake_client_config(case, NodelayPolicy::Always),
+                    tickets: None,
+                },
+                plain: plain(),
+                tlshake_client: which == "tlshake_client",
+            },
+            n,
+        ),
+        _ => measure(&plain(), n),
+    }
+}
+
+fn plain() -> Plain {
+    {
+        {
             let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).expect("certificate");
             let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).expect("key");
             let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
@@ -228,13 +308,10 @@ fn child(which: &str, n: usize) -> Value {
             let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
             let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("CA");
             cb.cert_store_mut().add_cert(ca).expect("CA");
-            measure(
-                &Plain {
-                    connector: cb.build(),
-                    acceptor: ab.build(),
-                },
-                n,
-            )
+            Plain {
+                connector: cb.build(),
+                acceptor: ab.build(),
+            }
         }
     }
 }

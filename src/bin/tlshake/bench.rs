@@ -1,4 +1,7 @@
-//! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate.
+//! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate;
+//! with `--first-response`, the latency of a first request and reply per TCP_NODELAY policy.
+
+mod first_response;
 
 use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -61,6 +64,14 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Measure the first 100-byte request and reply after a TLS 1.3 handshake, per
+    /// TCP_NODELAY policy (`always`, `after`, `leave`, and `nagle-both`: Nagle on at both
+    /// ends), instead of handshake throughput.
+    #[arg(long)]
+    first_response: bool,
+    /// Connections per policy with `--first-response`.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    iterations: u32,
 }
 
 /// The result of one implementation.
@@ -94,6 +105,9 @@ type ServerFn = Arc<dyn Fn(TcpStream) + Send + Sync>;
 
 /// Runs `tlshake bench`.
 pub(crate) fn run(a: &BenchArgs) -> Outcome {
+    if a.first_response {
+        return run_first_response(a);
+    }
     let (pem, key) = match a.key {
         BenchKey::Ecdsa => (bundled::SERVER_PEM, bundled::SERVER_KEY),
         BenchKey::Rsa => (bundled::SERVER_RSA_PEM, bundled::SERVER_RSA_KEY),
@@ -115,8 +129,16 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     let progress = std::io::stderr().is_terminal() && !a.json;
     let n = a.handshakes as usize;
     let c = a.concurrency as usize;
-    let t = measure("tlshake", &impls.0, n, c, progress);
-    let o = measure("openssl crate", &impls.1, n, c, progress);
+    // The two run in alternating rounds, so that a change of load on a shared machine
+    // weighs on both alike and the ratio stays meaningful.
+    let rounds = ROUNDS.min(n).max(1);
+    let (mut t, mut o) = (Run::default(), Run::default());
+    for r in 0..rounds {
+        let chunk = n / rounds + usize::from(r < n % rounds);
+        t.merge(measure("tlshake", &impls.0, chunk, c, progress));
+        o.merge(measure("openssl crate", &impls.1, chunk, c, progress));
+    }
+    let (t, o) = (t.stats(), o.stats());
     let ratio = if o.per_s > 0.0 {
         t.per_s / o.per_s
     } else {
@@ -164,6 +186,76 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     }
 }
 
+/// Runs `tlshake bench --first-response`.
+fn run_first_response(a: &BenchArgs) -> Outcome {
+    let (pem, key) = (bundled::SERVER_PEM, bundled::SERVER_KEY);
+    let v = ProtocolVersion::Tls1_3;
+    let n = a.iterations as usize;
+    let ctx = match certified_key(pem, key).and_then(|ck| {
+        ServerConfig::new(0)
+            .certificate(ck)
+            .protocols(ProtocolSet::of(v))
+            .build_context()
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("tlshake bench: cannot set up: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let mut rows = serde_json::Map::new();
+    let mut failures = 0;
+    if !a.json {
+        println!(
+            "first 100-byte request/reply after a TLS 1.3 handshake, {n} connections per policy, {}",
+            openssl::version::version()
+        );
+        println!(
+            "{:<12} {:>9} {:>9} {:>9}",
+            "policy", "p50 ms", "p99 ms", "over 5 ms"
+        );
+    }
+    for row in first_response::ROWS {
+        let config = match ClientConfig::builder()
+            .ca_pem(bundled::CA_PEM.as_bytes())
+            .peer_name("localhost")
+            .min_version(Some(v))
+            .max_version(Some(v))
+            .nodelay(row.client)
+            .build()
+        {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("tlshake bench: cannot set up: {e}");
+                return Outcome::Failed;
+            }
+        };
+        let l = first_response::measure(row, &ctx, &config, n);
+        failures += l.failures;
+        if !a.json {
+            println!(
+                "{:<12} {:>9.3} {:>9.3} {:>9}",
+                row.name, l.p50_ms, l.p99_ms, l.over_5ms
+            );
+        }
+        rows.insert(row.name.to_string(), l.to_json());
+    }
+    if a.json {
+        rows.insert(
+            "config".into(),
+            json!({"iterations": n, "proto": v.cli_name(), "key": "ecdsa", "bytes": 100,
+                   "openssl": openssl::version::version()}),
+        );
+        println!("{}", Value::Object(rows));
+    }
+    if failures > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}
+
 fn certified_key(pem: &str, key: &str) -> Result<CertifiedKey, String> {
     let cert = X509::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
     let key = PKey::private_key_from_pem(key.as_bytes()).map_err(|e| e.to_string())?;
@@ -176,8 +268,10 @@ fn tlshake_impl(pem: &str, key: &str, v: ProtocolVersion) -> Result<(ClientFn, S
         .protocols(ProtocolSet::of(v))
         .build_context()
         .map_err(|e| e.to_string())?;
+    // SNI and a host-name check, as the plain crate's `connector.connect("localhost", ..)`.
     let config = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
+        .peer_name("localhost")
         .min_version(Some(v))
         .max_version(Some(v))
         .build()
@@ -242,6 +336,49 @@ fn cpu_us() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Rounds of alternating measurement.
+const ROUNDS: usize = 10;
+
+/// The raw results of one or more rounds of one implementation.
+#[derive(Debug, Default)]
+struct Run {
+    lat: Vec<f64>,
+    wall: f64,
+    cpu: f64,
+    failures: usize,
+}
+
+impl Run {
+    fn merge(&mut self, other: Run) {
+        self.lat.extend(other.lat);
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+        self.failures += other.failures;
+    }
+
+    fn stats(mut self) -> Stats {
+        self.lat.sort_by(f64::total_cmp);
+        let ok = self.lat.len();
+        Stats {
+            handshakes: ok,
+            per_s: if self.wall > 0.0 {
+                ok as f64 / self.wall
+            } else {
+                0.0
+            },
+            p50_ms: percentile(&self.lat, 50.0),
+            p99_ms: percentile(&self.lat, 99.0),
+            cpu_us: if ok > 0 {
+                (self.cpu / ok as f64).round()
+            } else {
+                0.0
+            },
+            failures: self.failures,
+        }
+        .rounded()
+    }
+}
+
 /// Runs `n` handshakes with `c` client and `c` server threads.
 fn measure(
     label: &str,
@@ -249,17 +386,17 @@ fn measure(
     n: usize,
     c: usize,
     progress: bool,
-) -> Stats {
+) -> Run {
     let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
-        return Stats {
+        return Run {
             failures: n,
-            ..Stats::default()
+            ..Run::default()
         };
     };
     let Ok(addr) = listener.local_addr() else {
-        return Stats {
+        return Run {
             failures: n,
-            ..Stats::default()
+            ..Run::default()
         };
     };
     let listener = Arc::new(listener);
@@ -322,21 +459,12 @@ fn measure(
     if progress {
         eprintln!();
     }
-    lat.sort_by(f64::total_cmp);
-    let ok = lat.len();
-    Stats {
-        handshakes: ok,
-        per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
-        p50_ms: percentile(&lat, 50.0),
-        p99_ms: percentile(&lat, 99.0),
-        cpu_us: if ok > 0 {
-            (cpu / ok as f64).round()
-        } else {
-            0.0
-        },
+    Run {
+        lat,
+        wall,
+        cpu,
         failures,
     }
-    .rounded()
 }
 
 impl Stats {

@@ -1,0 +1,411 @@
+//! Heap per established connection pair: tlshake against the plain `openssl` crate, TLS 1.3
+//! with the bundled ECDSA P-256 certificate, client and server in one thread over loopback
+//! sockets (nonblocking, stepped in turn).
+//!
+//! OpenSSL allocates with `malloc`, not through Rust's global allocator, so a counting
+//! global allocator would see only the Rust side. This bench counts everything instead: it
+//! reads `RssAnon` from `/proc/self/status` before and after holding `N` pairs, in a fresh
+//! process per implementation (the bench runs itself again), after warm-up pairs that load
+//! OpenSSL's tables. Printed: kB per pair after the handshake, and after a first exchange of
+//! a 100-byte request and reply (which delivers the TLS 1.3 session tickets to the client).
+//!
+//! `cargo bench --bench heap` (`HEAP_PAIRS=N` to change N, default 400). Run alone with
+//! `TLSHAKE_HEAP_IMPL=tlshake` or `=openssl_crate` it measures one implementation in this
+//! process (what `valgrind --tool=callgrind` needs for instruction counts per pair).
+
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+
+use openssl::pkey::PKey;
+use openssl::ssl::{
+    HandshakeError, MidHandshakeSslStream, SslAcceptor, SslConnector, SslMethod, SslStream,
+};
+use openssl::x509::X509;
+use serde_json::{json, Value};
+use tlshake::{bundled, Handshake, HandshakeOutcome, NodelayPolicy, TlsStream};
+
+mod perf_support;
+use perf_support::{tlshake_client_config, tlshake_server_context, Case, EXCHANGE};
+
+const CHILD_ENV: &str = "TLSHAKE_HEAP_IMPL";
+
+fn rss_anon_kb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("RssAnon")
+}
+
+fn tcp_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
+    let c = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
+    let (s, _) = listener.accept().expect("accept");
+    c.set_nonblocking(true).expect("nonblocking");
+    s.set_nonblocking(true).expect("nonblocking");
+    (c, s)
+}
+
+/// Writes `data` on one end and reads it on the other, stepping both in turn.
+fn exchange<A: Read + Write, B: Read + Write>(from: &mut A, to: &mut B) {
+    let data = [b'x'; EXCHANGE];
+    let mut written = 0;
+    let mut got = 0;
+    let mut buf = [0u8; EXCHANGE];
+    for _ in 0..100_000 {
+        if written < EXCHANGE {
+            match from.write(&data[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("write: {e}"),
+            }
+        }
+        match to.read(&mut buf[got..]) {
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        if got == EXCHANGE {
+            return;
+        }
+    }
+    panic!("exchange did not complete");
+}
+
+trait Pairs {
+    type C: Read + Write;
+    type S: Read + Write;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S);
+}
+
+struct Tlshake {
+    ctx: openssl::ssl::SslContext,
+    /// `HEAP_TICKETS=N`: TLS 1.3 tickets the server sends, instead of the default.
+    tickets: Option<usize>,
+    config: tlshake::client::ClientConfig,
+}
+
+impl Pairs for Tlshake {
+    type C = TlsStream<TcpStream>;
+    type S = TlsStream<TcpStream>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let ssl = self.config.new_ssl("localhost", None).expect("client ssl");
+        let mut client = Handshake::client(ssl, c).expect("client");
+        client.set_nodelay_policy(NodelayPolicy::Always);
+        let mut ssl = openssl::ssl::Ssl::new(&self.ctx).expect("server ssl");
+        if let Some(n) = self.tickets {
+            ssl.set_num_tickets(n).expect("tickets");
+        }
+        let mut server = Handshake::server(ssl, s).expect("server");
+        let (mut c_done, mut s_done) = (false, false);
+        for _ in 0..10_000 {
+            if !c_done {
+                match client.step() {
+                    HandshakeOutcome::Done => c_done = true,
+                    HandshakeOutcome::Want(_) => {}
+                    other => panic!("client: {other:?}"),
+                }
+            }
+            if !s_done {
+                match server.step() {
+                    HandshakeOutcome::Done => s_done = true,
+                    HandshakeOutcome::Want(_) => {}
+                    other => panic!("server: {other:?}"),
+                }
+            }
+            if c_done && s_done {
+                return (client.into_stream(), server.into_stream());
+            }
+        }
+        panic!("handshake did not complete");
+    }
+}
+
+struct Plain {
+    connector: SslConnector,
+    acceptor: SslAcceptor,
+}
+
+enum Side<S> {
+    Mid(MidHandshakeSslStream<TcpStream>),
+    Done(S),
+}
+
+fn step(r: Result<SslStream<TcpStream>, HandshakeError<TcpStream>>) -> Side<SslStream<TcpStream>> {
+    match r {
+        Ok(s) => Side::Done(s),
+        Err(HandshakeError::WouldBlock(mid)) => Side::Mid(mid),
+        Err(e) => panic!("handshake: {e}"),
+    }
+}
+
+impl Pairs for Plain {
+    type C = SslStream<TcpStream>;
+    type S = SslStream<TcpStream>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let mut client = step(self.connector.connect("localhost", c));
+        let mut server = step(self.acceptor.accept(s));
+        for _ in 0..10_000 {
+            if let Side::Mid(mid) = client {
+                client = step(mid.handshake());
+            }
+            if let Side::Mid(mid) = server {
+                server = step(mid.handshake());
+            }
+            if let (Side::Done(_), Side::Done(_)) = (&client, &server) {
+                break;
+            }
+        }
+        match (client, server) {
+            (Side::Done(c), Side::Done(s)) => (c, s),
+            _ => panic!("handshake did not complete"),
+        }
+    }
+}
+
+/// One side of a mixed pair: tlshake's client with the plain crate's server, or the reverse
+/// (`TLSHAKE_HEAP_IMPL=tlshake_client` / `tlshake_server`), to tell which side holds what.
+struct Mixed {
+    tlshake: Tlshake,
+    plain: Plain,
+    tlshake_client: bool,
+}
+
+impl Pairs for Mixed {
+    type C = Box<dyn ReadWrite>;
+    type S = Box<dyn ReadWrite>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let (mut ours, mut theirs) = if self.tlshake_client {
+            let ssl = self
+                .tlshake
+                .config
+                .new_ssl("localhost", None)
+                .expect("client ssl");
+            (
+                Handshake::client(ssl, c).expect("client"),
+                step(self.plain.acceptor.accept(s)),
+            )
+        } else {
+            let ssl = openssl::ssl::Ssl::new(&self.tlshake.ctx).expect("server ssl");
+            (
+                Handshake::server(ssl, s).expect("server"),
+                step(self.plain.connector.connect("localhost", c)),
+            )
+        };
+        let mut done = false;
+        for _ in 0..10_000 {
+            if !done {
+                match ours.step() {
+                    HandshakeOutcome::Done => done = true,
+                    HandshakeOutcome::Want(_) => {}
+                    other => panic!("tlshake side: {other:?}"),
+                }
+            }
+            if let Side::Mid(mid) = theirs {
+                theirs = step(mid.handshake());
+            }
+            if let (true, Side::Done(_)) = (done, &theirs) {
+                break;
+            }
+        }
+        let Side::Done(theirs) = theirs else {
+            panic!("handshake did not complete");
+        };
+        let ours: Box<dyn ReadWrite> = Box::new(ours.into_stream());
+        let theirs: Box<dyn ReadWrite> = Box::new(theirs);
+        if self.tlshake_client {
+            (ours, theirs)
+        } else {
+            (theirs, ours)
+        }
+    }
+}
+
+/// tlshake's client `Ssl` (from `ClientConfig::new_ssl`) driven by the plain crate's
+/// `SslStream::connect`, against the plain server (`TLSHAKE_HEAP_IMPL=config_client`): the
+/// configuration's share without tlshake's transport and handshake driver.
+struct ConfigClient {
+    tlshake: Tlshake,
+    plain: Plain,
+}
+
+impl Pairs for ConfigClient {
+    type C = SslStream<TcpStream>;
+    type S = SslStream<TcpStream>;
+    fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
+        let (c, s) = tcp_pair(listener);
+        let ssl = self
+            .tlshake
+            .config
+            .new_ssl("localhost", None)
+            .expect("client ssl");
+        let mut client = SslStream::new(ssl, c).expect("client stream");
+        let mut server = step(self.plain.acceptor.accept(s));
+        let mut done = false;
+        for _ in 0..10_000 {
+            if !done {
+                match client.connect() {
+                    Ok(()) => done = true,
+                    Err(e) if e.code() == openssl::ssl::ErrorCode::WANT_READ => {}
+                    Err(e) => panic!("client: {e}"),
+                }
+            }
+            if let Side::Mid(mid) = server {
+                server = step(mid.handshake());
+            }
+            if let (true, Side::Done(_)) = (done, &server) {
+                break;
+            }
+        }
+        match server {
+            Side::Done(server) => (client, server),
+            Side::Mid(_) => panic!("handshake did not complete"),
+        }
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+fn measure<P: Pairs>(p: &P, n: usize) -> Value {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut warm: Vec<_> = (0..20).map(|_| p.establish(&listener)).collect();
+    for (c, s) in &mut warm {
+        exchange(c, s);
+        exchange(s, c);
+    }
+    let before = rss_anon_kb();
+    let mut pairs: Vec<_> = (0..n).map(|_| p.establish(&listener)).collect();
+    let handshake = rss_anon_kb();
+    // `HEAP_HANDSHAKE_ONLY=1` (for instruction counts of the handshake alone).
+    if std::env::var_os("HEAP_HANDSHAKE_ONLY").is_some() {
+        return json!({"pairs": n, "kb_per_pair_after_handshake": (handshake - before) / n as f64});
+    }
+    for (c, s) in &mut pairs {
+        exchange(c, s);
+        exchange(s, c);
+    }
+    let exchanged = rss_anon_kb();
+    json!({
+        "pairs": n,
+        "kb_per_pair_after_handshake": (handshake - before) / n as f64,
+        "kb_per_pair_after_first_exchange": (exchanged - before) / n as f64,
+    })
+}
+
+fn child(which: &str, n: usize) -> Value {
+    let case = Case {
+        tls13: true,
+        rsa: false,
+        resume: false,
+    };
+    match which {
+        "tlshake" => measure(
+            &Tlshake {
+                ctx: tlshake_server_context(case),
+                config: match std::env::var("HEAP_GROUPS") {
+                    // `HEAP_GROUPS=X25519`: the client's key-exchange groups.
+                    Ok(groups) => tlshake::client::ClientConfig::builder()
+                        .ca_pem(bundled::CA_PEM.as_bytes())
+                        .peer_name("localhost")
+                        .min_version(Some(tlshake::ProtocolVersion::Tls1_3))
+                        .groups(groups)
+                        .build()
+                        .expect("client config"),
+                    Err(_) => tlshake_client_config(case, NodelayPolicy::Always),
+                },
+                tickets: std::env::var("HEAP_TICKETS")
+                    .ok()
+                    .and_then(|v| v.parse().ok()),
+            },
+            n,
+        ),
+        "tlshake_client" | "tlshake_server" => measure(
+            &Mixed {
+                tlshake: Tlshake {
+                    ctx: tlshake_server_context(case),
+                    config: tlshake_client_config(case, NodelayPolicy::Always),
+                    tickets: None,
+                },
+                plain: plain(),
+                tlshake_client: which == "tlshake_client",
+            },
+            n,
+        ),
+        "config_client" => measure(
+            &ConfigClient {
+                tlshake: Tlshake {
+                    ctx: tlshake_server_context(case),
+                    config: tlshake_client_config(case, NodelayPolicy::Always),
+                    tickets: None,
+                },
+                plain: plain(),
+            },
+            n,
+        ),
+        _ => measure(&plain(), n),
+    }
+}
+
+fn plain() -> Plain {
+    {
+        {
+            let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).expect("certificate");
+            let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).expect("key");
+            let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
+            ab.set_private_key(&key).expect("key");
+            ab.set_certificate(&cert).expect("certificate");
+            let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
+            let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("CA");
+            cb.cert_store_mut().add_cert(ca).expect("CA");
+            Plain {
+                connector: cb.build(),
+                acceptor: ab.build(),
+            }
+        }
+    }
+}
+
+fn main() {
+    let n: usize = std::env::var("HEAP_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    if let Ok(which) = std::env::var(CHILD_ENV) {
+        println!("{}", child(&which, n));
+        return;
+    }
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: keep that quick.
+    let n = if std::env::args().any(|a| a == "--bench") {
+        n
+    } else {
+        20
+    };
+    let exe = std::env::current_exe().expect("own path");
+    let mut results = serde_json::Map::new();
+    for which in ["tlshake", "openssl_crate"] {
+        let out = Command::new(&exe)
+            .env(CHILD_ENV, which)
+            .env("HEAP_PAIRS", n.to_string())
+            .output()
+            .expect("run the measuring child");
+        let line = String::from_utf8_lossy(&out.stdout);
+        let v: Value = serde_json::from_str(line.trim()).expect("child result");
+        results.insert(which.to_string(), v);
+    }
+    let ratio = |k: &str| {
+        results["tlshake"][k].as_f64().unwrap_or(0.0)
+            / results["openssl_crate"][k].as_f64().unwrap_or(1.0)
+    };
+    let r_hs = ratio("kb_per_pair_after_handshake");
+    let r_ex = ratio("kb_per_pair_after_first_exchange");
+    results.insert(
+        "ratio".into(),
+        json!({"after_handshake": r_hs, "after_first_exchange": r_ex}),
+    );
+    println!("{}", Value::Object(results));
+}

@@ -5,8 +5,11 @@
 //! server ACKs the client's Finished, and a server's first response can wait behind its
 //! unacknowledged session tickets. On loopback this machine measured a 100-byte
 //! request/response right after a TLS 1.3 handshake at ~42 ms p50 with Nagle on at both ends,
-//! and ~0.1 ms with `TCP_NODELAY` on at both ends; a server that leaves Nagle on still stalls
-//! behind its tickets. That is why the default is [`NodelayPolicy::Always`], on both sides.
+//! and ~0.1 ms with `TCP_NODELAY` on at both ends, with OpenSSL's default of two session
+//! tickets: a server that leaves Nagle on stalls its first response behind the second,
+//! unacknowledged ticket record. tlshake's server sends one ticket by default, which removes
+//! that stall too (BENCHMARKS.md), but a peer built on plain OpenSSL still sends two. That is
+//! why the default is [`NodelayPolicy::Always`], on both sides.
 
 use std::io;
 use std::os::fd::AsFd;

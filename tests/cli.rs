@@ -420,3 +420,29 @@ fn bench_rejects_zero_handshakes() {
     let out = run(&["bench", "--handshakes", "0"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn bench_plot_writes_an_svg_histogram_of_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latency.svg");
+    let out = run(&[
+        "bench",
+        "--handshakes",
+        "20",
+        "--plot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("tlshake (20 handshakes)"), "{svg}");
+    assert!(svg.contains("openssl crate (20 handshakes)"), "{svg}");
+    let bad = run(&[
+        "bench",
+        "--handshakes",
+        "5",
+        "--plot",
+        "/nonexistent/dir/x.svg",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr_of(&bad));
+}

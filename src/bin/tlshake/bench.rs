@@ -2,8 +2,9 @@
 //! with `--first-response`, the latency of a first request and reply per TCP_NODELAY policy.
 
 mod first_response;
+mod plot;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -69,6 +70,9 @@ pub(crate) struct BenchArgs {
     /// ends), instead of handshake throughput.
     #[arg(long)]
     first_response: bool,
+    /// Write an SVG histogram of the handshake latencies of both implementations.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<std::path::PathBuf>,
     /// Connections per policy with `--first-response`.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     iterations: u32,
@@ -137,6 +141,13 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
         let chunk = n / rounds + usize::from(r < n % rounds);
         t.merge(measure("tlshake", &impls.0, chunk, c, progress));
         o.merge(measure("openssl crate", &impls.1, chunk, c, progress));
+    }
+    if let Some(path) = &a.plot {
+        let series = [("tlshake", &t.lat[..]), ("openssl crate", &o.lat[..])];
+        if let Err(e) = plot::write_latency_histogram(path, &series) {
+            eprintln!("tlshake bench: cannot write {}: {e}", path.display());
+            return Outcome::BadInput;
+        }
     }
     let (t, o) = (t.stats(), o.stats());
     let ratio = if o.per_s > 0.0 {
@@ -414,14 +425,24 @@ fn measure(
             }
         });
     }
-    let done = Arc::new(AtomicUsize::new(0));
+    let bar = if progress {
+        let bar = indicatif::ProgressBar::new(n as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix:>14} {bar:40} {pos}/{len} handshakes {per_sec}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(label.to_string());
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let cpu0 = cpu_us();
     let t0 = Instant::now();
     let workers: Vec<_> = (0..c)
         .map(|i| {
             let count = n / c + usize::from(i < n % c);
-            let (client, done) = (client.clone(), done.clone());
-            let label = label.to_string();
+            let (client, bar) = (client.clone(), bar.clone());
             thread::spawn(move || {
                 let mut lat = Vec::with_capacity(count);
                 let mut failures = 0;
@@ -432,12 +453,7 @@ fn measure(
                     } else {
                         failures += 1;
                     }
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && i == 0 && (d % (n / 50).max(1) == 0 || d == n) {
-                        let mut err = std::io::stderr().lock();
-                        let _ = write!(err, "\r{label}: {d}/{n} handshakes");
-                        let _ = err.flush();
-                    }
+                    bar.inc(1);
                 }
                 (lat, failures)
             })
@@ -456,9 +472,7 @@ fn measure(
     }
     let wall = t0.elapsed().as_secs_f64();
     let cpu = cpu_us() - cpu0;
-    if progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     Run {
         lat,
         wall,

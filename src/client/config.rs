@@ -16,6 +16,7 @@ use openssl::ssl::{
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
 
+use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
@@ -182,6 +183,27 @@ pub struct ClientOptions {
     pub handshake_timeout: Duration,
     /// When `TCP_NODELAY` is set. Default: [`NodelayPolicy::Always`].
     pub nodelay: NodelayPolicy,
+    /// Remember certificate chains that verified and skip `X509_verify_cert` when the same
+    /// chain is presented again for the same expected name. Default: on.
+    ///
+    /// An entry is keyed by SHA-256 over the DER of every certificate the peer sent, in
+    /// order, and the verification parameters of the connection (expected host names, IP,
+    /// flags, depth, security level); it lives until the earliest notAfter of the verified
+    /// chain or [`verify_cache_ttl`](Self::verify_cache_ttl), whichever comes first. At most
+    /// 1024 chains are kept per configuration, the oldest evicted first. Failed verifications
+    /// are never remembered. Only the chain check is skipped: the peer's proof that it holds
+    /// the certificate's key (the TLS 1.3 CertificateVerify or TLS 1.2 ServerKeyExchange
+    /// signature) is checked on every handshake. Installed with
+    /// [`SSL_CTX_set_cert_verify_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cert_verify_callback/).
+    ///
+    /// A verification is not cached when the connection's `Ssl` was given another verify
+    /// store or verify callback than the configuration's, enables certificate transparency,
+    /// or sets CRL, OCSP or fixed-time checks; with OpenSSL older than 3.0 (whose expected
+    /// names cannot be read back) nothing is cached. A CA removed from `ca_dir` while the
+    /// process runs keeps trusting its cached chains until their entries expire.
+    pub verify_cache: bool,
+    /// How long a verified chain is remembered at most. Default: 1 hour.
+    pub verify_cache_ttl: Duration,
 }
 
 impl Default for ClientOptions {
@@ -214,6 +236,8 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             nodelay: NodelayPolicy::Always,
+            verify_cache: true,
+            verify_cache_ttl: verify_cache::DEFAULT_TTL,
         }
     }
 }
@@ -238,6 +262,7 @@ pub struct ClientConfig {
     ctx: SslContext,
     options: Arc<ClientOptions>,
     sessions: SessionCache,
+    verify_cache: Option<Arc<VerifyCache>>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -414,6 +439,20 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Remembers verified certificate chains (default on); see
+    /// [`ClientOptions::verify_cache`] for what is cached and what is always checked.
+    pub fn verify_cache(mut self, on: bool) -> Self {
+        self.options.verify_cache = on;
+        self
+    }
+
+    /// The longest time a verified chain is remembered (default 1 hour; it also ends at the
+    /// chain's earliest notAfter). `Duration::ZERO` makes every lookup a miss.
+    pub fn verify_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.options.verify_cache_ttl = ttl;
+        self
+    }
+
     /// Replaces all options at once.
     pub fn options(mut self, options: ClientOptions) -> Self {
         self.options = options;
@@ -424,11 +463,12 @@ impl ClientConfigBuilder {
     pub fn build(self) -> Result<ClientConfig, ConfigError> {
         let options = self.options;
         let sessions = SessionCache::default();
-        let ctx = build_context(&options, &sessions)?;
+        let (ctx, verify_cache) = build_context(&options, &sessions)?;
         Ok(ClientConfig {
             ctx,
             options: Arc::new(options),
             sessions,
+            verify_cache,
         })
     }
 }
@@ -459,7 +499,10 @@ fn session_key_index() -> Result<Index<Ssl, String>, ErrorStack> {
     Ok(*INDEX.get_or_init(|| index))
 }
 
-fn build_context(o: &ClientOptions, sessions: &SessionCache) -> Result<SslContext, ConfigError> {
+fn build_context(
+    o: &ClientOptions,
+    sessions: &SessionCache,
+) -> Result<(SslContext, Option<Arc<VerifyCache>>), ConfigError> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     check_versions(
         o.min_version.into_iter().chain(o.max_version),
@@ -548,7 +591,13 @@ fn build_context(o: &ClientOptions, sessions: &SessionCache) -> Result<SslContex
     } else {
         b.set_session_cache_mode(SslSessionCacheMode::OFF);
     }
-    Ok(b.build())
+    // After load_trust: the cache records the store connections verify against.
+    let cache = if o.verify_cache {
+        Some(crate::ffi::install_verify_cache(&mut b, o.verify_cache_ttl)?)
+    } else {
+        None
+    };
+    Ok((b.build(), cache))
 }
 
 fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), ConfigError> {
@@ -681,6 +730,13 @@ impl ClientConfig {
     /// The options this configuration was built from.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// `(hits, misses)` of the verification cache so far (see
+    /// [`ClientOptions::verify_cache`]); `(0, 0)` when it is off. A miss is every
+    /// verification that ran `X509_verify_cert`.
+    pub fn verify_cache_stats(&self) -> (u64, u64) {
+        self.verify_cache.as_ref().map_or((0, 0), |c| c.stats())
     }
 
     /// The shared `SslContext`.

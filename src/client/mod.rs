@@ -16,6 +16,7 @@
 mod config;
 mod connect;
 mod error;
+pub(crate) mod verify_cache;
 
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{

@@ -310,7 +310,7 @@ unsafe fn param_bytes(param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
         if flags & UNCACHEABLE_FLAGS != 0 {
             return None;
         }
-        out.extend_from_slice(&u64::from(flags).to_be_bytes());
+        out.extend_from_slice(&(flags as u64).to_be_bytes());
         out.extend_from_slice(&X509_VERIFY_PARAM_get_inh_flags(param).to_be_bytes());
         out.extend_from_slice(&X509_VERIFY_PARAM_get_hostflags(param).to_be_bytes());
         out.extend_from_slice(&X509_VERIFY_PARAM_get_depth(param).to_be_bytes());

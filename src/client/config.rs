@@ -593,7 +593,10 @@ fn build_context(
     }
     // After load_trust: the cache records the store connections verify against.
     let cache = if o.verify_cache {
-        Some(crate::ffi::install_verify_cache(&mut b, o.verify_cache_ttl)?)
+        Some(crate::ffi::install_verify_cache(
+            &mut b,
+            o.verify_cache_ttl,
+        )?)
     } else {
         None
     };

@@ -183,7 +183,10 @@ mod tests {
         cache.insert(key(1), unix_now() + 100);
         assert!(cache.lookup(&key(1)));
         cache.insert(key(2), unix_now() - 1);
-        assert!(!cache.lookup(&key(2)), "an expired certificate is never a hit");
+        assert!(
+            !cache.lookup(&key(2)),
+            "an expired certificate is never a hit"
+        );
         assert_eq!(cache.stats(), (1, 2));
         assert_eq!(cache.len(), 1, "the expired entry is removed");
     }

@@ -201,6 +201,12 @@ pub struct ClientOptions {
     /// or sets CRL, OCSP or fixed-time checks; with OpenSSL older than 3.0 (whose expected
     /// names cannot be read back) nothing is cached. A CA removed from `ca_dir` while the
     /// process runs keeps trusting its cached chains until their entries expire.
+    ///
+    /// On a hit OpenSSL builds no verified chain: `SslRef::verified_chain`
+    /// ([`SSL_get0_verified_chain(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_cert_chain/))
+    /// is `None` and `SSL_get0_peername` is unset; the peer's own chain
+    /// (`SslRef::peer_cert_chain`) and `SSL_get_verify_result` (`X509_V_OK`) are as without
+    /// the cache. Turn the cache off if you read the verified chain.
     pub verify_cache: bool,
     /// How long a verified chain is remembered at most. Default: 1 hour.
     pub verify_cache_ttl: Duration,

@@ -41,3 +41,5 @@ cargo test --doc
 PROPTEST_CASES=20000 cargo test --test fuzz_props
 # Memory safety: about 200 handshakes of every kind under valgrind's memcheck.
 ./scripts/valgrind.sh
+# The cargo-fuzz targets, 30 s each, where a nightly toolchain is installed (a crash fails).
+./scripts/fuzz.sh

@@ -281,6 +281,14 @@ impl HandshakeError {
         self.inner.kind == ErrorKind::Shutdown
     }
 
+    /// True when the handshake ended in a controlled way: the return value was 0, or the peer
+    /// sent close_notify (`SSL_ERROR_ZERO_RETURN`, which is how OpenSSL 3 reports a
+    /// close_notify during the handshake, with a return value of -1). The command line
+    /// reports both as `shutdown`.
+    pub fn is_controlled_shutdown(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::Shutdown | ErrorKind::ZeroReturn)
+    }
+
     /// True when the peer closed the connection mid-handshake ([`ErrorKind::UnexpectedEof`] or
     /// [`ErrorKind::ZeroReturn`]).
     pub fn is_peer_closed(&self) -> bool {

@@ -1,6 +1,6 @@
 //! The `tlshake` binary, run as a child process: flags, JSON output and exit codes.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
@@ -445,4 +445,30 @@ fn bench_plot_writes_an_svg_histogram_of_both() {
         "/nonexistent/dir/x.svg",
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr_of(&bad));
+}
+
+#[test]
+fn close_notify_during_the_handshake_exits_3_as_a_shutdown() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let peer = thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // Read the ClientHello record, then answer with a plaintext close_notify alert.
+        let mut header = [0u8; 5];
+        s.read_exact(&mut header).expect("record header");
+        let mut body = vec![0u8; u16::from_be_bytes([header[3], header[4]]) as usize];
+        s.read_exact(&mut body).expect("ClientHello");
+        s.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00])
+            .expect("alert");
+        let mut rest = [0u8; 64];
+        let _ = s.read(&mut rest);
+    });
+    let url = format!("tls://{addr}");
+    let out = run(&["connect", &url, "--insecure", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "shutdown");
+    assert_eq!(j["error"]["ssl_error"], "SSL_ERROR_ZERO_RETURN", "{j}");
+    peer.join().expect("peer thread");
 }

@@ -301,7 +301,7 @@ impl Report {
                 self.hint_text = source.hint().map(ToString::to_string);
                 if source.is_timeout() {
                     Outcome::Timeout
-                } else if source.is_shutdown() {
+                } else if source.is_controlled_shutdown() {
                     Outcome::Shutdown
                 } else {
                     Outcome::Failed

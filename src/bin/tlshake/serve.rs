@@ -243,7 +243,7 @@ fn event_outcome(event: &ServerEvent) -> &'static str {
         ServerEvent::TimedOut { .. } => "timeout",
         ServerEvent::Rejected { .. } => "rejected",
         _ => match event.error() {
-            Some(e) if e.is_shutdown() => "shutdown",
+            Some(e) if e.is_controlled_shutdown() => "shutdown",
             _ => "failed",
         },
     }

@@ -260,45 +260,52 @@ impl<S: Read + Write> Handshake<S> {
         })
     }
 
+    /// The error of a handshake that stopped while waiting: at its deadline (`Timeout`) or
+    /// because the wait itself failed (`Wait`).
     pub(crate) fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
-        let transport = self.stream.get_ref();
-        let bytes_received = transport.bytes_received();
-        HandshakeError::from_inner(ErrorInner {
-            kind: ErrorKind::Timeout,
-            role: self.role,
-            function: self.function,
-            ret: self.last_ret,
-            ssl_error: waiting_for.code(),
-            queue: Vec::new(),
-            verify: None,
-            io: None,
-            peer_bytes: transport.peer_prefix()[..transport.peer_prefix().len().min(256)].to_vec(),
-            bytes_received,
-            hint: Some(hint::Hint::Timeout {
-                waiting_for: Some(waiting_for),
-                elapsed,
-                bytes_received,
-            }),
+        let bytes_received = self.stream.get_ref().bytes_received();
+        let hint = hint::Hint::Timeout {
             waiting_for: Some(waiting_for),
-            elapsed: Some(elapsed),
-        })
+            elapsed,
+            bytes_received,
+        };
+        self.waiting_error(
+            ErrorKind::Timeout,
+            waiting_for,
+            None,
+            Some(hint),
+            Some(elapsed),
+        )
     }
 
     fn wait_error(&self, waiting_for: Want, io: std::io::Error) -> HandshakeError {
+        self.waiting_error(ErrorKind::Wait, waiting_for, Some(io), None, None)
+    }
+
+    fn waiting_error(
+        &self,
+        kind: ErrorKind,
+        waiting_for: Want,
+        io: Option<std::io::Error>,
+        hint: Option<hint::Hint>,
+        elapsed: Option<Duration>,
+    ) -> HandshakeError {
+        let transport = self.stream.get_ref();
+        let prefix = transport.peer_prefix();
         HandshakeError::from_inner(ErrorInner {
-            kind: ErrorKind::Wait,
+            kind,
             role: self.role,
             function: self.function,
             ret: self.last_ret,
             ssl_error: waiting_for.code(),
             queue: Vec::new(),
             verify: None,
-            io: Some(io),
-            peer_bytes: Vec::new(),
-            bytes_received: self.stream.get_ref().bytes_received(),
-            hint: None,
+            io,
+            peer_bytes: prefix[..prefix.len().min(256)].to_vec(),
+            bytes_received: transport.bytes_received(),
+            hint,
             waiting_for: Some(waiting_for),
-            elapsed: None,
+            elapsed,
         })
     }
 }

@@ -5,6 +5,13 @@ use std::str::FromStr;
 
 use openssl::ssl::SslVersion;
 
+/// The default cipher list for TLS 1.2 and below, on both sides
+/// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)):
+/// OpenSSL's `DEFAULT` minus every suite without forward secrecy (static-RSA key exchange)
+/// and the broken or anonymous ones (NULL, aNULL, RC4, DES, 3DES), whatever the certificate's
+/// key type and the security level. TLS 1.3 suites all have forward secrecy.
+pub const TLS12_CIPHERS: &str = "DEFAULT:!kRSA:!aNULL:!eNULL:!RC4:!DES:!3DES";
+
 /// One SSL/TLS protocol version.
 ///
 /// `Ssl2` and `Ssl3` exist so that they can be *recognised* (in URLs, flags, protocol sets) and

@@ -536,3 +536,33 @@ fn gnutls_serv_tls13_and_tls12() {
         "{hs}"
     );
 }
+
+#[test]
+fn weak_ciphers_are_refused_by_default_and_need_an_explicit_list() {
+    let server = OpensslServer::builder()
+        .cert(cert("server-rsa.pem"))
+        .key(cert("server-rsa.key"))
+        .version(ProtocolVersion::Tls1_2)
+        .arg("-cipher")
+        .arg("AES128-SHA")
+        .spawn()
+        .unwrap();
+    let target = url(format!("tls://localhost:{}", server.port()));
+    let err = client::connect(&target, &config()).unwrap_err();
+    let hs = err.handshake_error().expect("a handshake error");
+    assert!(
+        hs.reasons().iter().any(|r| r.contains("handshake failure")),
+        "{hs}"
+    );
+    assert_eq!(hs.hint(), Some(&Hint::HandshakeFailureAlert), "{hs}");
+    assert!(hs.to_string().contains("--ciphers"), "{hs}");
+
+    // Static-RSA key exchange only when asked for by name.
+    let explicit = ClientConfig::builder()
+        .ca_file(cert("ca.pem"))
+        .ciphers("AES128-SHA")
+        .build()
+        .unwrap();
+    let conn = client::connect(&target, &explicit).unwrap();
+    assert_eq!(conn.stream.cipher(), "AES128-SHA");
+}

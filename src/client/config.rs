@@ -147,7 +147,8 @@ pub struct ClientOptions {
     pub passphrase: Option<String>,
     /// Maximum chain depth (PHP `verify_depth`).
     pub verify_depth: Option<u32>,
-    /// TLS 1.2 cipher list (PHP `ciphers`).
+    /// TLS 1.2 cipher list (PHP `ciphers`). Default: [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS),
+    /// OpenSSL's `DEFAULT` without static-RSA key exchange, NULL, RC4, DES and 3DES.
     pub ciphers: Option<String>,
     /// TLS 1.3 ciphersuites.
     pub ciphersuites: Option<String>,
@@ -552,13 +553,17 @@ fn build_context(
         _ => return Err(ConfigError::CertificateWithoutKey),
     }
 
-    if let Some(list) = &o.ciphers {
-        b.set_cipher_list(list)
-            .map_err(|source| ConfigError::Ciphers {
-                list: list.clone(),
-                source,
-            })?;
-    }
+    // Without a list of the caller's, weak TLS 1.2 suites (no forward secrecy, RC4, 3DES,
+    // NULL) are not offered at all.
+    let list = o
+        .ciphers
+        .as_deref()
+        .unwrap_or(crate::version::TLS12_CIPHERS);
+    b.set_cipher_list(list)
+        .map_err(|source| ConfigError::Ciphers {
+            list: list.to_string(),
+            source,
+        })?;
     if let Some(list) = &o.ciphersuites {
         b.set_ciphersuites(list)
             .map_err(|source| ConfigError::Ciphersuites {

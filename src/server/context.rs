@@ -149,11 +149,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
     Ok(certs)
 }
 
-/// The cipher list for TLS 1.2 and below
-/// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)):
-/// every suite has an ephemeral key exchange (ECDHE or DHE), none is NULL, anonymous, RC4,
-/// DES or 3DES, whatever the certificate's key type and the security level.
-pub(crate) const TLS12_CIPHERS: &str = "DEFAULT:!kRSA:!aNULL:!eNULL:!RC4:!DES:!3DES";
+use crate::version::TLS12_CIPHERS;
 
 /// A context with everything but the certificate.
 fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {

@@ -352,11 +352,8 @@ fn silent_peer_hits_the_deadline_and_not_much_later() {
 #[test]
 fn handshake_on_a_descriptor_above_fd_setsize() {
     let server = OpensslServer::builder().spawn().unwrap();
-    let filler: Vec<std::fs::File> = (0..1100)
-        .map(|_| std::fs::File::open("/dev/null").unwrap())
-        .collect();
-    let stream = tcp(server.addr());
-    assert!(stream.as_raw_fd() >= 1024, "fd {}", stream.as_raw_fd());
+    let (stream, filler) = tcp_above(server.addr(), 1100);
+    assert!(stream.as_raw_fd() >= 1100, "fd {}", stream.as_raw_fd());
     assert!(!tlshake::wait::uses_select(std::os::fd::AsFd::as_fd(
         &stream
     )));

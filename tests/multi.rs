@@ -5,8 +5,9 @@
 //! re-executed with `TLSHAKE_MULTI_CHILD_SERVER=1`), since 10,000 connections with both ends
 //! in one process would need 20,000 descriptors, the hard limit here.
 
+mod common;
+
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
@@ -348,14 +349,17 @@ fn stalled_closing_and_real_peers_each_end_their_own_way() {
 fn handshake_on_a_descriptor_above_1024() {
     let _serial = serial();
     let server = ThreadServer::start();
-    let filler: Vec<File> = (0..1100)
-        .map(|_| File::open("/dev/null").expect("open /dev/null"))
-        .collect();
+    let (tcp, filler) = common::tcp_above(server.addr, 1100);
     let ctx = client_ctx();
     let mut driver = MultiDriver::new().expect("driver");
-    let handshake = client_handshake(&ctx, server.addr);
+    let ssl = ctx
+        .configure()
+        .expect("configure")
+        .into_ssl("localhost")
+        .expect("ssl");
+    let handshake = Handshake::client(ssl, tcp).expect("client handshake");
     let fd = handshake.transport().get_ref().as_raw_fd();
-    assert!(fd > 1024, "descriptor {fd} is not above FD_SETSIZE");
+    assert!(fd >= 1100, "descriptor {fd} is not above FD_SETSIZE");
     let deadline = Instant::now() + Duration::from_secs(10);
     let token = driver.add(handshake, deadline).expect("add");
     let event = driver

@@ -109,3 +109,35 @@ pub fn subject_cn(cert: &X509) -> String {
         .map(|e| e.data().to_string().unwrap())
         .unwrap_or_default()
 }
+
+/// A nonblocking TCP connection to `addr` whose descriptor is at least `min_fd`, and the
+/// unconnected sockets that had to be opened below it (keep them until the test ends).
+///
+/// Descriptors are handed out lowest first and other tests in this process open and close
+/// theirs concurrently, so filling the table once is not enough: unconnected sockets are
+/// opened until one lands at `min_fd` or above, and only that one is connected.
+pub fn tcp_above(addr: SocketAddr, min_fd: i32) -> (TcpStream, Vec<std::os::fd::OwnedFd>) {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+    let family = if addr.is_ipv6() {
+        AddressFamily::Inet6
+    } else {
+        AddressFamily::Inet
+    };
+    let mut below = Vec::new();
+    for _ in 0..4 * min_fd {
+        let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).unwrap();
+        if fd.as_raw_fd() < min_fd {
+            below.push(fd);
+            continue;
+        }
+        connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)).unwrap();
+        let stream = TcpStream::from(fd);
+        stream.set_nonblocking(true).unwrap();
+        return (stream, below);
+    }
+    panic!(
+        "no descriptor at or above {min_fd} after {} sockets",
+        4 * min_fd
+    );
+}

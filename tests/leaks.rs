@@ -16,7 +16,7 @@ use openssl::ssl::{Ssl, SslContext, SslVersion};
 use tlshake::membio::MemoryHandshake;
 use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 use tlshake::starttls::{negotiate, StarttlsOptions, StarttlsProtocol};
-use tlshake::{bundled, ErrorKind, Handshake, HandshakeError, HandshakeOutcome};
+use tlshake::{bundled, ErrorKind, Handshake, HandshakeError};
 
 struct Contexts {
     server: SslContext,
@@ -36,43 +36,11 @@ fn contexts() -> Contexts {
     }
 }
 
-fn ended(o: HandshakeOutcome) -> Option<Result<(), HandshakeError>> {
-    match o {
-        HandshakeOutcome::Done => Some(Ok(())),
-        HandshakeOutcome::Want(_) => None,
-        HandshakeOutcome::Failed(e) | HandshakeOutcome::Shutdown(e) => Some(Err(e)),
-    }
-}
-
 /// A memory-BIO pair; returns the client's result.
 fn memory(cctx: &SslContext, sctx: &SslContext) -> Result<(), HandshakeError> {
     let mut c = MemoryHandshake::client(common::client_ssl(cctx, "localhost")).unwrap();
     let mut s = MemoryHandshake::server(Ssl::new(sctx).unwrap()).unwrap();
-    let (mut cr, mut sr) = (None, None);
-    let mut buf = Vec::new();
-    for _ in 0..20 {
-        if cr.is_none() {
-            cr = ended(c.step());
-        }
-        buf.clear();
-        c.take(&mut buf);
-        s.feed(&buf);
-        if cr.is_some() {
-            s.feed_eof();
-        }
-        if sr.is_none() {
-            sr = ended(s.step());
-        }
-        buf.clear();
-        s.take(&mut buf);
-        c.feed(&buf);
-        if sr.is_some() {
-            c.feed_eof();
-        }
-        if cr.is_some() && sr.is_some() {
-            break;
-        }
-    }
+    let (cr, _) = common::pump_memory_pair(&mut c, &mut s);
     if let Some(Ok(())) = cr {
         // Use the session a little: application data both ways.
         let mut session = c.into_session();

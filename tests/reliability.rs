@@ -51,43 +51,11 @@ fn memory_pair(
 ) -> (Result<(), HandshakeError>, Result<(), HandshakeError>) {
     let mut c = MemoryHandshake::client(common::client_ssl(cctx, "localhost")).unwrap();
     let mut s = MemoryHandshake::server(Ssl::new(sctx).unwrap()).unwrap();
-    let (mut cr, mut sr) = (None, None);
-    let mut buf = Vec::new();
-    for _ in 0..20 {
-        if cr.is_none() {
-            cr = ended(c.step());
-        }
-        buf.clear();
-        c.take(&mut buf);
-        s.feed(&buf);
-        if cr.is_some() {
-            s.feed_eof();
-        }
-        if sr.is_none() {
-            sr = ended(s.step());
-        }
-        buf.clear();
-        s.take(&mut buf);
-        c.feed(&buf);
-        if sr.is_some() {
-            c.feed_eof();
-        }
-        if let (Some(_), Some(_)) = (&cr, &sr) {
-            break;
-        }
-    }
+    let (cr, sr) = common::pump_memory_pair(&mut c, &mut s);
     (
         cr.expect("client ended in 20 rounds"),
         sr.expect("server ended in 20 rounds"),
     )
-}
-
-fn ended(o: HandshakeOutcome) -> Option<Result<(), HandshakeError>> {
-    match o {
-        HandshakeOutcome::Done => Some(Ok(())),
-        HandshakeOutcome::Want(_) => None,
-        HandshakeOutcome::Failed(e) | HandshakeOutcome::Shutdown(e) => Some(Err(e)),
-    }
 }
 
 /// A client and a server `TlsStream` over loopback TCP, established.

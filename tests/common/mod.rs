@@ -141,3 +141,56 @@ pub fn tcp_above(addr: SocketAddr, min_fd: i32) -> (TcpStream, Vec<std::os::fd::
         4 * min_fd
     );
 }
+
+/// How a handshake step ended, if it did: `Some(Ok)` for Done, `Some(Err)` for a failure or
+/// a shutdown, `None` while it wants more.
+pub fn ended(outcome: tlshake::HandshakeOutcome) -> Option<Result<(), tlshake::HandshakeError>> {
+    match outcome {
+        tlshake::HandshakeOutcome::Done => Some(Ok(())),
+        tlshake::HandshakeOutcome::Want(_) => None,
+        tlshake::HandshakeOutcome::Failed(e) | tlshake::HandshakeOutcome::Shutdown(e) => {
+            Some(Err(e))
+        }
+    }
+}
+
+/// The results of the two ends of a memory pair, `None` for an end that had not ended.
+pub type PairResults = (
+    Option<Result<(), tlshake::HandshakeError>>,
+    Option<Result<(), tlshake::HandshakeError>>,
+);
+
+/// Pumps a client and a server memory handshake against each other, at most 20 rounds: each
+/// round steps an end that has not ended and hands its output to the other; an end that has
+/// ended also signals end-of-file, so that its peer cannot wait forever.
+pub fn pump_memory_pair(
+    c: &mut tlshake::membio::MemoryHandshake,
+    s: &mut tlshake::membio::MemoryHandshake,
+) -> PairResults {
+    let (mut cr, mut sr) = (None, None);
+    let mut buf = Vec::new();
+    for _ in 0..20 {
+        if cr.is_none() {
+            cr = ended(c.step());
+        }
+        buf.clear();
+        c.take(&mut buf);
+        s.feed(&buf);
+        if cr.is_some() {
+            s.feed_eof();
+        }
+        if sr.is_none() {
+            sr = ended(s.step());
+        }
+        buf.clear();
+        s.take(&mut buf);
+        c.feed(&buf);
+        if sr.is_some() {
+            c.feed_eof();
+        }
+        if cr.is_some() && sr.is_some() {
+            break;
+        }
+    }
+    (cr, sr)
+}

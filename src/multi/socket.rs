@@ -3,7 +3,7 @@
 //! [`LimitError`](crate::limits::LimitError) that names the limit.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -30,18 +30,23 @@ fn family(addr: &SocketAddr) -> AddressFamily {
 /// which is when the connection is up, and a refused connection ends the handshake with the
 /// operating-system error. `EMFILE` / `ENFILE` give [`MultiError::Limit`].
 pub fn connect_nonblocking(addr: SocketAddr) -> Result<TcpStream, MultiError> {
-    let fd = socket::socket(
-        family(&addr),
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| MultiError::errno("socket", e))?;
+    let fd = nonblocking_socket(&addr)?;
     match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
         // EINTR on a nonblocking connect: the connection goes on in the background.
         Ok(()) | Err(Errno::EINPROGRESS) | Err(Errno::EINTR) => Ok(TcpStream::from(fd)),
         Err(e) => Err(MultiError::errno("connect", e)),
     }
+}
+
+/// A nonblocking, close-on-exec TCP socket of `addr`'s family.
+fn nonblocking_socket(addr: &SocketAddr) -> Result<OwnedFd, MultiError> {
+    socket::socket(
+        family(addr),
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| MultiError::errno("socket", e))
 }
 
 /// Binds a nonblocking TCP listener on `addr` with `SO_REUSEADDR` and an accept queue of
@@ -51,13 +56,7 @@ pub fn connect_nonblocking(addr: SocketAddr) -> Result<TcpStream, MultiError> {
 /// `std::net::TcpListener::bind` asks for a queue of 128, which overflows when thousands of
 /// clients connect at once: the kernel then drops their SYNs and they retry a second later.
 pub fn listen_tcp(addr: SocketAddr, backlog: i32) -> Result<TcpListener, MultiError> {
-    let fd = socket::socket(
-        family(&addr),
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| MultiError::errno("socket", e))?;
+    let fd = nonblocking_socket(&addr)?;
     socket::setsockopt(&fd, sockopt::ReuseAddr, &true)
         .map_err(|e| MultiError::errno("setsockopt(SO_REUSEADDR)", e))?;
     socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr))

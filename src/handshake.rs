@@ -226,7 +226,6 @@ impl<S: Read + Write> Handshake<S> {
         let kind = classify(ret, code, &queue, &verify, io.is_some());
         let (min, max) = ffi::proto_version_range(&mut self.stream);
         let transport = self.stream.get_ref();
-        let peer_bytes = transport.peer_prefix().to_vec();
         let bytes_received = transport.bytes_received();
         let ssl = self.stream.ssl();
         let hint = hint::diagnose(Evidence {
@@ -234,7 +233,7 @@ impl<S: Read + Write> Handshake<S> {
             kind: Some(kind),
             queue: &queue,
             verify: Some(&verify),
-            peer_bytes: &peer_bytes,
+            peer_bytes: transport.peer_prefix(),
             bytes_received,
             expected_host: self.expected_host.as_deref(),
             peer_cert: peer_cert_facts(ssl),
@@ -242,7 +241,7 @@ impl<S: Read + Write> Handshake<S> {
             our_max: version_of_raw(max),
             io_kind: io.as_ref().map(std::io::Error::kind),
         });
-        let peer_bytes = peer_bytes[..peer_bytes.len().min(256)].to_vec();
+        let peer_bytes = transport.shown_prefix().to_vec();
         HandshakeError::from_inner(ErrorInner {
             kind,
             role: self.role,
@@ -291,7 +290,6 @@ impl<S: Read + Write> Handshake<S> {
         elapsed: Option<Duration>,
     ) -> HandshakeError {
         let transport = self.stream.get_ref();
-        let prefix = transport.peer_prefix();
         HandshakeError::from_inner(ErrorInner {
             kind,
             role: self.role,
@@ -301,7 +299,7 @@ impl<S: Read + Write> Handshake<S> {
             queue: Vec::new(),
             verify: None,
             io,
-            peer_bytes: prefix[..prefix.len().min(256)].to_vec(),
+            peer_bytes: transport.shown_prefix().to_vec(),
             bytes_received: transport.bytes_received(),
             hint,
             waiting_for: Some(waiting_for),

@@ -16,6 +16,9 @@ use std::io::{self, Read, Write};
 /// How many of the peer's first bytes are kept for diagnosis.
 pub(crate) const PEER_PREFIX_LEN: usize = 1024;
 
+/// How many of the peer's first bytes a [`HandshakeError`](crate::HandshakeError) keeps.
+const SHOWN_PEER_BYTES: usize = 256;
+
 /// Size of the read-ahead buffer used during the handshake.
 const READ_AHEAD_LEN: usize = 4096;
 
@@ -83,6 +86,11 @@ impl<S> Transport<S> {
     /// The first bytes the peer sent (up to 1024).
     pub fn peer_prefix(&self) -> &[u8] {
         &self.peer_prefix
+    }
+
+    /// The part of [`peer_prefix`](Self::peer_prefix) an error keeps: the first 256 bytes.
+    pub(crate) fn shown_prefix(&self) -> &[u8] {
+        &self.peer_prefix[..self.peer_prefix.len().min(SHOWN_PEER_BYTES)]
     }
 
     /// Bytes received from the peer so far.

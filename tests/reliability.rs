@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{Ssl, SslContext, SslSessionCacheMode, SslVersion};
 use tlshake::membio::MemoryHandshake;
-use tlshake::{ErrorKind, Handshake, HandshakeError, HandshakeOutcome, Hint, TlsStream};
+use tlshake::{ErrorKind, Handshake, HandshakeError, HandshakeOutcome, Hint, TlsStream, Want};
 
 /// The tests that measure the process (memory, descriptors, signals) run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -331,12 +331,20 @@ fn connections_handed_across_threads_keep_working() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let sctx = server_context();
+    // The client starts only after the server's first step, so that step finds no
+    // ClientHello yet and must ask to read (otherwise a fast client could let it finish).
+    let (first_step_tx, first_step_rx) = std::sync::mpsc::channel();
     let server = thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
         tcp.set_nonblocking(true).unwrap();
         let mut hs = Handshake::server(Ssl::new(&sctx).unwrap(), tcp).unwrap();
         // The first step on this thread; the rest on another.
-        assert!(matches!(hs.step(), HandshakeOutcome::Want(_)));
+        let first = hs.step();
+        first_step_tx.send(()).unwrap();
+        assert!(
+            matches!(first, HandshakeOutcome::Want(Want::Read)),
+            "{first:?}"
+        );
         let stream = thread::spawn(move || hs.drive(common::deadline(5.0)).unwrap())
             .join()
             .unwrap();
@@ -353,6 +361,9 @@ fn connections_handed_across_threads_keep_working() {
     });
     let cctx = client_context("ca.pem", None);
     let hs = Handshake::client(common::client_ssl(&cctx, "localhost"), common::tcp(addr)).unwrap();
+    first_step_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the server took its first step");
     let mut stream = thread::spawn(move || hs.drive(common::deadline(5.0)).unwrap())
         .join()
         .unwrap();

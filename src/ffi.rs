@@ -105,8 +105,38 @@ pub(crate) fn session_is_resumable(session: &SslSessionRef) -> bool {
     unsafe { SSL_SESSION_is_resumable(session.as_ptr()) == 1 }
 }
 
+/// Frees the connection's record buffers if they hold no data, as
+/// [`SSL_free_buffers(3)`](https://docs.openssl.org/3.0/man3/SSL_alloc_buffers/) does; a
+/// buffer in use is kept, and OpenSSL allocates them again on the next read or write. Returns
+/// whether they were freed. Does nothing with an OpenSSL that has CVE-2024-4741 (buffers freed
+/// while in use).
+pub(crate) fn free_idle_buffers<S>(stream: &mut SslStream<S>) -> bool {
+    if !free_buffers_is_fixed(openssl::version::number()) {
+        return false;
+    }
+    // SAFETY: the SSL* is live and borrowed mutably for the call; with the fixed versions
+    // SSL_free_buffers frees only buffers that hold no record data and returns 0 otherwise.
+    unsafe { SSL_free_buffers(stream.ssl().as_ptr()) == 1 }
+}
+
+/// True for OpenSSL releases where `SSL_free_buffers` never frees a buffer in use: 1.1.1y,
+/// 3.0.14, 3.1.6, 3.2.2, 3.3.1 and newer (CVE-2024-4741).
+fn free_buffers_is_fixed(version: i64) -> bool {
+    let first_fixed = match version {
+        v if v >= 0x3040_0000 => return true,
+        v if v >= 0x3030_0000 => 0x3030_0010,
+        v if v >= 0x3020_0000 => 0x3020_0020,
+        v if v >= 0x3010_0000 => 0x3010_0060,
+        v if v >= 0x3000_0000 => 0x3000_00e0,
+        _ => 0x1010_119f,
+    };
+    version >= first_fixed
+}
+
 // Not declared by openssl-sys; part of libcrypto's stable API since 0.9.6.
 extern "C" {
+    // OpenSSL 1.1.0 and newer.
+    fn SSL_free_buffers(ssl: *mut sys::SSL) -> c_int;
     fn ERR_error_string_n(e: c_ulong, buf: *mut c_char, len: usize);
     // OpenSSL 1.1.1 and newer (the build script refuses older).
     fn SSL_SESSION_is_resumable(s: *const sys::SSL_SESSION) -> c_int;
@@ -346,4 +376,25 @@ unsafe fn param_bytes(param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
 #[cfg(not(ossl300))]
 unsafe fn param_bytes(_param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
     None
+}
+
+#[cfg(test)]
+mod free_buffers_tests {
+    use super::free_buffers_is_fixed;
+
+    #[test]
+    fn only_releases_without_cve_2024_4741_free_buffers() {
+        assert!(!free_buffers_is_fixed(0x1010_118f)); // 1.1.1x
+        assert!(free_buffers_is_fixed(0x1010_119f)); // 1.1.1y
+        assert!(!free_buffers_is_fixed(0x3000_00d0)); // 3.0.13
+        assert!(free_buffers_is_fixed(0x3000_00e0)); // 3.0.14
+        assert!(free_buffers_is_fixed(0x3000_0130)); // 3.0.19
+        assert!(!free_buffers_is_fixed(0x3010_0050)); // 3.1.5
+        assert!(free_buffers_is_fixed(0x3010_0060)); // 3.1.6
+        assert!(!free_buffers_is_fixed(0x3020_0010)); // 3.2.1
+        assert!(free_buffers_is_fixed(0x3020_0020)); // 3.2.2
+        assert!(!free_buffers_is_fixed(0x3030_0000)); // 3.3.0
+        assert!(free_buffers_is_fixed(0x3030_0010)); // 3.3.1
+        assert!(free_buffers_is_fixed(0x3060_0030)); // 3.6.3
+    }
 }

@@ -184,7 +184,7 @@ impl<S: Read + Write> Handshake<S> {
         self.stats.steps += 1;
         if ret == 1 {
             ffi::clear_error_queue();
-            self.stream.get_mut().stop_read_ahead();
+            self.stream.get_mut().handshake_done();
             return HandshakeOutcome::Done;
         }
         let code = SslErrorCode::from_raw(ffi::ssl_get_error(&mut self.stream, ret));

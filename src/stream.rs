@@ -5,6 +5,7 @@ use std::os::fd::AsFd;
 
 use openssl::ssl::{ShutdownResult, SslRef, SslStream};
 
+use crate::ffi;
 use crate::handshake::HandshakeStats;
 use crate::nodelay;
 use crate::session::SessionInfo;
@@ -108,9 +109,18 @@ impl<S: AsFd> TlsStream<S> {
     }
 }
 
+/// Reads application data ([`SSL_read_ex(3)`](https://docs.openssl.org/3.0/man3/SSL_read/)).
+///
+/// After each read, the connection's 16.7 kB record buffer is given back when it holds
+/// nothing ([`SSL_free_buffers(3)`](https://docs.openssl.org/3.0/man3/SSL_alloc_buffers/)):
+/// `SSL_MODE_RELEASE_BUFFERS` frees it only after a record was read completely, so a
+/// connection whose last read found no data (`WouldBlock` on an idle socket) would keep it
+/// while it waits. Not done with OpenSSL releases that have CVE-2024-4741.
 impl<S: Read + Write> Read for TlsStream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream.read(buf)
+        let result = self.stream.read(buf);
+        ffi::free_idle_buffers(&mut self.stream);
+        result
     }
 }
 

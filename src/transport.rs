@@ -9,8 +9,9 @@
 //! record body, two system calls per record; the transport reads up to 4 KiB at once and
 //! serves both from that buffer. That halves the reads of a handshake, and when the peer is
 //! not speaking TLS, its whole first line (`220 mail ESMTP`) is there to quote in the hint.
-//! The buffer is released once the handshake is done.
+//! The buffer is released once the handshake is done, and so are the peer's first bytes.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 
 /// How many of the peer's first bytes are kept for diagnosis.
@@ -21,6 +22,38 @@ const SHOWN_PEER_BYTES: usize = 256;
 
 /// Size of the read-ahead buffer used during the handshake.
 const READ_AHEAD_LEN: usize = 4096;
+
+/// How many released read-ahead buffers a thread keeps for its next handshakes.
+const SPARE_BUFFERS_KEPT: usize = 8;
+
+thread_local! {
+    /// Read-ahead buffers of finished handshakes, reused by the thread's next ones. Without
+    /// reuse every handshake would malloc and free its buffer between OpenSSL's own
+    /// allocations, and the holes it leaves cost ~10 kB of resident heap per connection
+    /// pair after the first exchange (benches/heap.rs).
+    static SPARE_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn spare_buffer() -> Vec<u8> {
+    SPARE_BUFFERS
+        .try_with(|spare| spare.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn release_buffer(mut buffer: Vec<u8>) {
+    if buffer.capacity() == 0 {
+        return;
+    }
+    buffer.clear();
+    let _ = SPARE_BUFFERS.try_with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.len() < SPARE_BUFFERS_KEPT {
+            spare.push(buffer);
+        }
+    });
+}
 
 /// A byte stream with a record of the traffic. Created by [`Handshake`](crate::Handshake);
 /// reach the inner stream with [`get_ref`](Self::get_ref) / [`get_mut`](Self::get_mut).
@@ -52,12 +85,14 @@ impl<S> Transport<S> {
         }
     }
 
-    /// Stops reading ahead (bytes already buffered are still delivered first) and releases
-    /// the buffer when it is empty. Called when the handshake is done.
-    pub(crate) fn stop_read_ahead(&mut self) {
+    /// Stops reading ahead (bytes already buffered are still delivered first), releases the
+    /// buffer when it is empty, and forgets the peer's first bytes, which only a failed
+    /// handshake needs. Called when the handshake is done.
+    pub(crate) fn handshake_done(&mut self) {
+        self.peer_prefix = Vec::new();
         self.read_ahead = false;
         if self.ahead_pos >= self.ahead.len() {
-            self.ahead = Vec::new();
+            release_buffer(std::mem::take(&mut self.ahead));
             self.ahead_pos = 0;
         }
     }
@@ -83,7 +118,7 @@ impl<S> Transport<S> {
         self.inner
     }
 
-    /// The first bytes the peer sent (up to 1024).
+    /// The first bytes the peer sent (up to 1024), kept until the handshake is done.
     pub fn peer_prefix(&self) -> &[u8] {
         &self.peer_prefix
     }
@@ -169,13 +204,16 @@ impl<S: Read> Read for Transport<S> {
             buf[..n].copy_from_slice(&self.ahead[self.ahead_pos..self.ahead_pos + n]);
             self.ahead_pos += n;
             if self.ahead_pos == self.ahead.len() && !self.read_ahead {
-                self.ahead = Vec::new();
+                release_buffer(std::mem::take(&mut self.ahead));
                 self.ahead_pos = 0;
             }
             return Ok(n);
         }
         if !self.read_ahead || buf.len() >= READ_AHEAD_LEN {
             return self.read_inner(false, buf);
+        }
+        if self.ahead.capacity() == 0 {
+            self.ahead = spare_buffer();
         }
         self.ahead.resize(READ_AHEAD_LEN, 0);
         self.ahead_pos = 0;

@@ -176,8 +176,16 @@ pub struct ClientOptions {
     /// Close connections with [`TlsStream::shutdown`](crate::TlsStream::shutdown): OpenSSL
     /// marks the session of a connection dropped without close_notify as not resumable.
     pub resume_sessions: bool,
-    /// Accept session tickets. Default: on.
-    pub tickets: bool,
+    /// Ask the server for session tickets. Default (`None`): only when
+    /// [`resume_sessions`](Self::resume_sessions) is on, since a ticket nobody offers again
+    /// is wasted work on both ends.
+    ///
+    /// A client that asks for none sets `SSL_OP_NO_TICKET`, which in TLS 1.3 leaves out the
+    /// `psk_key_exchange_modes` extension; OpenSSL servers (and RFC 8446, 4.2.9) then send no
+    /// NewSessionTicket. That saves the server a ticket encryption and the client its
+    /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
+    /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
+    pub tickets: Option<bool>,
     /// Deadline for the TCP connect. Default: 10 s.
     pub connect_timeout: Duration,
     /// Deadline for the TLS handshake (and STARTTLS dialogue). Default: 10 s.
@@ -239,7 +247,7 @@ impl Default for ClientOptions {
             allow_legacy_versions: false,
             alpn: Vec::new(),
             resume_sessions: false,
-            tickets: true,
+            tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             nodelay: NodelayPolicy::Always,
@@ -339,10 +347,13 @@ impl ClientConfigBuilder {
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
         resume_sessions: bool
     );
-    setter!(
-        /// Accept session tickets (default on; off sets `SSL_OP_NO_TICKET`).
-        tickets: bool
-    );
+    /// Ask for session tickets even without [`resume_sessions`](Self::resume_sessions), or
+    /// never (off sets `SSL_OP_NO_TICKET`). Default: only when resuming
+    /// ([`ClientOptions::tickets`]; [`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
+    pub fn tickets(mut self, on: bool) -> Self {
+        self.options.tickets = Some(on);
+        self
+    }
     setter!(
         /// Trusted CAs, PEM file ([`SSL_CTX_load_verify_locations(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_load_verify_locations/)).
         ca_file: path
@@ -582,7 +593,7 @@ fn build_context(
         b.set_alpn_protos(&alpn_wire(&o.alpn)?)?;
     }
     let mut opts = SslOptions::NO_RENEGOTIATION;
-    if !o.tickets {
+    if !o.tickets.unwrap_or(o.resume_sessions) {
         opts |= SslOptions::NO_TICKET;
     }
     b.set_options(opts);

@@ -295,13 +295,13 @@ fn first_flight_to_server(bytes: &[u8]) -> HandshakeOutcome {
 }
 
 /// True when `bytes` could be the start of a record OpenSSL waits to complete: fewer than the
-/// five header bytes, a TLS record header (type 20..=24, major version 3), or an SSL 2.0-style
-/// header (high bit set).
+/// five header bytes, a TLS record header (major version 3; OpenSSL looks at the content type
+/// only once the record's body is there), or an SSL 2.0-style header (high bit set).
 fn could_be_a_record_prefix(bytes: &[u8]) -> bool {
     match bytes {
         [] | [_] | [_, _] | [_, _, _] | [_, _, _, _] => true,
         [first, ..] if first & 0x80 != 0 => true,
-        [ty, major, ..] => (0x14..=0x18).contains(ty) && *major == 3,
+        [_, major, ..] => *major == 3,
     }
 }
 
@@ -405,4 +405,17 @@ fn memory_client_handshakes_with_openssl_s_server() {
         "s_server did not print the message: {}",
         server.output()
     );
+}
+
+#[test]
+fn a_record_header_of_an_unknown_type_waits_for_its_body_then_fails() {
+    // Type 0, version 3.0, one byte long: OpenSSL reads the body before it looks at the type.
+    assert!(matches!(
+        first_flight_to_server(&[0, 3, 0, 0, 1]),
+        HandshakeOutcome::Want(Want::Read)
+    ));
+    match first_flight_to_server(&[0, 3, 0, 0, 1, 0]) {
+        HandshakeOutcome::Failed(e) => assert!(!e.reasons().is_empty(), "{e}"),
+        other => panic!("{other}"),
+    }
 }

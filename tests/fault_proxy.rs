@@ -10,10 +10,10 @@
 //! * `in_need`: the bytes tlshake had received when its handshake completed (everything it
 //!   must read; the peer sends nothing more until tlshake's next flight arrives, so read-ahead
 //!   cannot over-read);
-//! * `out_need`: the bytes tlshake had sent when it last waited for the peer: what the peer
-//!   must receive to send the last flight tlshake needs (client TLS 1.3: the ClientHello,
-//!   since OpenSSL writes its second flight only after the server's Finished; client TLS 1.2:
-//!   all it sends; server: its first flight).
+//! * `out_need`: the bytes tlshake had sent when the peer's last needed flight reached the
+//!   proxy: what the peer must receive to send the last flight tlshake needs (client TLS 1.3:
+//!   the ClientHello, since OpenSSL writes its second flight only after the server's
+//!   Finished; client TLS 1.2: all it sends; server: its first flight).
 //!
 //! Then, for an offset `k` of the direction tlshake reads (`in`) or writes (`out`):
 //! * **cut** after byte k (FIN both ways): if `k < in_need` (in) or `k <= out_need` (out; at
@@ -54,7 +54,7 @@ use tlshake::{
     TlsStream,
 };
 
-use proxy::{Dir, Fault, Proxy, Record};
+use proxy::{Chunk, Dir, Fault, Proxy, Record};
 
 /// Tests of this file run one at a time: each counts the process's descriptors.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -141,9 +141,8 @@ struct Ran {
     allowed: Duration,
     /// When done and asked for: whether application data crossed both ways.
     data_ok: Option<bool>,
-    /// Bytes tlshake had received at the end, and sent at its last wait for the peer.
+    /// Bytes tlshake had received at the end.
     received: u64,
-    sent_at_last_wait: u64,
 }
 
 /// Steps the handshake by hand (so the counters can be read between steps) with `allowed`.
@@ -153,13 +152,11 @@ where
 {
     let start = Instant::now();
     let deadline = start + allowed;
-    let mut sent_at_last_wait = 0;
     let result = loop {
         match hs.step() {
             HandshakeOutcome::Done => break Ok(()),
             HandshakeOutcome::Want(w) => {
                 let t = hs.transport();
-                sent_at_last_wait = t.bytes_sent();
                 let interest = match w {
                     tlshake::Want::Write => tlshake::wait::Interest::Writable,
                     _ => tlshake::wait::Interest::Readable,
@@ -176,7 +173,6 @@ where
                         allowed,
                         data_ok: None,
                         received: e.bytes_received(),
-                        sent_at_last_wait,
                         result: Err(e),
                     };
                     return (ran, None);
@@ -196,7 +192,6 @@ where
                 allowed,
                 data_ok: None,
                 received,
-                sent_at_last_wait,
             };
             (ran, Some(hs.into_stream()))
         }
@@ -208,7 +203,6 @@ where
                 allowed,
                 data_ok: None,
                 received,
-                sent_at_last_wait,
             };
             (ran, None)
         }
@@ -319,45 +313,59 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {
 }
 
 /// The pass-through run: streams, records, thresholds.
-///
-/// `out_need` is read off the last wait: a peer that answers before tlshake's handshake call
-/// returns (a busy machine can deschedule tlshake between its write and its next read) leaves
-/// no wait after the last flight, so such a run is repeated.
 fn record(bench: &mut Bench, scn: Scenario) -> Recording {
-    let mut attempts = 0;
-    let (ran, chunks) = loop {
-        attempts += 1;
-        let (ran, chunks) = run_case(
-            bench,
-            scn,
-            Dir::Up,
-            Fault::None,
-            Duration::from_secs(10),
-            false,
-        );
-        if let Err(e) = &ran.result {
-            panic!("{scn:?}: the pass-through handshake failed: {e}");
-        }
-        if ran.sent_at_last_wait > 0 || attempts == 20 {
-            break (ran, chunks);
-        }
-    };
+    let (ran, chunks) = run_case(
+        bench,
+        scn,
+        Dir::Up,
+        Fault::None,
+        Duration::from_secs(10),
+        false,
+    );
+    if let Err(e) = &ran.result {
+        panic!("{scn:?}: the pass-through handshake failed: {e}");
+    }
+    let in_need = usize::try_from(ran.received).unwrap();
+    let out_need = bytes_sent_before_last_needed(&chunks, scn.ours, in_need);
     let mut streams = [Vec::new(), Vec::new()];
     for c in &chunks {
         streams[c.dir.index()].extend_from_slice(&c.bytes);
     }
     let records = [proxy::records(&streams[0]), proxy::records(&streams[1])];
-    let out_need = ran.sent_at_last_wait;
     assert!(
         out_need > 0,
-        "{scn:?}: tlshake never waited after sending, in {attempts} runs"
+        "{scn:?}: tlshake sent nothing before the peer's last flight"
     );
     Recording {
-        in_need: usize::try_from(ran.received).unwrap(),
-        out_need: usize::try_from(out_need).unwrap(),
+        in_need,
+        out_need,
         streams,
         records,
     }
+}
+
+/// `out_need`, read off the proxy's log (chunks in the order the proxy read them, each logged
+/// before it is forwarded): the bytes tlshake had sent before the peer's chunk that holds the
+/// last byte tlshake needed (byte `in_need - 1` of what it reads). The peer sent that flight
+/// in answer to those bytes. Reading it off tlshake's last wait instead would depend on the
+/// scheduler: a peer that answers before tlshake's handshake call reads again leaves no wait.
+fn bytes_sent_before_last_needed(chunks: &[Chunk], ours: Ours, in_need: usize) -> usize {
+    let incoming = match ours {
+        Ours::Client => Dir::Down,
+        Ours::Server => Dir::Up,
+    };
+    let (mut received, mut sent) = (0, 0);
+    for c in chunks {
+        if c.dir == incoming {
+            received += c.bytes.len();
+            if received >= in_need {
+                return sent;
+            }
+        } else {
+            sent += c.bytes.len();
+        }
+    }
+    sent
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,10 @@
 //! record body, two system calls per record; the transport reads up to 4 KiB at once and
 //! serves both from that buffer. That halves the reads of a handshake, and when the peer is
 //! not speaking TLS, its whole first line (`220 mail ESMTP`) is there to quote in the hint.
-//! The buffer is released once the handshake is done, and so are the peer's first bytes.
+//! A connection holds the buffer only while it has unread bytes in it: an empty one goes back
+//! to a small per-thread pool, so thousands of handshakes waiting for their peers hold none,
+//! and the few buffers in use stay warm in the cache. Reading ahead stops once the handshake
+//! is done, and the peer's first bytes are then forgotten.
 
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
@@ -23,30 +26,26 @@ const SHOWN_PEER_BYTES: usize = 256;
 /// Size of the read-ahead buffer used during the handshake.
 const READ_AHEAD_LEN: usize = 4096;
 
-/// How many released read-ahead buffers a thread keeps for its next handshakes.
+/// How many empty read-ahead buffers a thread keeps for reuse.
 const SPARE_BUFFERS_KEPT: usize = 8;
 
 thread_local! {
-    /// Read-ahead buffers of finished handshakes, reused by the thread's next ones. Without
-    /// reuse every handshake would malloc and free its buffer between OpenSSL's own
-    /// allocations, and the holes it leaves cost ~10 kB of resident heap per connection
-    /// pair after the first exchange (benches/heap.rs).
-    static SPARE_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    /// Empty read-ahead buffers, reused by the thread's next reads. Without reuse every
+    /// handshake would malloc and free buffers between OpenSSL's own allocations.
+    static SPARE_BUFFERS: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn spare_buffer() -> Vec<u8> {
+/// A read-ahead buffer: a spare one of this thread, or a new one.
+fn take_buffer() -> Box<[u8]> {
     SPARE_BUFFERS
         .try_with(|spare| spare.borrow_mut().pop())
         .ok()
         .flatten()
-        .unwrap_or_default()
+        .unwrap_or_else(|| vec![0; READ_AHEAD_LEN].into_boxed_slice())
 }
 
-fn release_buffer(mut buffer: Vec<u8>) {
-    if buffer.capacity() == 0 {
-        return;
-    }
-    buffer.clear();
+/// Gives an empty read-ahead buffer back to this thread's spares (or frees it).
+fn give_back(buffer: Box<[u8]>) {
     let _ = SPARE_BUFFERS.try_with(|spare| {
         let mut spare = spare.borrow_mut();
         if spare.len() < SPARE_BUFFERS_KEPT {
@@ -66,8 +65,10 @@ pub struct Transport<S> {
     eof: bool,
     last_error: Option<io::Error>,
     read_ahead: bool,
-    ahead: Vec<u8>,
+    /// Held only while it has unread bytes: `ahead[ahead_pos..ahead_end]`.
+    ahead: Option<Box<[u8]>>,
     ahead_pos: usize,
+    ahead_end: usize,
 }
 
 impl<S> Transport<S> {
@@ -80,27 +81,24 @@ impl<S> Transport<S> {
             eof: false,
             last_error: None,
             read_ahead: true,
-            ahead: Vec::new(),
+            ahead: None,
             ahead_pos: 0,
+            ahead_end: 0,
         }
     }
 
-    /// Stops reading ahead (bytes already buffered are still delivered first), releases the
-    /// buffer when it is empty, and forgets the peer's first bytes, which only a failed
-    /// handshake needs. Called when the handshake is done.
+    /// Stops reading ahead (bytes already buffered are still delivered first) and forgets
+    /// the peer's first bytes, which only a failed handshake needs. Called when the handshake
+    /// is done.
     pub(crate) fn handshake_done(&mut self) {
         self.peer_prefix = Vec::new();
         self.read_ahead = false;
-        if self.ahead_pos >= self.ahead.len() {
-            release_buffer(std::mem::take(&mut self.ahead));
-            self.ahead_pos = 0;
-        }
     }
 
     /// Bytes read from the socket but not yet handed to OpenSSL. When this is non-zero, the
     /// socket may not poll readable although data is waiting.
     pub fn buffered(&self) -> usize {
-        self.ahead.len() - self.ahead_pos
+        self.ahead_end - self.ahead_pos
     }
 
     /// The inner stream.
@@ -162,28 +160,19 @@ fn is_retry(e: &io::Error) -> bool {
 }
 
 impl<S: Read> Transport<S> {
-    /// One read from the inner stream, with the traffic recorded and `EINTR` retried.
-    fn read_inner(&mut self, into_ahead: bool, buf: &mut [u8]) -> io::Result<usize> {
+    /// One read from the inner stream into `buf`, with the traffic recorded and `EINTR`
+    /// retried.
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let result = if into_ahead {
-                self.inner.read(&mut self.ahead)
-            } else {
-                self.inner.read(buf)
-            };
-            match result {
+            match self.inner.read(buf) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(0);
                 }
                 Ok(n) => {
                     self.bytes_in += n as u64;
-                    let got = if into_ahead {
-                        &self.ahead[..n]
-                    } else {
-                        &buf[..n]
-                    };
                     let room = PEER_PREFIX_LEN.saturating_sub(self.peer_prefix.len());
-                    self.peer_prefix.extend_from_slice(&got[..n.min(room)]);
+                    self.peer_prefix.extend_from_slice(&buf[..n.min(room)]);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -192,6 +181,24 @@ impl<S: Read> Transport<S> {
             }
         }
     }
+
+    /// Copies buffered bytes into `buf`; the buffer goes back to the spares once empty.
+    fn serve_buffered(&mut self, buf: &mut [u8]) -> usize {
+        let Some(ahead) = &self.ahead else {
+            return 0;
+        };
+        let n = buf.len().min(self.ahead_end - self.ahead_pos);
+        buf[..n].copy_from_slice(&ahead[self.ahead_pos..self.ahead_pos + n]);
+        self.ahead_pos += n;
+        if self.ahead_pos == self.ahead_end {
+            if let Some(empty) = self.ahead.take() {
+                give_back(empty);
+            }
+            self.ahead_pos = 0;
+            self.ahead_end = 0;
+        }
+        n
+    }
 }
 
 impl<S: Read> Read for Transport<S> {
@@ -199,36 +206,25 @@ impl<S: Read> Read for Transport<S> {
         if buf.is_empty() {
             return Ok(0);
         }
-        if self.ahead_pos < self.ahead.len() {
-            let n = buf.len().min(self.ahead.len() - self.ahead_pos);
-            buf[..n].copy_from_slice(&self.ahead[self.ahead_pos..self.ahead_pos + n]);
-            self.ahead_pos += n;
-            if self.ahead_pos == self.ahead.len() && !self.read_ahead {
-                release_buffer(std::mem::take(&mut self.ahead));
-                self.ahead_pos = 0;
-            }
-            return Ok(n);
+        if self.buffered() > 0 {
+            return Ok(self.serve_buffered(buf));
         }
         if !self.read_ahead || buf.len() >= READ_AHEAD_LEN {
-            return self.read_inner(false, buf);
+            return self.read_inner(buf);
         }
-        if self.ahead.capacity() == 0 {
-            self.ahead = spare_buffer();
-        }
-        self.ahead.resize(READ_AHEAD_LEN, 0);
-        self.ahead_pos = 0;
-        let n = match self.read_inner(true, &mut []) {
-            Ok(n) => n,
-            Err(e) => {
-                self.ahead.clear();
-                return Err(e);
+        let mut ahead = take_buffer();
+        match self.read_inner(&mut ahead) {
+            Ok(n) if n > 0 => {
+                self.ahead = Some(ahead);
+                self.ahead_pos = 0;
+                self.ahead_end = n;
+                Ok(self.serve_buffered(buf))
             }
-        };
-        self.ahead.truncate(n);
-        let take = n.min(buf.len());
-        buf[..take].copy_from_slice(&self.ahead[..take]);
-        self.ahead_pos = take;
-        Ok(take)
+            other => {
+                give_back(ahead);
+                other
+            }
+        }
     }
 }
 

@@ -444,6 +444,74 @@ fn scenario(c: &mut Criterion, server: &ChildServer, name: &str, window: usize, 
     std::thread::sleep(Duration::from_millis(500));
 }
 
+/// Handshakes per second of one load over `slices` stretches of at least [`SLICE`].
+fn rate(run: &mut dyn FnMut(u64) -> Duration, slices: u32) -> f64 {
+    // A first slice fills the pipeline (the server's accept queue, the first flights).
+    run(1);
+    let mut total = Duration::ZERO;
+    for _ in 0..slices {
+        total += run(1);
+    }
+    f64::from(slices) / total.as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// The same-run comparison: `rounds` rounds, each building one load, measuring it, dropping
+/// it, then the other (in alternating order, so that a drift of the machine's load weighs on
+/// both), and the median of the per-round ratios tlshake / plain crate. The two loads never
+/// coexist: with 10,000 connections each they would not fit in 20,000 descriptors.
+fn alternating(
+    server: &ChildServer,
+    window: usize,
+    idle: usize,
+    rounds: usize,
+) -> serde_json::Value {
+    let (mut ours, mut plain, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let measure_tlshake = || {
+            let mut load = TlshakeLoad::new(server, window, idle);
+            let r = rate(&mut |n| load.run(n), 3);
+            drop(load);
+            std::thread::sleep(Duration::from_millis(300));
+            r
+        };
+        let measure_plain = || {
+            let mut load = OpensslLoad::new(server, window, idle);
+            let r = rate(&mut |n| load.run(n), 3);
+            drop(load);
+            std::thread::sleep(Duration::from_millis(300));
+            r
+        };
+        let (t, p) = if round % 2 == 0 {
+            let t = measure_tlshake();
+            (t, measure_plain())
+        } else {
+            let p = measure_plain();
+            (measure_tlshake(), p)
+        };
+        ours.push(t);
+        plain.push(p);
+        ratios.push(t / p);
+    }
+    serde_json::json!({
+        "in_flight": window,
+        "idle": idle,
+        "tlshake_per_s": ours.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        "openssl_crate_per_s": plain.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        "tlshake_median_per_s": median(ours).round(),
+        "openssl_crate_median_per_s": median(plain).round(),
+        "ratio_median": median(ratios),
+    })
+}
+
 fn main() {
     if std::env::var_os(CHILD_ENV).is_some() {
         child_main();
@@ -479,4 +547,18 @@ fn main() {
         many,
     );
     c.final_summary();
+    // `MULTI_ROUNDS=0` skips the same-run comparison.
+    let rounds = std::env::var("MULTI_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if many == 10_000 { 4 } else { 0 });
+    if rounds > 0 {
+        let summary = serde_json::json!({
+            "rounds": rounds,
+            "in_flight_64": alternating(&server, 64, 0, rounds),
+            "in_flight_many": alternating(&server, many, 0, rounds),
+            "in_flight_64_idle_many": alternating(&server, 64, many, rounds),
+        });
+        println!("same-run comparison (alternating rounds): {summary}");
+    }
 }

@@ -448,3 +448,47 @@ fn ten_thousand_handshakes_keep_memory_and_descriptors_flat() {
     let limit = rss0 + rss0 / 20 + 4;
     assert!(rss1 <= limit, "RSS grew from {rss0} KiB to {rss1} KiB");
 }
+
+// ---------------------------------------------------------------------------------------
+// Idle record buffers
+
+/// `TlsStream::read` gives OpenSSL's record buffer back after each read when it holds
+/// nothing (`SSL_free_buffers`). A record read a few bytes at a time, with reads that find no
+/// data in between, still arrives whole and in order: the buffer is never freed while part
+/// of a record (header or unread plaintext) is in it.
+#[test]
+fn records_read_in_pieces_survive_idle_buffer_release() {
+    let (mut client, mut server) = tcp_pair();
+    client.get_ref().set_nonblocking(true).unwrap();
+    let message: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut got = Vec::with_capacity(message.len());
+    let mut written = 0;
+    let mut piece = [0u8; 7];
+    let limit = Instant::now() + Duration::from_secs(20);
+    let mut empty_reads = 0;
+    while got.len() < message.len() {
+        assert!(Instant::now() < limit, "only {} bytes arrived", got.len());
+        if got.len() == written {
+            // Everything sent so far was read: this read finds nothing.
+            match client.read(&mut piece) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => empty_reads += 1,
+                other => panic!("expected WouldBlock, got {other:?}"),
+            }
+            // 1,500 bytes at a time: the client reads each record 7 bytes at a time.
+            let end = (written + 1500).min(message.len());
+            server.write_all(&message[written..end]).unwrap();
+            written = end;
+        }
+        match client.read(&mut piece) {
+            Ok(0) => panic!("end of stream after {} bytes", got.len()),
+            Ok(n) => got.extend_from_slice(&piece[..n]),
+            // The record is still on its way.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => thread::yield_now(),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    assert_eq!(got, message);
+    // One empty read per piece: the release after an empty read was exercised, not only
+    // the one after a record read to its end.
+    assert_eq!(empty_reads, message.len().div_ceil(1500));
+}

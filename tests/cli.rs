@@ -416,6 +416,37 @@ fn bench_json_has_both_implementations_and_a_ratio() {
 }
 
 #[test]
+fn bench_first_response_json_has_every_policy() {
+    let out = run(&["bench", "--first-response", "--iterations", "5", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["iterations"], 5);
+    for policy in [
+        "always",
+        "after",
+        "leave",
+        "nagle-both",
+        "nagle-both-2-tickets",
+    ] {
+        assert_eq!(j[policy]["iterations"], 5, "{policy}: {j}");
+        assert_eq!(j[policy]["failures"], 0, "{policy}: {j}");
+        assert!(j[policy]["p99_ms"].as_f64() >= j[policy]["p50_ms"].as_f64());
+        assert!(j[policy]["over_5ms"].as_u64().is_some_and(|n| n <= 5));
+    }
+}
+
+#[test]
+fn bench_rejects_an_unknown_group() {
+    let out = run(&["bench", "--handshakes", "5", "--groups", "no-such-group"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("no-such-group"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
 fn bench_rejects_zero_handshakes() {
     let out = run(&["bench", "--handshakes", "0"]);
     assert_eq!(out.status.code(), Some(2));

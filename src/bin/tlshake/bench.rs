@@ -73,6 +73,12 @@ pub(crate) struct BenchArgs {
     /// Write an SVG histogram of the handshake latencies of both implementations.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<std::path::PathBuf>,
+    /// Key-exchange groups the tlshake client offers (an OpenSSL list such as `X25519`;
+    /// default: OpenSSL's). The plain crate keeps its defaults. On OpenSSL 3.5 and newer the
+    /// default leads with the post-quantum hybrid X25519MLKEM768: `X25519` alone is faster
+    /// and gives that up.
+    #[arg(long, value_name = "LIST")]
+    groups: Option<String>,
     /// Connections per policy with `--first-response`.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     iterations: u32,
@@ -121,7 +127,7 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
         BenchProto::Tls13 => ProtocolVersion::Tls1_3,
     };
     let impls = match (
-        tlshake_impl(pem, key, version),
+        tlshake_impl(pem, key, version, a.groups.as_deref()),
         openssl_impl(pem, key, version),
     ) {
         (Ok(t), Ok(o)) => (t, o),
@@ -166,7 +172,7 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
             json!({
                 "config": {
                     "handshakes": n, "concurrency": c, "proto": proto, "key": key_name,
-                    "openssl": openssl::version::version(),
+                    "openssl": openssl::version::version(), "tlshake_groups": a.groups,
                 },
                 "tlshake": t.to_json(),
                 "openssl_crate": o.to_json(),
@@ -223,7 +229,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
             openssl::version::version()
         );
         println!(
-            "{:<12} {:>9} {:>9} {:>9}",
+            "{:<21} {:>9} {:>9} {:>9}",
             "policy", "p50 ms", "p99 ms", "over 5 ms"
         );
     }
@@ -234,6 +240,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
             .min_version(Some(v))
             .max_version(Some(v))
             .nodelay(row.client)
+            .tickets(row.tickets.is_some())
             .build()
         {
             Ok(config) => config,
@@ -246,7 +253,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
         failures += l.failures;
         if !a.json {
             println!(
-                "{:<12} {:>9.3} {:>9.3} {:>9}",
+                "{:<21} {:>9.3} {:>9.3} {:>9}",
                 row.name, l.p50_ms, l.p99_ms, l.over_5ms
             );
         }
@@ -273,20 +280,27 @@ fn certified_key(pem: &str, key: &str) -> Result<CertifiedKey, String> {
     CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| e.to_string())
 }
 
-fn tlshake_impl(pem: &str, key: &str, v: ProtocolVersion) -> Result<(ClientFn, ServerFn), String> {
+fn tlshake_impl(
+    pem: &str,
+    key: &str,
+    v: ProtocolVersion,
+    groups: Option<&str>,
+) -> Result<(ClientFn, ServerFn), String> {
     let ctx: SslContext = ServerConfig::new(0)
         .certificate(certified_key(pem, key)?)
         .protocols(ProtocolSet::of(v))
         .build_context()
         .map_err(|e| e.to_string())?;
     // SNI and a host-name check, as the plain crate's `connector.connect("localhost", ..)`.
-    let config = ClientConfig::builder()
+    let mut builder = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
         .peer_name("localhost")
         .min_version(Some(v))
-        .max_version(Some(v))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .max_version(Some(v));
+    if let Some(list) = groups {
+        builder = builder.groups(list);
+    }
+    let config = builder.build().map_err(|e| e.to_string())?;
     let client: ClientFn = Arc::new(move |addr| {
         let Ok(url) = format!("tls://{addr}").parse::<TransportUrl>() else {
             return false;

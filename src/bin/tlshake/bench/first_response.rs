@@ -3,7 +3,10 @@
 //!
 //! Each iteration is a fresh loopback connection: a tlshake client with the policy under test
 //! against a tlshake server at its default policy ([`NodelayPolicy::Always`]); `nagle-both`
-//! leaves Nagle on at both ends (what the plain `openssl` crate does unless told otherwise).
+//! leaves Nagle on at both ends (what the plain `openssl` crate does unless told otherwise);
+//! `nagle-both-2-tickets` also has the client ask for session tickets and the server send
+//! OpenSSL's default two, as two plain-OpenSSL ends do: the second ticket's record waits
+//! behind Nagle for the ACK of the first, and the reply waits behind it (~40 ms).
 //! The time runs from the client's write of the request to its read of the reply's last byte.
 
 use std::io::{Read, Write};
@@ -31,29 +34,42 @@ pub(crate) struct Row {
     pub(crate) name: &'static str,
     pub(crate) client: NodelayPolicy,
     pub(crate) server: NodelayPolicy,
+    /// The client asks for session tickets and the server sends this many (`None`: both at
+    /// tlshake's defaults, which send none to a client that does not resume).
+    pub(crate) tickets: Option<usize>,
 }
 
 /// The rows in the order printed.
-pub(crate) const ROWS: [Row; 4] = [
+pub(crate) const ROWS: [Row; 5] = [
     Row {
         name: "always",
         client: NodelayPolicy::Always,
         server: NodelayPolicy::Always,
+        tickets: None,
     },
     Row {
         name: "after",
         client: NodelayPolicy::AfterHandshake,
         server: NodelayPolicy::Always,
+        tickets: None,
     },
     Row {
         name: "leave",
         client: NodelayPolicy::Leave,
         server: NodelayPolicy::Always,
+        tickets: None,
     },
     Row {
         name: "nagle-both",
         client: NodelayPolicy::Leave,
         server: NodelayPolicy::Leave,
+        tickets: None,
+    },
+    Row {
+        name: "nagle-both-2-tickets",
+        client: NodelayPolicy::Leave,
+        server: NodelayPolicy::Leave,
+        tickets: Some(2),
     },
 ];
 
@@ -93,6 +109,7 @@ pub(crate) fn measure(row: Row, ctx: &SslContext, config: &ClientConfig, n: usiz
     };
     let ctx = ctx.clone();
     let server_policy = row.server;
+    let server_tickets = row.tickets;
     // The server serves exactly `n` connections; the client makes exactly `n`.
     let server = thread::spawn(move || {
         for _ in 0..n {
@@ -100,7 +117,14 @@ pub(crate) fn measure(row: Row, ctx: &SslContext, config: &ClientConfig, n: usiz
                 return;
             };
             let _ = tcp.set_nonblocking(true);
-            let Ok(ssl) = Ssl::new(&ctx) else { continue };
+            let Ok(mut ssl) = Ssl::new(&ctx) else {
+                continue;
+            };
+            if let Some(n) = server_tickets {
+                if ssl.set_num_tickets(n).is_err() {
+                    continue;
+                }
+            }
             let Ok(mut hs) = Handshake::server(ssl, tcp) else {
                 continue;
             };

@@ -653,3 +653,19 @@ fn ten_thousand_concurrent_handshakes_in_one_thread() {
     assert_eq!((done, failed), (10_000, 0));
     eprintln!("10,000 handshakes in {took:?}");
 }
+
+#[test]
+fn listen_tcp_names_a_port_in_use() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address");
+    match listen_tcp(addr, 128) {
+        Err(MultiError::Listen(tlshake::server::ServerError::AddressInUse { addr: named })) => {
+            assert_eq!(named, addr);
+        }
+        other => panic!("expected the address in use, got {other:?}"),
+    }
+    // A free port: nonblocking, so accept returns WouldBlock instead of waiting.
+    let listener = listen_tcp(loopback(), 16).expect("listen");
+    let err = listener.accept().expect_err("nothing to accept");
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+}

@@ -6,11 +6,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::sys::socket::{
-    self, sockopt, AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage,
-};
+use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage};
 
 use super::error::MultiError;
+use crate::server::bind::{bind_one, SocketOptions};
+use crate::server::ServerError;
 
 fn family(addr: &SocketAddr) -> AddressFamily {
     match addr {
@@ -55,13 +55,21 @@ fn nonblocking_socket(addr: &SocketAddr) -> Result<OwnedFd, MultiError> {
 ///
 /// `std::net::TcpListener::bind` asks for a queue of 128, which overflows when thousands of
 /// clients connect at once: the kernel then drops their SYNs and they retry a second later.
+/// The socket is made as [`TlsListener::bind`](crate::TlsListener::bind) makes its own, so a
+/// port in use, an address not on this machine or a privileged port give the same
+/// [`ServerError`](crate::server::ServerError) (in [`MultiError::Listen`]); running out of
+/// descriptors gives [`MultiError::Limit`].
 pub fn listen_tcp(addr: SocketAddr, backlog: i32) -> Result<TcpListener, MultiError> {
-    let fd = nonblocking_socket(&addr)?;
-    socket::setsockopt(&fd, sockopt::ReuseAddr, &true)
-        .map_err(|e| MultiError::errno("setsockopt(SO_REUSEADDR)", e))?;
-    socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr))
-        .map_err(|e| MultiError::errno("bind", e))?;
-    let backlog = Backlog::new(backlog).map_err(|e| MultiError::errno("listen", e))?;
-    socket::listen(&fd, backlog).map_err(|e| MultiError::errno("listen", e))?;
-    Ok(TcpListener::from(fd))
+    let options = SocketOptions {
+        reuse_address: true,
+        backlog,
+    };
+    let listener = bind_one(addr, options).map_err(|e| match e {
+        ServerError::Socket { step, source } => MultiError::os(step, source),
+        other => MultiError::Listen(other),
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| MultiError::os("fcntl(O_NONBLOCK)", e))?;
+    Ok(listener)
 }

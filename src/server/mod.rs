@@ -30,7 +30,7 @@
 //! # }
 //! ```
 
-mod bind;
+pub(crate) mod bind;
 mod config;
 mod context;
 mod error;

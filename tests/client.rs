@@ -193,6 +193,31 @@ fn fingerprint_pinning_accepts_the_right_digest_and_rejects_a_wrong_one() {
 }
 
 #[test]
+fn the_peer_chain_is_kept_unless_capture_is_off() {
+    let server = OpensslServer::builder()
+        .cert(cert("server-via-intermediate.pem"))
+        .key(cert("server-via-intermediate.key"))
+        .chain(cert("intermediate-ca.pem"))
+        .spawn()
+        .unwrap();
+    let target = url(format!("tls://localhost:{}", server.port()));
+    let kept = client::connect(&target, &config()).unwrap().session();
+    assert_eq!(kept.peer_chain.len(), 2, "leaf + intermediate");
+    let off = ClientConfig::builder()
+        .ca_file(cert("ca.pem"))
+        .capture_peer_chain(false)
+        .build()
+        .unwrap();
+    let session = client::connect(&target, &off).unwrap().session();
+    assert!(session.peer_chain.is_empty());
+    // The peer's own certificate stays.
+    assert_eq!(
+        session.peer_certificate.map(|c| c.to_der().unwrap()),
+        kept.peer_certificate.map(|c| c.to_der().unwrap())
+    );
+}
+
+#[test]
 fn alpn_is_negotiated() {
     let server = OpensslServer::builder().alpn("h2").spawn().unwrap();
     let config = ClientConfig::builder()

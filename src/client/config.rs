@@ -156,7 +156,9 @@ pub struct ClientOptions {
     /// `X25519:P-256`. Default: OpenSSL's, which on OpenSSL 3.5+ leads with the post-quantum
     /// hybrid `X25519MLKEM768`; naming only classic groups is faster but gives that up.
     pub groups: Option<String>,
-    /// Keep the peer's certificate chain in the session facts (PHP `capture_peer_cert_chain`).
+    /// Keep the peer's certificate chain in the session facts of a
+    /// [`TlsConnection`](super::TlsConnection) (PHP `capture_peer_cert_chain`). Default: on.
+    /// The peer's own certificate is always there.
     pub capture_peer_chain: bool,
     /// Send SNI for host names (PHP `SNI_enabled`). Default: on. IP literals never send SNI.
     pub sni: bool,

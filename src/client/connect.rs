@@ -39,12 +39,20 @@ pub struct TlsConnection {
     pub timings: Timings,
     /// The STARTTLS dialogue, when one ran.
     pub starttls: Option<StarttlsTranscript>,
+    /// [`ClientOptions::capture_peer_chain`](super::ClientOptions::capture_peer_chain).
+    capture_peer_chain: bool,
 }
 
 impl TlsConnection {
-    /// The facts of the session.
+    /// The facts of the session. The peer's chain
+    /// ([`SessionInfo::peer_chain`]) is left empty when the configuration turned
+    /// [`capture_peer_chain`](super::ClientOptions::capture_peer_chain) off.
     pub fn session(&self) -> SessionInfo {
-        self.stream.session()
+        let mut facts = self.stream.session();
+        if !self.capture_peer_chain {
+            facts.peer_chain = Vec::new();
+        }
+        facts
     }
 }
 
@@ -211,6 +219,7 @@ pub fn connect_with(
             handshake: handshake_time,
         },
         starttls: transcript,
+        capture_peer_chain: config.options().capture_peer_chain,
     })
 }
 

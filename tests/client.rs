@@ -194,12 +194,7 @@ fn fingerprint_pinning_accepts_the_right_digest_and_rejects_a_wrong_one() {
 
 #[test]
 fn the_peer_chain_is_kept_unless_capture_is_off() {
-    let server = OpensslServer::builder()
-        .cert(cert("server-via-intermediate.pem"))
-        .key(cert("server-via-intermediate.key"))
-        .chain(cert("intermediate-ca.pem"))
-        .spawn()
-        .unwrap();
+    let server = intermediate_chain_server();
     let target = url(format!("tls://localhost:{}", server.port()));
     let kept = client::connect(&target, &config()).unwrap().session();
     assert_eq!(kept.peer_chain.len(), 2, "leaf + intermediate");

@@ -151,12 +151,7 @@ fn expired_certificate_gives_its_date() {
 
 #[test]
 fn chain_through_the_intermediate_verifies() {
-    let server = OpensslServer::builder()
-        .cert(cert("server-via-intermediate.pem"))
-        .key(cert("server-via-intermediate.key"))
-        .chain(cert("intermediate-ca.pem"))
-        .spawn()
-        .unwrap();
+    let server = intermediate_chain_server();
     let tls = connect(&server, "ca.pem", "localhost").expect("handshake");
     let session = tls.session();
     assert!(session.verify.is_ok());

@@ -24,24 +24,6 @@ const GARBAGE: usize = 100;
 const STALLED_HELLO: usize = 100;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(1500);
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
-fn trim_heap() {
-    // SAFETY: malloc_trim only returns free memory of glibc's allocator to the system; it
-    // takes no pointers and may be called at any time.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Raises the soft descriptor limit so that 800 clients and their 800 accepted sockets fit.
 fn raise_nofile() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
@@ -116,8 +98,8 @@ fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     drop(tls);
     let (names, _) = warm.join().unwrap();
     assert_eq!(names, ["established"]);
-    trim_heap();
-    let (fds0, rss0) = (common::open_fds(), rss_kib());
+    common::trim_heap();
+    let (fds0, rss0) = (common::open_fds(), common::rss_kib());
 
     let listener = TlsListener::bind(&config).unwrap();
     let addr = listener.local_addr();
@@ -191,8 +173,8 @@ fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     let trickle = trickler.join().unwrap();
     drop((silent, garbage, stalled, trickle));
 
-    trim_heap();
-    let (fds1, rss1) = (common::open_fds(), rss_kib());
+    common::trim_heap();
+    let (fds1, rss1) = (common::open_fds(), common::rss_kib());
     eprintln!("fds {fds0} -> {fds1}; RSS {rss0} KiB -> {rss1} KiB");
     // The second listener is gone too: the count is back to the baseline exactly.
     assert_eq!(fds1, fds0, "descriptors leaked");

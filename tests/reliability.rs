@@ -378,26 +378,6 @@ fn connections_handed_across_threads_keep_working() {
 // ---------------------------------------------------------------------------------------
 // 10,000 handshakes
 
-/// VmRSS of this process in KiB.
-pub fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
-/// Returns freed heap pages to the system, so RSS measures what is still allocated.
-pub fn trim_heap() {
-    // SAFETY: malloc_trim only releases free memory of glibc's allocator; it takes no
-    // pointers and is safe to call at any time.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// How many handshakes the loop runs: `TLSHAKE_LOOP_HANDSHAKES`, default 10,000.
 fn loop_count() -> usize {
     std::env::var("TLSHAKE_LOOP_HANDSHAKES")
@@ -432,13 +412,13 @@ fn ten_thousand_handshakes_keep_memory_and_descriptors_flat() {
     for i in 0..warmup {
         run(i);
     }
-    trim_heap();
-    let (rss0, fds0) = (rss_kib(), common::open_fds());
+    common::trim_heap();
+    let (rss0, fds0) = (common::rss_kib(), common::open_fds());
     for i in warmup..total {
         run(i);
     }
-    trim_heap();
-    let (rss1, fds1) = (rss_kib(), common::open_fds());
+    common::trim_heap();
+    let (rss1, fds1) = (common::rss_kib(), common::open_fds());
     eprintln!(
         "{total} handshakes in {:?}: RSS {rss0} KiB after {warmup}, {rss1} KiB at the end; fds {fds0} -> {fds1}",
         started.elapsed()

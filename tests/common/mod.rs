@@ -94,11 +94,42 @@ pub fn plaintext_peer(banner: &'static [u8]) -> (SocketAddr, JoinHandle<()>) {
     })
 }
 
+/// `openssl s_server` with the leaf below the intermediate CA (`certs/`), sending the
+/// intermediate after it (`-cert_chain`): a client that trusts `ca.pem` verifies a chain of 2.
+pub fn intermediate_chain_server() -> tlshake::harness::OpensslServer {
+    tlshake::harness::OpensslServer::builder()
+        .cert(cert("server-via-intermediate.pem"))
+        .key(cert("server-via-intermediate.key"))
+        .chain(cert("intermediate-ca.pem"))
+        .spawn()
+        .unwrap()
+}
+
 /// Open descriptors of this process.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(0)
+}
+
+/// VmRSS of this process in KiB.
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Returns freed heap pages to the system, so RSS measures what is still allocated.
+pub fn trim_heap() {
+    // SAFETY: malloc_trim only releases free memory of glibc's allocator; it takes no
+    // pointers and is safe to call at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Subject CN of a certificate, for assertions.

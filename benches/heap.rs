@@ -17,16 +17,15 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 
-use openssl::pkey::PKey;
-use openssl::ssl::{
-    HandshakeError, MidHandshakeSslStream, SslAcceptor, SslConnector, SslMethod, SslStream,
-};
-use openssl::x509::X509;
+use openssl::ssl::{SslAcceptor, SslConnector, SslStream};
 use serde_json::{json, Value};
 use tlshake::{bundled, Handshake, HandshakeOutcome, NodelayPolicy, TlsStream};
 
 mod perf_support;
-use perf_support::{tlshake_client_config, tlshake_server_context, Case, EXCHANGE};
+use perf_support::{
+    plain_acceptor, plain_connector, tlshake_client_config, tlshake_server_context, Case,
+    PlainSide, EXCHANGE,
+};
 
 const CHILD_ENV: &str = "TLSHAKE_HEAP_IMPL";
 
@@ -139,39 +138,22 @@ struct Plain {
     acceptor: SslAcceptor,
 }
 
-enum Side<S> {
-    Mid(MidHandshakeSslStream<TcpStream>),
-    Done(S),
-}
-
-fn step(r: Result<SslStream<TcpStream>, HandshakeError<TcpStream>>) -> Side<SslStream<TcpStream>> {
-    match r {
-        Ok(s) => Side::Done(s),
-        Err(HandshakeError::WouldBlock(mid)) => Side::Mid(mid),
-        Err(e) => panic!("handshake: {e}"),
-    }
-}
-
 impl Pairs for Plain {
     type C = SslStream<TcpStream>;
     type S = SslStream<TcpStream>;
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
-        let mut client = step(self.connector.connect("localhost", c));
-        let mut server = step(self.acceptor.accept(s));
+        let mut client = PlainSide::from_result(self.connector.connect("localhost", c), "client");
+        let mut server = PlainSide::from_result(self.acceptor.accept(s), "server");
         for _ in 0..10_000 {
-            if let Side::Mid(mid) = client {
-                client = step(mid.handshake());
-            }
-            if let Side::Mid(mid) = server {
-                server = step(mid.handshake());
-            }
-            if let (Side::Done(_), Side::Done(_)) = (&client, &server) {
+            client = client.step("client");
+            server = server.step("server");
+            if client.is_done() && server.is_done() {
                 break;
             }
         }
         match (client, server) {
-            (Side::Done(c), Side::Done(s)) => (c, s),
+            (PlainSide::Done(c), PlainSide::Done(s)) => (c, s),
             _ => panic!("handshake did not complete"),
         }
     }
@@ -198,13 +180,13 @@ impl Pairs for Mixed {
                 .expect("client ssl");
             (
                 Handshake::client(ssl, c).expect("client"),
-                step(self.plain.acceptor.accept(s)),
+                PlainSide::from_result(self.plain.acceptor.accept(s), "server"),
             )
         } else {
             let ssl = openssl::ssl::Ssl::new(&self.tlshake.ctx).expect("server ssl");
             (
                 Handshake::server(ssl, s).expect("server"),
-                step(self.plain.connector.connect("localhost", c)),
+                PlainSide::from_result(self.plain.connector.connect("localhost", c), "client"),
             )
         };
         let mut done = false;
@@ -216,14 +198,12 @@ impl Pairs for Mixed {
                     other => panic!("tlshake side: {other:?}"),
                 }
             }
-            if let Side::Mid(mid) = theirs {
-                theirs = step(mid.handshake());
-            }
-            if let (true, Side::Done(_)) = (done, &theirs) {
+            theirs = theirs.step("plain side");
+            if done && theirs.is_done() {
                 break;
             }
         }
-        let Side::Done(theirs) = theirs else {
+        let PlainSide::Done(theirs) = theirs else {
             panic!("handshake did not complete");
         };
         let ours: Box<dyn ReadWrite> = Box::new(ours.into_stream());
@@ -255,7 +235,7 @@ impl Pairs for ConfigClient {
             .new_ssl("localhost", None)
             .expect("client ssl");
         let mut client = SslStream::new(ssl, c).expect("client stream");
-        let mut server = step(self.plain.acceptor.accept(s));
+        let mut server = PlainSide::from_result(self.plain.acceptor.accept(s), "server");
         let mut done = false;
         for _ in 0..10_000 {
             if !done {
@@ -265,16 +245,14 @@ impl Pairs for ConfigClient {
                     Err(e) => panic!("client: {e}"),
                 }
             }
-            if let Side::Mid(mid) = server {
-                server = step(mid.handshake());
-            }
-            if let (true, Side::Done(_)) = (done, &server) {
+            server = server.step("server");
+            if done && server.is_done() {
                 break;
             }
         }
         match server {
-            Side::Done(server) => (client, server),
-            Side::Mid(_) => panic!("handshake did not complete"),
+            PlainSide::Done(server) => (client, server),
+            PlainSide::Mid(_) => panic!("handshake did not complete"),
         }
     }
 }
@@ -371,21 +349,9 @@ fn child(which: &str, n: usize) -> Value {
 }
 
 fn plain() -> Plain {
-    {
-        {
-            let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).expect("certificate");
-            let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).expect("key");
-            let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-            ab.set_private_key(&key).expect("key");
-            ab.set_certificate(&cert).expect("certificate");
-            let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
-            let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("CA");
-            cb.cert_store_mut().add_cert(ca).expect("CA");
-            Plain {
-                connector: cb.build(),
-                acceptor: ab.build(),
-            }
-        }
+    Plain {
+        connector: plain_connector(None),
+        acceptor: plain_acceptor(bundled::SERVER_PEM, bundled::SERVER_KEY, None),
     }
 }
 

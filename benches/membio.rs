@@ -17,19 +17,16 @@
 
 use std::time::{Duration, Instant};
 
-use openssl::pkey::PKey;
-use openssl::ssl::{
-    HandshakeError, MidHandshakeSslStream, SslAcceptor, SslConnector, SslMethod, SslStream,
-    SslVersion,
-};
-use openssl::x509::X509;
+use openssl::ssl::{SslAcceptor, SslConnector, SslVersion};
 use serde_json::json;
 use tlshake::client::ClientConfig;
 use tlshake::membio::{MemoryHandshake, MemoryPipe};
 use tlshake::{bundled, HandshakeOutcome, NodelayPolicy};
 
 mod perf_support;
-use perf_support::{tlshake_server_context, Case};
+use perf_support::{
+    median, plain_acceptor, plain_connector, tlshake_server_context, Case, PlainSide,
+};
 
 const CASE: Case = Case {
     tls13: true,
@@ -102,85 +99,37 @@ struct Plain {
     acceptor: SslAcceptor,
 }
 
-enum Side {
-    Mid(MidHandshakeSslStream<MemoryPipe>),
-    Done(SslStream<MemoryPipe>),
-}
-
-impl Side {
-    fn pipe(&mut self) -> &mut MemoryPipe {
-        match self {
-            Side::Mid(m) => m.get_mut(),
-            Side::Done(s) => s.get_mut(),
-        }
-    }
-
-    fn step(self, who: &str) -> Side {
-        match self {
-            Side::Mid(m) => from(m.handshake(), who),
-            done => done,
-        }
-    }
-}
-
-fn from(r: Result<SslStream<MemoryPipe>, HandshakeError<MemoryPipe>>, who: &str) -> Side {
-    match r {
-        Ok(s) => Side::Done(s),
-        Err(HandshakeError::WouldBlock(m)) => Side::Mid(m),
-        Err(e) => panic!("{who}: {e}"),
-    }
-}
-
 impl Plain {
     fn new() -> Plain {
-        let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).expect("certificate");
-        let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).expect("key");
-        let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-        ab.set_private_key(&key).expect("key");
-        ab.set_certificate(&cert).expect("certificate");
-        ab.set_min_proto_version(Some(SslVersion::TLS1_3))
-            .expect("version");
-        let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
-        let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("CA");
-        cb.cert_store_mut().add_cert(ca).expect("CA");
-        cb.set_min_proto_version(Some(SslVersion::TLS1_3))
-            .expect("version");
+        let tls13 = Some(SslVersion::TLS1_3);
         Plain {
-            connector: cb.build(),
-            acceptor: ab.build(),
+            connector: plain_connector(tls13),
+            acceptor: plain_acceptor(bundled::SERVER_PEM, bundled::SERVER_KEY, tls13),
         }
     }
 
     fn handshake(&self, buf: &mut Vec<u8>) {
-        let mut c = from(
+        let mut c = PlainSide::from_result(
             self.connector.connect("localhost", MemoryPipe::new()),
             "client",
         );
-        let mut s: Option<Side> = None;
+        buf.clear();
+        c.get_mut().take_output(buf);
+        let mut pipe = MemoryPipe::new();
+        pipe.feed(buf);
+        let mut s = PlainSide::from_result(self.acceptor.accept(pipe), "server");
         for _ in 0..MAX_FLIGHTS {
             buf.clear();
-            c.pipe().take_output(buf);
-            s = Some(match s.take() {
-                None => {
-                    let mut pipe = MemoryPipe::new();
-                    pipe.feed(buf);
-                    from(self.acceptor.accept(pipe), "server")
-                }
-                Some(mut side) => {
-                    side.pipe().feed(buf);
-                    side.step("server")
-                }
-            });
-            let Some(server) = s.as_mut() else {
-                continue;
-            };
-            buf.clear();
-            server.pipe().take_output(buf);
-            c.pipe().feed(buf);
+            s.get_mut().take_output(buf);
+            c.get_mut().feed(buf);
             c = c.step("client");
-            if matches!((&c, &s), (Side::Done(_), Some(Side::Done(_)))) {
+            if c.is_done() && s.is_done() {
                 return;
             }
+            buf.clear();
+            c.get_mut().take_output(buf);
+            s.get_mut().feed(buf);
+            s = s.step("server");
         }
         panic!("plain crate handshake did not complete");
     }
@@ -195,15 +144,6 @@ fn rate(stretch: Duration, mut one: impl FnMut()) -> f64 {
         n += 1;
     }
     f64::from(n) / start.elapsed().as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn main() {

@@ -28,16 +28,17 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, Throughput};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use openssl::pkey::PKey;
 use openssl::ssl::{
-    ErrorCode, HandshakeError as OpensslHandshakeError, MidHandshakeSslStream, Ssl, SslAcceptor,
-    SslConnector, SslContext, SslMethod,
+    ErrorCode, HandshakeError as OpensslHandshakeError, MidHandshakeSslStream, Ssl, SslConnector,
+    SslContext,
 };
-use openssl::x509::X509;
-use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
+use tlshake::bundled::{SERVER_KEY, SERVER_PEM};
 use tlshake::limits::raise_nofile_limit;
 use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
 use tlshake::Handshake;
+
+mod perf_support;
+use perf_support::{median, plain_acceptor, plain_connector};
 
 const CHILD_ENV: &str = "TLSHAKE_BENCH_CHILD_SERVER";
 /// No single wait of a load may take longer than this: the bench stops with a message
@@ -55,20 +56,7 @@ fn scaled(elapsed: Duration, n: u64, done: u64) -> Duration {
 }
 
 fn server_ctx() -> SslContext {
-    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).expect("acceptor");
-    b.set_certificate(&X509::from_pem(SERVER_PEM.as_bytes()).expect("cert"))
-        .expect("set cert");
-    b.set_private_key(&PKey::private_key_from_pem(SERVER_KEY.as_bytes()).expect("key"))
-        .expect("set key");
-    b.build().into_context()
-}
-
-fn client_ctx() -> SslConnector {
-    let mut b = SslConnector::builder(SslMethod::tls_client()).expect("connector");
-    b.cert_store_mut()
-        .add_cert(X509::from_pem(CA_PEM.as_bytes()).expect("ca"))
-        .expect("add ca");
-    b.build()
+    plain_acceptor(SERVER_PEM, SERVER_KEY, None).into_context()
 }
 
 /// Closes with a reset instead of a FIN (`SO_LINGER` 0), so that no TIME_WAIT is left behind:
@@ -229,7 +217,7 @@ impl TlshakeLoad {
     fn new(server: &ChildServer, window: usize, idle: usize) -> TlshakeLoad {
         let mut load = TlshakeLoad {
             driver: MultiDriver::new().expect("driver"),
-            ctx: client_ctx(),
+            ctx: plain_connector(None),
             addr: server.tls,
             window,
             idle,
@@ -304,7 +292,7 @@ struct OpensslLoad {
 impl OpensslLoad {
     fn new(server: &ChildServer, window: usize, idle: usize) -> OpensslLoad {
         let mut load = OpensslLoad {
-            ctx: client_ctx(),
+            ctx: plain_connector(None),
             addr: server.tls,
             window,
             active: Vec::new(),
@@ -444,24 +432,17 @@ fn scenario(c: &mut Criterion, server: &ChildServer, name: &str, window: usize, 
     std::thread::sleep(Duration::from_millis(500));
 }
 
-/// Handshakes per second of one load over `slices` stretches of at least [`SLICE`].
-fn rate(run: &mut dyn FnMut(u64) -> Duration, slices: u32) -> f64 {
-    // A first slice fills the pipeline (the server's accept queue, the first flights).
-    run(1);
-    let mut total = Duration::ZERO;
-    for _ in 0..slices {
-        total += run(1);
-    }
-    f64::from(slices) / total.as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+/// Builds a load, measures its handshakes per second over 3 stretches of at least [`SLICE`]
+/// (after a first one that fills the pipeline: the server's accept queue, the first
+/// flights), then drops it and lets the server notice the closed connections.
+fn measure<L>(build: impl FnOnce() -> L, run: fn(&mut L, u64) -> Duration) -> f64 {
+    const SLICES: u32 = 3;
+    let mut load = build();
+    run(&mut load, 1);
+    let total: Duration = (0..SLICES).map(|_| run(&mut load, 1)).sum();
+    drop(load);
+    std::thread::sleep(Duration::from_millis(300));
+    f64::from(SLICES) / total.as_secs_f64()
 }
 
 /// The same-run comparison: `rounds` rounds, each building one load, measuring it, dropping
@@ -476,20 +457,9 @@ fn alternating(
 ) -> serde_json::Value {
     let (mut ours, mut plain, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        let measure_tlshake = || {
-            let mut load = TlshakeLoad::new(server, window, idle);
-            let r = rate(&mut |n| load.run(n), 3);
-            drop(load);
-            std::thread::sleep(Duration::from_millis(300));
-            r
-        };
-        let measure_plain = || {
-            let mut load = OpensslLoad::new(server, window, idle);
-            let r = rate(&mut |n| load.run(n), 3);
-            drop(load);
-            std::thread::sleep(Duration::from_millis(300));
-            r
-        };
+        let measure_tlshake =
+            || measure(|| TlshakeLoad::new(server, window, idle), TlshakeLoad::run);
+        let measure_plain = || measure(|| OpensslLoad::new(server, window, idle), OpensslLoad::run);
         let (t, p) = if round % 2 == 0 {
             let t = measure_tlshake();
             (t, measure_plain())

@@ -11,7 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use openssl::pkey::PKey;
-use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod, SslVersion};
+use openssl::ssl::{
+    HandshakeError, MidHandshakeSslStream, Ssl, SslAcceptor, SslConnector, SslMethod, SslStream,
+    SslVersion,
+};
 use openssl::x509::X509;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -82,6 +85,81 @@ impl Case {
 }
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The plain crate's server as its docs show it: `SslAcceptor::mozilla_intermediate_v5` with
+/// the bundled certificate and key `(pem, key)`; `version` pins it to one protocol version.
+pub fn plain_acceptor(pem: &str, key: &str, version: Option<SslVersion>) -> SslAcceptor {
+    let cert = X509::from_pem(pem.as_bytes()).expect("bundled certificate");
+    let pkey = PKey::private_key_from_pem(key.as_bytes()).expect("bundled key");
+    let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
+    ab.set_private_key(&pkey).expect("key");
+    ab.set_certificate(&cert).expect("certificate");
+    if version.is_some() {
+        ab.set_min_proto_version(version).expect("version");
+        ab.set_max_proto_version(version).expect("version");
+    }
+    ab.build()
+}
+
+/// The plain crate's client as its docs show it: `SslConnector` trusting the bundled CA;
+/// `version` pins it to one protocol version.
+pub fn plain_connector(version: Option<SslVersion>) -> SslConnector {
+    let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
+    let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("bundled CA");
+    cb.cert_store_mut().add_cert(ca).expect("CA");
+    if version.is_some() {
+        cb.set_min_proto_version(version).expect("version");
+        cb.set_max_proto_version(version).expect("version");
+    }
+    cb.build()
+}
+
+/// One end of a plain-crate handshake driven by hand: still in it, or done.
+pub enum PlainSide<S> {
+    Mid(MidHandshakeSslStream<S>),
+    Done(SslStream<S>),
+}
+
+impl<S: Read + Write + std::fmt::Debug> PlainSide<S> {
+    /// What a `connect`, `accept` or `handshake` call returned; any failure panics.
+    pub fn from_result(r: Result<SslStream<S>, HandshakeError<S>>, who: &str) -> PlainSide<S> {
+        match r {
+            Ok(s) => PlainSide::Done(s),
+            Err(HandshakeError::WouldBlock(mid)) => PlainSide::Mid(mid),
+            Err(e) => panic!("{who}: {e}"),
+        }
+    }
+
+    /// One more step (`MidHandshakeSslStream::handshake`); a finished side stays as it is.
+    pub fn step(self, who: &str) -> PlainSide<S> {
+        match self {
+            PlainSide::Mid(mid) => PlainSide::from_result(mid.handshake(), who),
+            done => done,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self, PlainSide::Done(_))
+    }
+
+    /// The stream under the TLS connection.
+    pub fn get_mut(&mut self) -> &mut S {
+        match self {
+            PlainSide::Mid(m) => m.get_mut(),
+            PlainSide::Done(s) => s.get_mut(),
+        }
+    }
+}
+
+/// The median of `v` (NaN when empty).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
 
 /// The client and server functions of `imp` for `case`.
 pub fn pair(imp: Impl, case: Case) -> (ClientFn, ServerFn) {
@@ -160,20 +238,8 @@ fn openssl_pair(case: Case) -> (ClientFn, ServerFn) {
         SslVersion::TLS1_2
     };
     let (pem, key) = case.pem();
-    let cert = X509::from_pem(pem.as_bytes()).expect("bundled certificate");
-    let pkey = PKey::private_key_from_pem(key.as_bytes()).expect("bundled key");
-    let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-    ab.set_private_key(&pkey).expect("key");
-    ab.set_certificate(&cert).expect("certificate");
-    ab.set_min_proto_version(Some(version)).expect("version");
-    ab.set_max_proto_version(Some(version)).expect("version");
-    let acceptor = ab.build();
-    let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
-    let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("bundled CA");
-    cb.cert_store_mut().add_cert(ca).expect("CA");
-    cb.set_min_proto_version(Some(version)).expect("version");
-    cb.set_max_proto_version(Some(version)).expect("version");
-    let connector = cb.build();
+    let acceptor = plain_acceptor(pem, key, Some(version));
+    let connector = plain_connector(Some(version));
     let client: ClientFn = Arc::new(move |addr| {
         let Ok(tcp) = TcpStream::connect(addr) else {
             return false;
@@ -382,17 +448,8 @@ pub fn first_response_tlshake(
 /// The same exchange with the plain `openssl` crate as its docs show it: `SslConnector` /
 /// `SslAcceptor` on sockets whose `TCP_NODELAY` is left alone (Nagle on at both ends).
 pub fn first_response_openssl(n: usize) -> Vec<Duration> {
-    let (pem, key) = (bundled::SERVER_PEM, bundled::SERVER_KEY);
-    let cert = X509::from_pem(pem.as_bytes()).expect("bundled certificate");
-    let pkey = PKey::private_key_from_pem(key.as_bytes()).expect("bundled key");
-    let mut ab = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-    ab.set_private_key(&pkey).expect("key");
-    ab.set_certificate(&cert).expect("certificate");
-    let acceptor = ab.build();
-    let mut cb = SslConnector::builder(SslMethod::tls()).expect("connector");
-    let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).expect("bundled CA");
-    cb.cert_store_mut().add_cert(ca).expect("CA");
-    let connector = cb.build();
+    let acceptor = plain_acceptor(bundled::SERVER_PEM, bundled::SERVER_KEY, None);
+    let connector = plain_connector(None);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
     let srv = thread::spawn(move || {

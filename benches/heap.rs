@@ -4,14 +4,17 @@
 //!
 //! OpenSSL allocates with `malloc`, not through Rust's global allocator, so a counting
 //! global allocator would see only the Rust side. This bench counts everything instead: it
-//! reads `RssAnon` from `/proc/self/status` before and after holding `N` pairs, in a fresh
-//! process per implementation (the bench runs itself again), after warm-up pairs that load
-//! OpenSSL's tables. Printed: kB per pair after the handshake, and after a first exchange of
-//! a 100-byte request and reply (which delivers the TLS 1.3 session tickets to the client).
+//! reads the bytes `malloc` has handed out (`mallinfo2`) and `RssAnon` from
+//! `/proc/self/status` before and after holding `N` pairs, in a fresh process per
+//! implementation (the bench runs itself again), after warm-up pairs that load OpenSSL's
+//! tables. Printed: kB per pair after the handshake, and after a first exchange of a 100-byte
+//! request and reply (which delivers any TLS 1.3 session tickets to the client).
 //!
 //! `cargo bench --bench heap` (`HEAP_PAIRS=N` to change N, default 400). Run alone with
 //! `TLSHAKE_HEAP_IMPL=tlshake` or `=openssl_crate` it measures one implementation in this
-//! process (what `valgrind --tool=callgrind` needs for instruction counts per pair).
+//! process (what `valgrind --tool=callgrind` needs for instruction counts per pair);
+//! `HEAP_EXIT_HOLDING=1` then exits while the pairs are still held, so that
+//! `valgrind --leak-check=full --show-reachable=yes` lists every live block.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};

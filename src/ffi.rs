@@ -111,7 +111,8 @@ pub(crate) fn session_is_resumable(session: &SslSessionRef) -> bool {
 /// whether they were freed. Does nothing with an OpenSSL that has CVE-2024-4741 (buffers freed
 /// while in use).
 pub(crate) fn free_idle_buffers<S>(stream: &mut SslStream<S>) -> bool {
-    if !free_buffers_is_fixed(openssl::version::number()) {
+    static FIXED: OnceLock<bool> = OnceLock::new();
+    if !*FIXED.get_or_init(|| free_buffers_is_fixed(openssl::version::number())) {
         return false;
     }
     // SAFETY: the SSL* is live and borrowed mutably for the call; with the fixed versions

@@ -39,6 +39,11 @@ pub struct SessionInfo {
 impl SessionInfo {
     /// Reads the facts from an established connection.
     pub fn from_ssl(ssl: &SslRef) -> SessionInfo {
+        SessionInfo::read(ssl, true)
+    }
+
+    /// The same, leaving [`peer_chain`](Self::peer_chain) empty unless `with_chain`.
+    pub(crate) fn read(ssl: &SslRef, with_chain: bool) -> SessionInfo {
         let protocol = ssl.version_str().to_string();
         let v = ssl.verify_result();
         SessionInfo {
@@ -58,6 +63,7 @@ impl SessionInfo {
             peer_certificate: ssl.peer_certificate(),
             peer_chain: ssl
                 .peer_cert_chain()
+                .filter(|_| with_chain)
                 .map(|chain| chain.iter().map(X509Ref::to_owned).collect())
                 .unwrap_or_default(),
         }

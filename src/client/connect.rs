@@ -48,11 +48,7 @@ impl TlsConnection {
     /// ([`SessionInfo::peer_chain`]) is left empty when the configuration turned
     /// [`capture_peer_chain`](super::ClientOptions::capture_peer_chain) off.
     pub fn session(&self) -> SessionInfo {
-        let mut facts = self.stream.session();
-        if !self.capture_peer_chain {
-            facts.peer_chain = Vec::new();
-        }
-        facts
+        SessionInfo::read(self.stream.ssl(), self.capture_peer_chain)
     }
 }
 

@@ -18,10 +18,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslAcceptor, SslConnector, SslStream};
 use serde_json::{json, Value};
+use tlshake::wait::{wait_for_any, Interest, Readiness};
 use tlshake::{bundled, Handshake, HandshakeOutcome, NodelayPolicy, TlsStream};
 
 mod perf_support;
@@ -60,35 +63,118 @@ fn tcp_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
     (c, s)
 }
 
-/// Writes `data` on one end and reads it on the other, stepping both in turn.
-fn exchange<A: Read + Write, B: Read + Write>(from: &mut A, to: &mut B) {
+/// How long one handshake, or one exchange, may take before the bench gives up.
+const STEP_LIMIT: Duration = Duration::from_secs(10);
+
+/// Calls `step` until it returns true. Between two calls it waits (poll) until one of
+/// `sockets` is readable, for [`STEP_LIMIT`] in all; then it panics, naming `what`.
+fn until_done(sockets: &[&TcpStream], what: &dyn Fn() -> String, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + STEP_LIMIT;
+    let fds: Vec<_> = sockets
+        .iter()
+        .map(|s| (s.as_fd(), Interest::Readable))
+        .collect();
+    while !step() {
+        match wait_for_any(&fds, Some(deadline)) {
+            Ok(Readiness::Ready) => {}
+            Ok(Readiness::TimedOut) => panic!(
+                "{} did not complete within {STEP_LIMIT:?} of waiting for data",
+                what()
+            ),
+            Err(e) => panic!("poll: {e}"),
+        }
+    }
+}
+
+/// A TLS connection over a loopback socket, whichever implementation drives it.
+trait Conn: Read + Write {
+    /// The socket under the TLS connection.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Conn for TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
+}
+
+impl Conn for SslStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
+}
+
+impl Conn for Box<dyn Conn> {
+    fn tcp(&self) -> &TcpStream {
+        (**self).tcp()
+    }
+}
+
+/// Writes 100 bytes on one end and reads them on the other, waiting for the reading end's
+/// socket between tries.
+fn exchange<A: Conn, B: Conn>(from: &mut A, to: &mut B) {
     let data = [b'x'; EXCHANGE];
     let mut written = 0;
     let mut got = 0;
     let mut buf = [0u8; EXCHANGE];
-    for _ in 0..100_000 {
-        if written < EXCHANGE {
-            match from.write(&data[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("write: {e}"),
+    let to_socket = to.tcp().try_clone().expect("dup the reading socket");
+    let progress = std::cell::Cell::new((0, 0));
+    // 100 bytes always fit in a fresh socket's send buffer: only the reading end waits.
+    until_done(
+        &[&to_socket],
+        &|| {
+            let (w, g) = progress.get();
+            format!("exchange of {EXCHANGE} bytes (written {w}, read {g})")
+        },
+        || {
+            if written < EXCHANGE {
+                match from.write(&data[written..]) {
+                    Ok(n) => written += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("write: {e}"),
+                }
             }
-        }
-        match to.read(&mut buf[got..]) {
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => panic!("read: {e}"),
-        }
-        if got == EXCHANGE {
-            return;
-        }
+            match to.read(&mut buf[got..]) {
+                Ok(0) => panic!("read: the peer closed after {got} bytes"),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("read: {e}"),
+            }
+            progress.set((written, got));
+            got == EXCHANGE
+        },
+    );
+}
+
+/// Second descriptors for both sockets of a pair, to wait on while the handshakes own them.
+fn dup_pair(c: &TcpStream, s: &TcpStream) -> (TcpStream, TcpStream) {
+    (
+        c.try_clone().expect("dup client socket"),
+        s.try_clone().expect("dup server socket"),
+    )
+}
+
+/// One step of a tlshake handshake; true when it is done, and any failure panics.
+fn tlshake_step(hs: &mut Handshake<TcpStream>, who: &str) -> bool {
+    match hs.step() {
+        HandshakeOutcome::Done => true,
+        HandshakeOutcome::Want(_) => false,
+        other => panic!("{who}: {other:?}"),
     }
-    panic!("exchange did not complete");
+}
+
+/// One step of a plain-crate end held in an `Option` (so that it can be moved through
+/// `PlainSide::step`); true when it is done.
+fn plain_step(side: &mut Option<PlainSide<TcpStream>>, who: &str) -> bool {
+    let next = side.take().expect("side present").step(who);
+    let done = next.is_done();
+    *side = Some(next);
+    done
 }
 
 trait Pairs {
-    type C: Read + Write;
-    type S: Read + Write;
+    type C: Conn;
+    type S: Conn;
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S);
 }
 
@@ -104,6 +190,7 @@ impl Pairs for Tlshake {
     type S = TlsStream<TcpStream>;
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
+        let sockets = dup_pair(&c, &s);
         let ssl = self.config.new_ssl("localhost", None).expect("client ssl");
         let mut client = Handshake::client(ssl, c).expect("client");
         client.set_nodelay_policy(NodelayPolicy::Always);
@@ -113,26 +200,16 @@ impl Pairs for Tlshake {
         }
         let mut server = Handshake::server(ssl, s).expect("server");
         let (mut c_done, mut s_done) = (false, false);
-        for _ in 0..10_000 {
-            if !c_done {
-                match client.step() {
-                    HandshakeOutcome::Done => c_done = true,
-                    HandshakeOutcome::Want(_) => {}
-                    other => panic!("client: {other:?}"),
-                }
-            }
-            if !s_done {
-                match server.step() {
-                    HandshakeOutcome::Done => s_done = true,
-                    HandshakeOutcome::Want(_) => {}
-                    other => panic!("server: {other:?}"),
-                }
-            }
-            if c_done && s_done {
-                return (client.into_stream(), server.into_stream());
-            }
-        }
-        panic!("handshake did not complete");
+        until_done(
+            &[&sockets.0, &sockets.1],
+            &|| "tlshake handshake".into(),
+            || {
+                c_done = c_done || tlshake_step(&mut client, "client");
+                s_done = s_done || tlshake_step(&mut server, "server");
+                c_done && s_done
+            },
+        );
+        (client.into_stream(), server.into_stream())
     }
 }
 
@@ -146,16 +223,18 @@ impl Pairs for Plain {
     type S = SslStream<TcpStream>;
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
-        let mut client = PlainSide::from_result(self.connector.connect("localhost", c), "client");
-        let mut server = PlainSide::from_result(self.acceptor.accept(s), "server");
-        for _ in 0..10_000 {
-            client = client.step("client");
-            server = server.step("server");
-            if client.is_done() && server.is_done() {
-                break;
-            }
-        }
-        match (client, server) {
+        let sockets = dup_pair(&c, &s);
+        let mut client = Some(PlainSide::from_result(
+            self.connector.connect("localhost", c),
+            "client",
+        ));
+        let mut server = Some(PlainSide::from_result(self.acceptor.accept(s), "server"));
+        until_done(
+            &[&sockets.0, &sockets.1],
+            &|| "plain handshake".into(),
+            || plain_step(&mut client, "client") & plain_step(&mut server, "server"),
+        );
+        match (client.expect("client side"), server.expect("server side")) {
             (PlainSide::Done(c), PlainSide::Done(s)) => (c, s),
             _ => panic!("handshake did not complete"),
         }
@@ -171,11 +250,12 @@ struct Mixed {
 }
 
 impl Pairs for Mixed {
-    type C = Box<dyn ReadWrite>;
-    type S = Box<dyn ReadWrite>;
+    type C = Box<dyn Conn>;
+    type S = Box<dyn Conn>;
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
-        let (mut ours, mut theirs) = if self.tlshake_client {
+        let sockets = dup_pair(&c, &s);
+        let (mut ours, theirs) = if self.tlshake_client {
             let ssl = self
                 .tlshake
                 .config
@@ -192,25 +272,21 @@ impl Pairs for Mixed {
                 PlainSide::from_result(self.plain.connector.connect("localhost", c), "client"),
             )
         };
+        let mut theirs = Some(theirs);
         let mut done = false;
-        for _ in 0..10_000 {
-            if !done {
-                match ours.step() {
-                    HandshakeOutcome::Done => done = true,
-                    HandshakeOutcome::Want(_) => {}
-                    other => panic!("tlshake side: {other:?}"),
-                }
-            }
-            theirs = theirs.step("plain side");
-            if done && theirs.is_done() {
-                break;
-            }
-        }
-        let PlainSide::Done(theirs) = theirs else {
-            panic!("handshake did not complete");
+        until_done(
+            &[&sockets.0, &sockets.1],
+            &|| "mixed handshake".into(),
+            || {
+                done = done || tlshake_step(&mut ours, "tlshake side");
+                plain_step(&mut theirs, "plain side") && done
+            },
+        );
+        let Some(PlainSide::Done(theirs)) = theirs else {
+            panic!("the plain side ended without finishing");
         };
-        let ours: Box<dyn ReadWrite> = Box::new(ours.into_stream());
-        let theirs: Box<dyn ReadWrite> = Box::new(theirs);
+        let ours: Box<dyn Conn> = Box::new(ours.into_stream());
+        let theirs: Box<dyn Conn> = Box::new(theirs);
         if self.tlshake_client {
             (ours, theirs)
         } else {
@@ -237,10 +313,14 @@ impl Pairs for ConfigClient {
             .config
             .new_ssl("localhost", None)
             .expect("client ssl");
+        let sockets = dup_pair(&c, &s);
         let mut client = SslStream::new(ssl, c).expect("client stream");
-        let mut server = PlainSide::from_result(self.plain.acceptor.accept(s), "server");
+        let mut server = Some(PlainSide::from_result(
+            self.plain.acceptor.accept(s),
+            "server",
+        ));
         let mut done = false;
-        for _ in 0..10_000 {
+        until_done(&[&sockets.0, &sockets.1], &|| "handshake".into(), || {
             if !done {
                 match client.connect() {
                     Ok(()) => done = true,
@@ -248,20 +328,14 @@ impl Pairs for ConfigClient {
                     Err(e) => panic!("client: {e}"),
                 }
             }
-            server = server.step("server");
-            if done && server.is_done() {
-                break;
-            }
-        }
+            plain_step(&mut server, "server") && done
+        });
         match server {
-            PlainSide::Done(server) => (client, server),
-            PlainSide::Mid(_) => panic!("handshake did not complete"),
+            Some(PlainSide::Done(server)) => (client, server),
+            _ => panic!("the server ended without finishing"),
         }
     }
 }
-
-trait ReadWrite: Read + Write {}
-impl<T: Read + Write> ReadWrite for T {}
 
 fn measure<P: Pairs>(p: &P, n: usize) -> Value {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -381,6 +455,12 @@ fn main() {
             .env("HEAP_PAIRS", n.to_string())
             .output()
             .expect("run the measuring child");
+        assert!(
+            out.status.success(),
+            "the {which} child failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = String::from_utf8_lossy(&out.stdout);
         let v: Value = serde_json::from_str(line.trim()).expect("child result");
         results.insert(which.to_string(), v);

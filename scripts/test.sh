@@ -14,8 +14,10 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+        # shellcheck source=scripts/apt.sh
+        . scripts/apt.sh
+        apt_update
+        apt_install "${need_apt[@]}"
     else
         echo "missing: ${need_apt[*]} (install them, or run as root)" >&2
         exit 1

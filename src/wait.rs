@@ -74,6 +74,41 @@ pub fn wait_for<F: AsFd>(
     }
 }
 
+/// Waits until at least one of `fds` is ready for the interest paired with it, or until
+/// `deadline` (`None`: no deadline).
+///
+/// For one thread that drives several nonblocking connections, such as both ends of a
+/// loopback pair in a test: step every end, then wait here for the descriptors whose ends
+/// want more, instead of trying again at once. Uses
+/// [`poll(2)`](https://man7.org/linux/man-pages/man2/poll.2.html) (any descriptor number);
+/// retries on `EINTR` with the remaining time; an empty `fds` waits for the deadline alone.
+pub fn wait_for_any(
+    fds: &[(BorrowedFd<'_>, Interest)],
+    deadline: Option<Instant>,
+) -> io::Result<Readiness> {
+    let mut polled: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|&(fd, interest)| PollFd::new(fd, poll_flags(interest)))
+        .collect();
+    loop {
+        let remaining = match deadline {
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return Ok(Readiness::TimedOut);
+                }
+                Some(d - now)
+            }
+            None => None,
+        };
+        match nix::poll::poll(&mut polled, poll_timeout(remaining)) {
+            Ok(n) if n > 0 => return Ok(Readiness::Ready),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(io::Error::from(e)),
+        }
+    }
+}
+
 /// True when `fd` fits in an `fd_set`, so `select(2)` can be used.
 pub fn uses_select(fd: BorrowedFd<'_>) -> bool {
     usize::try_from(fd.as_raw_fd()).is_ok_and(|n| n < FD_SETSIZE)
@@ -110,19 +145,54 @@ fn poll_once(
     interest: Interest,
     remaining: Option<Duration>,
 ) -> nix::Result<bool> {
-    let events = match interest {
+    let mut fds = [PollFd::new(fd, poll_flags(interest))];
+    let n = nix::poll::poll(&mut fds, poll_timeout(remaining))?;
+    Ok(n > 0)
+}
+
+fn poll_flags(interest: Interest) -> PollFlags {
+    match interest {
         Interest::Readable => PollFlags::POLLIN,
         Interest::Writable => PollFlags::POLLOUT,
-    };
-    let mut fds = [PollFd::new(fd, events)];
-    let timeout = match remaining {
+    }
+}
+
+/// `poll`'s timeout for the time left: milliseconds rounded up (a wait never ends just
+/// before the deadline and spins), capped at what poll accepts.
+fn poll_timeout(remaining: Option<Duration>) -> PollTimeout {
+    match remaining {
         None => PollTimeout::NONE,
-        Some(r) => {
-            // Milliseconds, rounded up, capped at what poll accepts.
-            let ms = r.as_micros().div_ceil(1000);
-            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
-        }
-    };
-    let n = nix::poll::poll(&mut fds, timeout)?;
-    Ok(n > 0)
+        Some(r) => PollTimeout::try_from(r.as_micros().div_ceil(1000)).unwrap_or(PollTimeout::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn any_of_two_wakes_for_the_one_that_is_readable() {
+        let (a, _a_peer) = UnixStream::pair().unwrap();
+        let (b, mut b_peer) = UnixStream::pair().unwrap();
+        let fds = [
+            (a.as_fd(), Interest::Readable),
+            (b.as_fd(), Interest::Readable),
+        ];
+        let soon = Instant::now() + Duration::from_millis(30);
+        assert_eq!(wait_for_any(&fds, Some(soon)).unwrap(), Readiness::TimedOut);
+        assert!(Instant::now() >= soon);
+        b_peer.write_all(b"x").unwrap();
+        let later = Instant::now() + Duration::from_secs(5);
+        assert_eq!(wait_for_any(&fds, Some(later)).unwrap(), Readiness::Ready);
+        assert!(Instant::now() < later);
+    }
+
+    #[test]
+    fn nothing_to_wait_for_ends_at_the_deadline() {
+        let soon = Instant::now() + Duration::from_millis(20);
+        assert_eq!(wait_for_any(&[], Some(soon)).unwrap(), Readiness::TimedOut);
+        assert!(Instant::now() >= soon);
+    }
 }

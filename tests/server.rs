@@ -379,11 +379,9 @@ fn ipv6_loopback_listener() {
 }
 
 #[test]
+#[ignore = "needs curl; run by ./scripts/test.sh, which installs it"]
 fn curl_gets_the_session_page() {
-    if !have("curl") {
-        eprintln!("skipped: curl is not installed");
-        return;
-    }
+    assert!(have("curl"), "curl is not installed (Debian package curl)");
     let listener = TlsListener::bind(&base_config()).unwrap();
     let port = listener.local_addr().port();
     let server = serve(listener, 1, PEER_LIMIT, |accepted| {

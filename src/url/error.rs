@@ -4,9 +4,9 @@ use super::scheme::Scheme;
 
 /// Why a transport URL was refused.
 ///
-/// Each variant keeps the whole text that was given (`input`; its message quotes at most
-/// [`QUOTED_CHARS`] characters of it, and of every other part it names) and, where it helps, the byte
-/// offset (`position`, counted from 0 in `input`) of the offending character. Built by
+/// Each variant keeps the whole text that was given (`input`; its message quotes at most 80
+/// characters of it, and of every other part it names, with the whole length) and, where it
+/// helps, the byte offset (`position`, counted from 0 in `input`) of the offending character. Built by
 /// [`TransportUrl::from_str`](std::str::FromStr::from_str) and
 /// [`TransportUrl::new`](super::TransportUrl::new); for `new`, `input` is the URL as it would have
 /// been printed.

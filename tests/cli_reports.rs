@@ -26,20 +26,36 @@ fn tlshake() -> Command {
     c
 }
 
-/// Waits for `child` for at most `limit`, killing it when it overstays.
+/// Waits for `child` for at most `limit`, killing it when it overstays. Its stdout and
+/// stderr are read while it runs, so a child that writes a lot never blocks on a full pipe.
 fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+        thread::spawn(move || {
+            let mut all = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut all);
+            }
+            all
+        })
+    }
     let start = Instant::now();
-    loop {
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
             _ => {
                 let _ = child.kill();
-                break;
+                break child.wait().expect("reap child");
             }
         }
-    }
-    let out = child.wait_with_output().expect("collect child output");
+    };
+    let out = Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
     assert!(
         start.elapsed() < limit,
         "tlshake ran past {limit:?}: {out:?}"

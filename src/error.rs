@@ -166,6 +166,7 @@ pub(crate) struct ErrorInner {
     pub(crate) hint: Option<Hint>,
     pub(crate) waiting_for: Option<Want>,
     pub(crate) elapsed: Option<Duration>,
+    pub(crate) peer_certificate: Option<openssl::x509::X509>,
 }
 
 impl HandshakeError {
@@ -229,6 +230,13 @@ impl HandshakeError {
     /// The X509 verify result of the peer's certificate, when one was received.
     pub fn verify(&self) -> Option<&VerifyResult> {
         self.inner.verify.as_ref()
+    }
+
+    /// The certificate the peer sent, when one arrived before the handshake stopped
+    /// ([`SSL_get1_peer_certificate(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_certificate/)):
+    /// after a failed verification, the certificate that was refused.
+    pub fn peer_certificate(&self) -> Option<&openssl::x509::X509Ref> {
+        self.inner.peer_certificate.as_deref()
     }
 
     /// True when the handshake failed because the peer's certificate was rejected.
@@ -383,6 +391,12 @@ impl fmt::Debug for HandshakeError {
             .field("hint", &i.hint)
             .field("waiting_for", &i.waiting_for)
             .field("elapsed", &i.elapsed)
+            .field(
+                "peer_certificate",
+                &i.peer_certificate
+                    .as_ref()
+                    .map(|c| format!("{:?}", c.subject_name())),
+            )
             .finish()
     }
 }

@@ -242,6 +242,7 @@ impl<S: Read + Write> Handshake<S> {
             io_kind: io.as_ref().map(std::io::Error::kind),
         });
         let peer_bytes = transport.shown_prefix().to_vec();
+        let peer_certificate = peer_leaf(ssl);
         HandshakeError::from_inner(ErrorInner {
             kind,
             role: self.role,
@@ -256,6 +257,7 @@ impl<S: Read + Write> Handshake<S> {
             hint,
             waiting_for: None,
             elapsed: None,
+            peer_certificate,
         })
     }
 
@@ -304,6 +306,7 @@ impl<S: Read + Write> Handshake<S> {
             hint,
             waiting_for: Some(waiting_for),
             elapsed,
+            peer_certificate: peer_leaf(self.stream.ssl()),
         })
     }
 }
@@ -458,6 +461,7 @@ fn setup_error(
         hint: None,
         waiting_for: None,
         elapsed: None,
+        peer_certificate: None,
     })
 }
 
@@ -465,6 +469,14 @@ fn setup_error(
 /// give `None`.
 pub(crate) fn version_of_raw(raw: i32) -> Option<ProtocolVersion> {
     u16::try_from(raw).ok().and_then(ProtocolVersion::from_wire)
+}
+
+/// The peer's certificate: `SSL_get1_peer_certificate`, or, when the handshake stopped
+/// before OpenSSL recorded it (a failed verification), the first of the chain received
+/// (`SSL_get_peer_cert_chain`).
+fn peer_leaf(ssl: &SslRef) -> Option<openssl::x509::X509> {
+    ssl.peer_certificate()
+        .or_else(|| ssl.peer_cert_chain()?.iter().next().map(X509Ref::to_owned))
 }
 
 fn peer_cert_facts(ssl: &SslRef) -> Option<PeerCertFacts> {

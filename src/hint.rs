@@ -144,9 +144,10 @@ impl fmt::Display for Hint {
                 f,
                 "the peer answered in plaintext (\"{}\"): this port probably expects STARTTLS \
                  or no TLS at all; connect with tcp:// and upgrade with STARTTLS (--starttls \
-                 smtp|imap|pop3|ftp|postgres), or use the implicit-TLS port (465 SMTPS, 993 \
-                 IMAPS, 995 POP3S, 990 FTPS, 443 HTTPS)",
-                record::escape_bytes(first_bytes, SHOWN_BYTES)
+                 {}), or use the implicit-TLS port (465 SMTPS, 993 IMAPS, 995 POP3S, 990 \
+                 FTPS, 443 HTTPS)",
+                record::escape_bytes(first_bytes, SHOWN_BYTES),
+                crate::starttls::StarttlsProtocol::names("|")
             ),
             Hint::PlaintextPeer {
                 role: Role::Server,

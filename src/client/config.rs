@@ -51,6 +51,15 @@ pub enum ConfigError {
         #[source]
         source: ErrorStack,
     },
+    /// The CA file is not a regular file (a FIFO, a device, a directory, ...): reading it
+    /// could block forever, so it is refused before any read.
+    #[error("CA file {path} is a {kind}, not a regular file: give a PEM file of trusted CA certificates")]
+    CaFileNotRegular {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead: `"FIFO"`, `"directory"`, `"character device"`, ...
+        kind: &'static str,
+    },
     /// The CA directory is not a directory.
     #[error("CA directory {path} is not a readable directory: give a directory of hashed CA certificates (c_rehash)")]
     CaDirInvalid {
@@ -632,19 +641,24 @@ fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), Config
         b.set_default_verify_paths()?;
         return Ok(());
     }
-    let mut store = X509StoreBuilder::new()?;
+    // Each source is read and parsed once; both stores get the same certificates (adding
+    // one only takes a reference).
+    let mut trusted = Vec::new();
     if let Some(path) = &o.ca_file {
-        let pem = std::fs::read(path).map_err(|source| ConfigError::CaFileUnreadable {
-            path: path.clone(),
-            source,
-        })?;
-        add_pem_certs(&mut store, &pem).map_err(|source| ConfigError::CaFileInvalid {
-            path: path.clone(),
-            source,
-        })?;
+        let pem = read_ca_file(path)?;
+        trusted.extend(
+            parse_pem_certs(&pem).map_err(|source| ConfigError::CaFileInvalid {
+                path: path.clone(),
+                source,
+            })?,
+        );
     }
     if let Some(pem) = &o.ca_pem {
-        add_pem_certs(&mut store, pem)?;
+        trusted.extend(parse_pem_certs(pem)?);
+    }
+    let mut store = X509StoreBuilder::new()?;
+    for cert in &trusted {
+        store.add_cert(cert.clone())?;
     }
     if let Some(dir) = &o.ca_dir {
         if !dir.is_dir() {
@@ -657,32 +671,70 @@ fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), Config
     b.set_verify_cert_store(store.build())?;
     // The verify store is separate from the chain-building store; also set the main one.
     let mut main = X509StoreBuilder::new()?;
-    if let Some(path) = &o.ca_file {
-        if let Ok(pem) = std::fs::read(path) {
-            add_pem_certs(&mut main, &pem)?;
-        }
-    }
-    if let Some(pem) = &o.ca_pem {
-        add_pem_certs(&mut main, pem)?;
+    for cert in trusted {
+        main.add_cert(cert)?;
     }
     b.set_cert_store(main.build());
     Ok(())
+}
+
+/// Reads a CA file, refusing anything but a regular file (after symbolic links) before
+/// reading a byte: a FIFO or a character device would block the read for as long as no one
+/// writes to it, outside any deadline.
+///
+/// The file is opened with `O_NONBLOCK` (which makes [`open(2)`](https://man7.org/linux/man-pages/man2/open.2.html)
+/// of a FIFO return at once) and checked with
+/// [`fstat(2)`](https://man7.org/linux/man-pages/man2/fstat.2.html) on the open descriptor, so
+/// the check and the read concern the same file.
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let unreadable = |source| ConfigError::CaFileUnreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    let t = meta.file_type();
+    if !t.is_file() {
+        let kind = if t.is_fifo() {
+            "FIFO"
+        } else if t.is_dir() {
+            "directory"
+        } else if t.is_char_device() {
+            "character device"
+        } else if t.is_block_device() {
+            "block device"
+        } else if t.is_socket() {
+            "socket"
+        } else {
+            "special file"
+        };
+        return Err(ConfigError::CaFileNotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    let mut pem = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut pem).map_err(unreadable)?;
+    Ok(pem)
 }
 
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-fn add_pem_certs(store: &mut X509StoreBuilder, pem: &[u8]) -> Result<(), ErrorStack> {
+fn parse_pem_certs(pem: &[u8]) -> Result<Vec<X509>, ErrorStack> {
     let certs = X509::stack_from_pem(pem)?;
     if certs.is_empty() {
         // stack_from_pem returns an empty list for a file with no PEM block.
-        return X509::from_pem(pem).map(|_| ());
+        X509::from_pem(pem)?;
     }
-    for cert in certs {
-        store.add_cert(cert)?;
-    }
-    Ok(())
+    Ok(certs)
 }
 
 fn set_verification(b: &mut SslContextBuilder, o: &ClientOptions) {

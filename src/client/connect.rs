@@ -102,13 +102,13 @@ pub fn open(url: &TransportUrl, config: &ClientConfig) -> Result<Connection, Con
             tcp_connect(url, deadline).map(Connection::Tcp)
         }
         Scheme::Udp => {
-            let addr = resolve(url)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ConnectError::Connect {
+            let deadline = Instant::now() + config.options().connect_timeout;
+            let addr = resolve(url, deadline)?.into_iter().next().ok_or_else(|| {
+                ConnectError::Connect {
                     authority: url.authority(),
                     attempts: Vec::new(),
-                })?;
+                }
+            })?;
             let local: SocketAddr = if addr.is_ipv6() {
                 "[::]:0".parse().map_err(|_| unreachable_addr())?
             } else {
@@ -187,7 +187,11 @@ pub fn connect_with(
             &options.starttls_options,
             handshake_deadline,
         )
-        .map_err(|source| ConnectError::Starttls { peer, source })?;
+        .map_err(|source| ConnectError::Starttls {
+            peer,
+            connect_time: Some(connect_time),
+            source,
+        })?;
         starttls_time = Some(t0.elapsed());
         transcript = Some(t);
     }
@@ -202,6 +206,7 @@ pub fn connect_with(
         peer,
         connect_time,
         starttls_time,
+        sni: sni.clone(),
         source,
     })?;
     Ok(TlsConnection {
@@ -248,7 +253,7 @@ fn ssl_host(host: &Host) -> String {
     }
 }
 
-fn resolve(url: &TransportUrl) -> Result<Vec<SocketAddr>, ConnectError> {
+fn resolve(url: &TransportUrl, deadline: Instant) -> Result<Vec<SocketAddr>, ConnectError> {
     let port = url.port();
     match url.host() {
         Host::Ipv4(a) => Ok(vec![SocketAddr::from((*a, port))]),
@@ -271,22 +276,78 @@ fn resolve(url: &TransportUrl) -> Result<Vec<SocketAddr>, ConnectError> {
                 *addr, port, 0, scope,
             ))])
         }
-        // The resolver may not know the absolute form `localhost.`; it names the same host.
-        Host::Name(name) => (name.trim_end_matches('.'), port)
-            .to_socket_addrs()
-            .map(Iterator::collect)
-            .map_err(|source| ConnectError::Resolve {
-                host: name.clone(),
-                source,
-            }),
+        Host::Name(name) => resolve_name(name, port, deadline),
+    }
+}
+
+/// Resolves a host name with the system resolver
+/// ([`getaddrinfo(3)`](https://man7.org/linux/man-pages/man3/getaddrinfo.3.html)), giving up
+/// at `deadline`.
+///
+/// `getaddrinfo` blocks for as long as the resolver configuration says (with the glibc
+/// defaults, 5 s per attempt and server, twice) and cannot be cancelled, so it runs on a
+/// thread of its own and the caller waits for its answer only until the deadline. When the
+/// deadline passes first, the thread is left to finish on its own and its answer is dropped.
+///
+/// Why a thread rather than the alternatives: `getaddrinfo_a(3)` is glibc-only, needs raw FFI
+/// and notifies by signal or by a thread of its own anyway; a resolver crate would speak DNS
+/// itself and so ignore what the system resolver honours (`/etc/hosts`, `nsswitch.conf`,
+/// mDNS, ...), and names would resolve differently from `openssl s_client`, which uses
+/// `getaddrinfo`. The thread keeps exactly the system's answers and costs one short-lived
+/// thread per connection by name.
+fn resolve_name(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, ConnectError> {
+    let start = Instant::now();
+    let timeout = |start: Instant| ConnectError::ResolveTimeout {
+        host: name.to_string(),
+        elapsed: start.elapsed(),
+    };
+    if start >= deadline {
+        return Err(timeout(start));
+    }
+    // The resolver may not know the absolute form `localhost.`; it names the same host.
+    let query = name.trim_end_matches('.').to_string();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("tlshake-resolve".into())
+        .spawn(move || {
+            let answer = (query.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>);
+            // The receiver is gone when the deadline passed: nobody wants the answer.
+            let _ = tx.send(answer);
+        });
+    if let Err(source) = spawned {
+        return Err(ConnectError::Io {
+            during: "starting the name resolution thread",
+            source,
+        });
+    }
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(answer) => answer.map_err(|source| ConnectError::Resolve {
+            host: name.to_string(),
+            source,
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(timeout(start)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ConnectError::Resolve {
+            host: name.to_string(),
+            source: io::Error::other("the name resolution thread ended without an answer"),
+        }),
     }
 }
 
 /// Resolves the URL's host and connects to each address in turn until one answers, within
-/// `deadline`. The socket is left blocking.
+/// `deadline` (name resolution included). The socket is left blocking.
+///
+/// A peer that accepts the connection and resets it at once makes
+/// [`connect(2)`](https://man7.org/linux/man-pages/man2/connect.2.html) fail with
+/// `ECONNRESET` when the reset arrives before the connect is seen to complete, and makes the
+/// first read or write fail when it arrives after. Both are the same event, a connection
+/// accepted and then reset, so the first case is reported as
+/// [`ConnectError::ResetAfterAccept`] (no other address is tried: one answered), and callers
+/// classify it with the failed handshake of the second case.
 pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnection, ConnectError> {
     let start = Instant::now();
-    let addrs = resolve(url)?;
+    let addrs = resolve(url, deadline)?;
     let mut attempts = Vec::new();
     let mut tried = Vec::new();
     for addr in addrs {
@@ -313,6 +374,13 @@ pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnectio
                     authority: url.authority(),
                     tried,
                     elapsed: start.elapsed(),
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(ConnectError::ResetAfterAccept {
+                    peer: addr,
+                    connect_time: start.elapsed(),
+                    source: e,
                 })
             }
             Err(e) => attempts.push((addr, e)),

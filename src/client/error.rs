@@ -49,6 +49,27 @@ pub enum ConnectError {
         #[source]
         source: io::Error,
     },
+    /// Name resolution did not answer before the deadline.
+    #[error("timed out after {:.3} s waiting for name resolution of {host}", .elapsed.as_secs_f64())]
+    ResolveTimeout {
+        /// The host.
+        host: String,
+        /// How long it waited.
+        elapsed: Duration,
+    },
+    /// The peer accepted the TCP connection and reset it before the connect completed on
+    /// this side (the same event as a reset at the first handshake read or write, seen
+    /// earlier).
+    #[error("{peer} accepted the connection and reset it before the TLS handshake")]
+    ResetAfterAccept {
+        /// The address that accepted.
+        peer: SocketAddr,
+        /// How long the connect took until the reset.
+        connect_time: Duration,
+        /// The error of the connect (`ECONNRESET`).
+        #[source]
+        source: io::Error,
+    },
     /// Every address refused or failed.
     #[error("cannot connect to {authority}: {}", describe_attempts(.attempts))]
     Connect {
@@ -72,6 +93,8 @@ pub enum ConnectError {
     Starttls {
         /// The address connected.
         peer: SocketAddr,
+        /// How long the TCP connect took, when this crate made the connection.
+        connect_time: Option<Duration>,
         /// The dialogue's error, with the server's words.
         #[source]
         source: StarttlsError,
@@ -85,6 +108,8 @@ pub enum ConnectError {
         connect_time: Duration,
         /// How long STARTTLS took, if it ran.
         starttls_time: Option<Duration>,
+        /// The SNI name sent in the ClientHello, if any.
+        sni: Option<String>,
         /// Everything OpenSSL said.
         #[source]
         source: HandshakeError,
@@ -109,10 +134,10 @@ impl ConnectError {
         }
     }
 
-    /// True when a deadline passed (connect, STARTTLS or handshake).
+    /// True when a deadline passed (name resolution, connect, STARTTLS or handshake).
     pub fn is_timeout(&self) -> bool {
         match self {
-            ConnectError::ConnectTimeout { .. } => true,
+            ConnectError::ConnectTimeout { .. } | ConnectError::ResolveTimeout { .. } => true,
             ConnectError::Starttls { source, .. } => {
                 matches!(source, StarttlsError::Timeout { .. })
             }

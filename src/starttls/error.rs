@@ -122,6 +122,45 @@ pub enum StarttlsError {
 }
 
 impl StarttlsError {
+    /// What to do about it: the advice that ends the [`Display`](std::fmt::Display) text,
+    /// on its own, for a report that shows advice apart from the error. `None` for
+    /// [`Io`](Self::Io), whose cause is in [`source`](std::error::Error::source).
+    pub fn advice(&self) -> Option<String> {
+        match self {
+            StarttlsError::Refused { protocol, .. } => Some(format!(
+                "check that TLS is enabled on the server{}",
+                implicit_tls_advice(*protocol)
+            )),
+            StarttlsError::NotOffered { protocol, .. } => Some(format!(
+                "enable STARTTLS on the server{}",
+                implicit_tls_advice(*protocol)
+            )),
+            StarttlsError::UnexpectedReply { reply, .. } => {
+                Some(unexpected_advice(reply).to_string())
+            }
+            StarttlsError::InjectedBytes { .. } => Some(
+                "the connection was not upgraded because plaintext after the go-ahead can be \
+                 injected by an attacker: close it"
+                    .to_string(),
+            ),
+            StarttlsError::Closed { .. } => Some(
+                "check the server's logs, it may refuse this client or expect TLS from the \
+                 first byte"
+                    .to_string(),
+            ),
+            StarttlsError::Timeout { during } => Some(timeout_advice(during).to_string()),
+            StarttlsError::TooLong { .. } => {
+                Some("this is not a working server of the chosen protocol".to_string())
+            }
+            StarttlsError::InvalidClientName { .. } => Some(
+                "use a domain name or an address literal such as [192.0.2.1], 1 to 255 \
+                 printable ASCII characters without spaces"
+                    .to_string(),
+            ),
+            StarttlsError::Io { .. } => None,
+        }
+    }
+
     /// True when the server answered with what looks like a TLS record (first bytes `16 03`):
     /// it speaks TLS from the first byte, so connect with TLS directly instead of STARTTLS.
     pub fn server_spoke_tls(&self) -> bool {

@@ -33,6 +33,16 @@ impl StarttlsProtocol {
         StarttlsProtocol::Postgres,
     ];
 
+    /// The [`name`](Self::name)s of [`ALL`](Self::ALL), in order, joined by `separator`
+    /// (`"smtp|lmtp|imap|pop3|ftp|postgres"` for `"|"`): the one list messages quote.
+    pub fn names(separator: &str) -> String {
+        StarttlsProtocol::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+
     /// The name `openssl s_client -starttls` uses: `smtp`, `lmtp`, `imap`, `pop3`, `ftp`,
     /// `postgres`. [`Display`](fmt::Display) and [`FromStr`] use it too.
     pub fn name(self) -> &'static str {
@@ -103,7 +113,10 @@ impl fmt::Display for StarttlsProtocol {
 
 /// A STARTTLS protocol name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown STARTTLS protocol {given:?}: use one of smtp, lmtp, imap, pop3, ftp, postgres")]
+#[error(
+    "unknown STARTTLS protocol {given:?}: use one of {}",
+    StarttlsProtocol::names(", ")
+)]
 pub struct UnknownStarttlsProtocol {
     /// The text that was given.
     pub given: String,

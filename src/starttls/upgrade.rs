@@ -29,13 +29,21 @@ pub fn upgrade(
     })?;
     let transcript =
         negotiate_with_deadline(&mut stream, protocol, &StarttlsOptions::default(), deadline)
-            .map_err(|source| ConnectError::Starttls { peer, source })?;
+            .map_err(|source| ConnectError::Starttls {
+                peer,
+                connect_time: None,
+                source,
+            })?;
     let ssl = config.new_ssl(host, None)?;
+    let sni = ssl
+        .servername(openssl::ssl::NameType::HOST_NAME)
+        .map(str::to_string);
     let tls = client::upgrade(stream, config, host, ssl, deadline).map_err(|source| {
         ConnectError::Handshake {
             peer,
             connect_time: std::time::Duration::ZERO,
             starttls_time: None,
+            sni,
             source,
         }
     })?;

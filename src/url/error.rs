@@ -4,8 +4,9 @@ use super::scheme::Scheme;
 
 /// Why a transport URL was refused.
 ///
-/// Each variant quotes the whole text that was given (`input`) and, where it helps, the byte
-/// offset (`position`, counted from 0 in `input`) of the offending character. Built by
+/// Each variant keeps the whole text that was given (`input`; its message quotes at most 80
+/// characters of it, and of every other part it names, with the whole length) and, where it
+/// helps, the byte offset (`position`, counted from 0 in `input`) of the offending character. Built by
 /// [`TransportUrl::from_str`](std::str::FromStr::from_str) and
 /// [`TransportUrl::new`](super::TransportUrl::new); for `new`, `input` is the URL as it would have
 /// been printed.
@@ -21,8 +22,9 @@ pub enum UrlError {
 
     /// The text contains a whitespace character (space, tab, newline, ...).
     #[error(
-        "{input:?} contains whitespace at byte {position}: remove it \
-         (a transport URL has no spaces)"
+        "{} contains whitespace at byte {position}: remove it \
+         (a transport URL has no spaces)",
+        quoted(.input)
     )]
     Whitespace {
         /// The text that was given.
@@ -32,7 +34,7 @@ pub enum UrlError {
     },
 
     /// The text contains a control character other than whitespace (NUL, ESC, DEL, ...).
-    #[error("{input:?} contains the control character {ch:?} at byte {position}: remove it")]
+    #[error("{} contains the control character {ch:?} at byte {position}: remove it", quoted(.input))]
     ControlCharacter {
         /// The text that was given.
         input: String,
@@ -44,8 +46,9 @@ pub enum UrlError {
 
     /// Nothing stands before `://`, as in `://host:443`.
     #[error(
-        "{input:?} has an empty scheme before \"://\": write a scheme such as tcp:// or tls://, \
-         or leave out \"://\" for plain TCP"
+        "{} has an empty scheme before \"://\": write a scheme such as tcp:// or tls://, \
+         or leave out \"://\" for plain TCP",
+        quoted(.input)
     )]
     EmptyScheme {
         /// The text that was given.
@@ -54,7 +57,9 @@ pub enum UrlError {
 
     /// The scheme before `://` is not one of [`Scheme::KNOWN`].
     #[error(
-        "unknown scheme {scheme:?} in {input:?}{}: use one of {}",
+        "unknown scheme {} in {}{}: use one of {}",
+        quoted(.scheme),
+        quoted(.input),
         did_you_mean(.suggestion),
         known_list()
     )]
@@ -69,7 +74,8 @@ pub enum UrlError {
 
     /// A known scheme followed by `:` but not `//`, as in `tls:/host:443` or `tls:host:443`.
     #[error(
-        "{input:?} has the scheme {scheme} but no \"//\" after it: write {scheme}://host:port"
+        "{} has the scheme {scheme} but no \"//\" after it: write {scheme}://host:port",
+        quoted(.input)
     )]
     SchemeWithoutSlashes {
         /// The text that was given.
@@ -79,14 +85,14 @@ pub enum UrlError {
     },
 
     /// There is no host before the port, as in `:443`, `tcp://:443` or `[]:443`.
-    #[error("{input:?} has no host: write host:port, e.g. example.com:443 or [::1]:443")]
+    #[error("{} has no host: write host:port, e.g. example.com:443 or [::1]:443", quoted(.input))]
     EmptyHost {
         /// The text that was given.
         input: String,
     },
 
     /// There is no port, as in `example.com` or `example.com:`.
-    #[error("{input:?} has no port: add one after a ':', e.g. example.com:443 or [::1]:443")]
+    #[error("{} has no port: add one after a ':', e.g. example.com:443 or [::1]:443", quoted(.input))]
     MissingPort {
         /// The text that was given.
         input: String,
@@ -94,7 +100,8 @@ pub enum UrlError {
 
     /// The port is 0, which cannot be connected to.
     #[error(
-        "{input:?} has port 0, which cannot be connected to: give the server's port (1-65535)"
+        "{} has port 0, which cannot be connected to: give the server's port (1-65535)",
+        quoted(.input)
     )]
     PortZero {
         /// The text that was given.
@@ -102,7 +109,7 @@ pub enum UrlError {
     },
 
     /// The port is a number above 65535.
-    #[error("port {value} in {input:?} is out of range: a port is 1-65535")]
+    #[error("port {} in {} is out of range: a port is 1-65535", capped(.value), quoted(.input))]
     PortOutOfRange {
         /// The text that was given.
         input: String,
@@ -111,7 +118,7 @@ pub enum UrlError {
     },
 
     /// The port is not made of decimal digits only (a sign, a letter, ...).
-    #[error("port {text:?} in {input:?} is not a number: a port is written as digits, 1-65535")]
+    #[error("port {} in {} is not a number: a port is written as digits, 1-65535", quoted(.text), quoted(.input))]
     PortNotNumeric {
         /// The text that was given.
         input: String,
@@ -121,8 +128,9 @@ pub enum UrlError {
 
     /// A `[` opens an IPv6 address but no `]` closes it.
     #[error(
-        "{input:?} opens '[' at byte {position} but never closes it: \
-         write an IPv6 address as [address]:port, e.g. [::1]:443"
+        "{} opens '[' at byte {position} but never closes it: \
+         write an IPv6 address as [address]:port, e.g. [::1]:443",
+        quoted(.input)
     )]
     UnclosedBracket {
         /// The text that was given.
@@ -133,8 +141,9 @@ pub enum UrlError {
 
     /// A `[` or `]` where none belongs: brackets only enclose an IPv6 address at the host's start.
     #[error(
-        "{input:?} has a stray {ch:?} at byte {position}: \
-         brackets only enclose an IPv6 address, as in [::1]:443"
+        "{} has a stray {ch:?} at byte {position}: \
+         brackets only enclose an IPv6 address, as in [::1]:443",
+        quoted(.input)
     )]
     StrayBracket {
         /// The text that was given.
@@ -147,8 +156,9 @@ pub enum UrlError {
 
     /// Something other than `:` follows the `]` of an IPv6 address, as in `[::1]x:443`.
     #[error(
-        "{input:?} has unexpected text at byte {position}, right after ']': \
-         the port follows the bracket with a ':', as in [::1]:443"
+        "{} has unexpected text at byte {position}, right after ']': \
+         the port follows the bracket with a ':', as in [::1]:443",
+        quoted(.input)
     )]
     UnexpectedAfterBracket {
         /// The text that was given.
@@ -158,7 +168,7 @@ pub enum UrlError {
     },
 
     /// An IPv6 address without brackets, as in `::1:443` or `fe80::1:80`.
-    #[error("{input:?} looks like an IPv6 address without brackets: write {suggestion}")]
+    #[error("{} looks like an IPv6 address without brackets: write {}", quoted(.input), capped(.suggestion))]
     Ipv6WithoutBrackets {
         /// The text that was given.
         input: String,
@@ -168,8 +178,9 @@ pub enum UrlError {
 
     /// More than one `:` in a host:port that is not an IPv6 address, as in `host:80:90`.
     #[error(
-        "{input:?} has a second ':' at byte {position}: write host:port with a single ':' \
-         (an IPv6 address goes in brackets, as in [::1]:443)"
+        "{} has a second ':' at byte {position}: write host:port with a single ':' \
+         (an IPv6 address goes in brackets, as in [::1]:443)",
+        quoted(.input)
     )]
     TooManyColons {
         /// The text that was given.
@@ -180,8 +191,9 @@ pub enum UrlError {
 
     /// The text in brackets is not an IPv6 address.
     #[error(
-        "{text:?} in {input:?} is not a valid IPv6 address: brackets hold only IPv6 addresses \
-         (write IPv4 addresses and host names without them)"
+        "{} in {} is not a valid IPv6 address: brackets hold only IPv6 addresses \
+         (write IPv4 addresses and host names without them)",
+        quoted(.text), quoted(.input)
     )]
     InvalidIpv6 {
         /// The text that was given.
@@ -195,8 +207,9 @@ pub enum UrlError {
     /// The system resolver would read forms like `127.1`, `2130706433` or `0x7f.0.0.1` as IPv4
     /// addresses, so they are refused rather than taken for host names.
     #[error(
-        "{text:?} in {input:?} looks like an IPv4 address but is not one: write four decimal \
-         numbers 0-255 without leading zeros, as in 192.0.2.1"
+        "{} in {} looks like an IPv4 address but is not one: write four decimal \
+         numbers 0-255 without leading zeros, as in 192.0.2.1",
+        quoted(.text), quoted(.input)
     )]
     InvalidIpv4 {
         /// The text that was given.
@@ -208,8 +221,9 @@ pub enum UrlError {
     /// The zone id after `%` in an IPv6 address is empty or uses other characters than
     /// `A-Z a-z 0-9 . _ -`.
     #[error(
-        "zone id {zone:?} in {input:?} is invalid: after '%' write an interface name or index \
-         using only A-Z a-z 0-9 . _ -, as in [fe80::1%eth0]:443"
+        "zone id {} in {} is invalid: after '%' write an interface name or index \
+         using only A-Z a-z 0-9 . _ -, as in [fe80::1%eth0]:443",
+        quoted(.zone), quoted(.input)
     )]
     InvalidZone {
         /// The text that was given.
@@ -219,7 +233,7 @@ pub enum UrlError {
     },
 
     /// The host is not a valid DNS name.
-    #[error("host name {host:?} in {input:?} is invalid: {reason}")]
+    #[error("host name {} in {} is invalid: {reason}", quoted(.host), quoted(.input))]
     InvalidHostName {
         /// The text that was given.
         input: String,
@@ -231,8 +245,9 @@ pub enum UrlError {
 
     /// A path, query or fragment follows the port, as in `host:443/index.html`.
     #[error(
-        "{input:?} has {rest:?} after the port: a transport URL ends at the port \
-         (no path, query or fragment)"
+        "{} has {} after the port: a transport URL ends at the port \
+         (no path, query or fragment)",
+        quoted(.input), quoted(.rest)
     )]
     TrailingPath {
         /// The text that was given.
@@ -282,7 +297,7 @@ pub enum HostNameReason {
     },
 
     /// A label longer than 63 characters.
-    #[error("its label {label:?} is {len} characters long: a label has at most 63")]
+    #[error("its label {} is {len} characters long: a label has at most 63", quoted(.label))]
     LabelTooLong {
         /// The label.
         label: String,
@@ -291,14 +306,14 @@ pub enum HostNameReason {
     },
 
     /// A label starting with `-`.
-    #[error("its label {label:?} starts with '-'")]
+    #[error("its label {} starts with '-'", quoted(.label))]
     LeadingHyphen {
         /// The label.
         label: String,
     },
 
     /// A label ending with `-`.
-    #[error("its label {label:?} ends with '-'")]
+    #[error("its label {} ends with '-'", quoted(.label))]
     TrailingHyphen {
         /// The label.
         label: String,
@@ -316,6 +331,35 @@ pub enum HostNameReason {
     /// [`Host::Ipv6`](super::Host::Ipv6).
     #[error("it is an IP address, not a name: use Host::Ipv4 or Host::Ipv6")]
     IpAddress,
+}
+
+/// The most characters of given text that a message quotes: a long input is cut there, so
+/// a 100 kB URL gives a message of a few lines, not the whole text again.
+pub(crate) const QUOTED_CHARS: usize = 80;
+
+/// `text` quoted (`{:?}`), or its first [`QUOTED_CHARS`] characters quoted and marked as cut,
+/// with the whole length: `"aaaa..." (100000 bytes)`.
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => {
+            let head = format!("{:?}", text.get(..cut).unwrap_or_default());
+            let open = head.strip_suffix('"').unwrap_or(&head);
+            format!("{open}...\" ({} bytes)", text.len())
+        }
+        None => format!("{text:?}"),
+    }
+}
+
+/// `text` as it is, or its first [`QUOTED_CHARS`] characters and `...` when longer.
+pub(crate) fn capped(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!(
+            "{}... ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+        None => text.to_string(),
+    }
 }
 
 /// `" (did you mean tls://?)"` for a suggestion, nothing without one.

@@ -1,6 +1,6 @@
 //! `tlshake connect URL`: one client handshake, reported in full.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -9,11 +9,26 @@ use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
 use tlshake::fingerprint::Fingerprint;
 use tlshake::starttls::StarttlsProtocol;
-use tlshake::url::TransportUrl;
+use tlshake::url::{Scheme, TransportUrl};
 use tlshake::{NodelayPolicy, ProtocolVersion};
 
 use crate::json;
 use crate::report::{self, ms, Outcome};
+
+/// Appends formatted text to a `String`.
+macro_rules! out {
+    ($s:expr, $($a:tt)*) => {
+        $s.push_str(&format!($($a)*))
+    };
+}
+
+/// Appends formatted text and a newline to a `String`.
+macro_rules! outln {
+    ($s:expr, $($a:tt)*) => {{
+        $s.push_str(&format!($($a)*));
+        $s.push('\n');
+    }};
+}
 
 /// Options of `tlshake connect`.
 #[derive(Debug, Args)]
@@ -103,7 +118,8 @@ fn parse_secs(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s < 1e6 => Ok(s),
         _ => Err(format!(
-            "{text:?} is not a number of seconds: give a positive number such as 0.5 or 10"
+            "{} is not a number of seconds: give a positive number such as 0.5 or 10",
+            report::quoted(text)
         )),
     }
 }
@@ -159,16 +175,28 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
 pub(crate) fn run(a: &ConnectArgs) -> Outcome {
     let url: TransportUrl = match a.url.parse() {
         Ok(u) => u,
-        Err(e) => return report::bad_input("bad URL", e),
+        Err(e) => return refuse(a, "bad URL", &e),
     };
+    if let Some(protocol) = a.starttls {
+        if url.scheme() != Scheme::Tcp {
+            let reason = format!(
+                "{}:// starts TLS at the first byte, but --starttls {protocol} first runs the \
+                 plain-text {} dialogue and then starts TLS: write tcp://{}",
+                url.scheme().as_str(),
+                protocol.label(),
+                url.authority()
+            );
+            return refuse(a, "--starttls needs a tcp:// URL", &reason);
+        }
+    }
     if let Some(p) = &a.cafile {
         if let Err(e) = std::fs::metadata(p) {
-            return report::bad_input(&format!("cannot read --cafile {}", p.display()), e);
+            return refuse(a, &format!("cannot read --cafile {}", p.display()), &e);
         }
     }
     let config = match build_config(a) {
         Ok(c) => c,
-        Err(e) => return report::bad_input("configuration refused", e),
+        Err(e) => return refuse(a, "configuration refused", &e),
     };
     let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
     let options = ConnectOptions {
@@ -176,7 +204,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         deadline: Some(deadline),
         ..ConnectOptions::default()
     };
-    let mut r = Report::new(&a.url);
+    let mut r = Report::new(Some(&a.url), a.showcerts);
     let outcome = match client::connect_with(&url, &config, &options) {
         Ok(conn) => r.success(conn, a.send.as_deref(), deadline),
         Err(e) => r.failure(&e),
@@ -185,18 +213,36 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         return outcome;
     }
     r.outcome = outcome;
+    r.emit(a.json);
+    outcome
+}
+
+/// Refuses the run as bad input: the message on stderr, and with `--json` the report with
+/// `outcome: "bad_input"` on stdout.
+fn refuse(a: &ConnectArgs, what: &str, message: &dyn std::fmt::Display) -> Outcome {
+    let outcome = report::bad_input(what, message);
     if a.json {
-        println!("{}", r.to_json());
-    } else {
-        r.print_human(a.showcerts);
+        let mut r = Report::new(Some(&a.url), a.showcerts);
+        r.outcome = outcome;
+        r.error = json::other_error("bad_input", &format!("{what}: {message}"));
+        r.emit(true);
     }
     outcome
+}
+
+/// With `--json`, a command line that could not be parsed: the report with
+/// `outcome: "bad_input"` and the parser's message, written on stdout.
+pub(crate) fn usage_error_json(message: &str) {
+    let mut r = Report::new(None, false);
+    r.outcome = Outcome::BadInput;
+    r.error = json::other_error("usage", message);
+    r.emit(true);
 }
 
 /// Everything the report says, filled in as the connection goes.
 #[derive(Debug)]
 struct Report {
-    url: String,
+    url: Option<String>,
     outcome: Outcome,
     peer: Option<String>,
     protocol: Option<String>,
@@ -207,6 +253,7 @@ struct Report {
     verify: Value,
     verify_text: Option<String>,
     peer_certificate: Value,
+    showcerts: bool,
     chain_pem: Vec<String>,
     timings: [Option<f64>; 3],
     retries: Option<(u32, u32)>,
@@ -217,9 +264,9 @@ struct Report {
 }
 
 impl Report {
-    fn new(url: &str) -> Report {
+    fn new(url: Option<&str>, showcerts: bool) -> Report {
         Report {
-            url: url.to_string(),
+            url: url.map(report::capped),
             outcome: Outcome::Failed,
             peer: None,
             protocol: None,
@@ -230,6 +277,7 @@ impl Report {
             verify: Value::Null,
             verify_text: None,
             peer_certificate: Value::Null,
+            showcerts,
             chain_pem: Vec::new(),
             timings: [None; 3],
             retries: None,
@@ -237,6 +285,15 @@ impl Report {
             error_text: None,
             hint_text: None,
             response: None,
+        }
+    }
+
+    /// Writes the report on stdout: JSON or text.
+    fn emit(&self, as_json: bool) {
+        if as_json {
+            report::emit(&format!("{}\n", self.to_json()));
+        } else {
+            report::emit(&self.render_human());
         }
     }
 
@@ -273,7 +330,18 @@ impl Report {
         let stats = conn.stream.stats();
         self.retries = Some((stats.want_read, stats.want_write));
         if let Some(text) = send {
-            self.response = Some(exchange(&mut conn, text, deadline));
+            let (response, failed) = exchange(&mut conn, text, deadline);
+            self.response = Some(response);
+            if let Some((step, e)) = failed {
+                let (error, hint) = json::stream_error(step, &e);
+                self.error_text = error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                self.hint_text = hint;
+                self.error = error;
+                return Outcome::Failed;
+            }
         }
         Outcome::Done
     }
@@ -285,9 +353,12 @@ impl Report {
                 peer,
                 connect_time,
                 starttls_time,
+                sni,
                 source,
+                ..
             } => {
                 self.peer = Some(peer.to_string());
+                self.sni = sni.clone();
                 self.timings = [
                     Some(ms(*connect_time)),
                     starttls_time.map(ms),
@@ -296,6 +367,9 @@ impl Report {
                 if let Some(v) = source.verify() {
                     self.verify = json::verify(v);
                     self.verify_text = Some(format!("{} ({})", v.code, v.message));
+                }
+                if let Some(cert) = source.peer_certificate() {
+                    self.peer_certificate = json::certificate(cert);
                 }
                 self.error = json::handshake_error(source);
                 self.hint_text = source.hint().map(ToString::to_string);
@@ -315,17 +389,44 @@ impl Report {
                 self.error = json::other_error("bad_input", &e.to_string());
                 report::bad_input("refused", e)
             }
-            ConnectError::Starttls { peer, .. } => {
+            ConnectError::Starttls {
+                peer,
+                connect_time,
+                source,
+                ..
+            } => {
                 self.peer = Some(peer.to_string());
+                self.timings[0] = connect_time.map(ms);
                 self.error = json::other_error("starttls", &e.to_string());
+                self.hint_text = source.advice();
+                self.error["hint"] = self.hint_text.clone().into();
                 if e.is_timeout() {
                     Outcome::Timeout
                 } else {
                     Outcome::ConnectFailed
                 }
             }
+            ConnectError::ResetAfterAccept {
+                peer,
+                connect_time,
+                source,
+                ..
+            } => {
+                // The same event as a reset at the first handshake write: reported as a
+                // failed handshake whichever of the two the reset raced.
+                self.peer = Some(peer.to_string());
+                self.timings[0] = Some(ms(*connect_time));
+                let message = format!("{e}: {source}");
+                self.error = json::other_error("io", &message);
+                self.error_text = Some(message);
+                Outcome::Failed
+            }
             ConnectError::ConnectTimeout { .. } => {
                 self.error = json::other_error("connect_timeout", &e.to_string());
+                Outcome::Timeout
+            }
+            ConnectError::ResolveTimeout { .. } => {
+                self.error = json::other_error("resolve_timeout", &e.to_string());
                 Outcome::Timeout
             }
             _ => {
@@ -348,6 +449,7 @@ impl Report {
             "resumed": self.resumed,
             "verify": self.verify,
             "peer_certificate": self.peer_certificate,
+            "chain_pem": if self.showcerts { json!(self.chain_pem) } else { Value::Null },
             "timings_ms": {"connect": connect, "starttls": starttls, "handshake": handshake},
             "retries": self.retries.map(|(r, w)| json!({"want_read": r, "want_write": w})),
             "error": self.error,
@@ -355,24 +457,27 @@ impl Report {
         })
     }
 
-    fn print_human(&self, showcerts: bool) {
+    fn render_human(&self) -> String {
+        let mut out = String::new();
         let peer = self.peer.as_deref().unwrap_or("-");
+        let url = self.url.as_deref().unwrap_or("-");
         match (&self.protocol, &self.cipher) {
-            (Some(p), Some(c)) => println!(
+            (Some(p), Some(c)) => outln!(
+                out,
                 "{}: {} with {peer}, {p}, {c}",
                 self.outcome.name(),
-                self.url
+                url
             ),
-            _ => println!("{}: {} ({peer})", self.outcome.name(), self.url),
+            _ => outln!(out, "{}: {url} ({peer})", self.outcome.name()),
         }
         if let Some(sni) = &self.sni {
-            println!("  SNI:         {sni}");
+            outln!(out, "  SNI:         {sni}");
         }
         if let Some(alpn) = &self.alpn {
-            println!("  ALPN:        {alpn}");
+            outln!(out, "  ALPN:        {alpn}");
         }
         if self.outcome == Outcome::Done {
-            println!("  resumed:     {}", self.resumed);
+            outln!(out, "  resumed:     {}", self.resumed);
         }
         if let Some(cert) = self.peer_certificate.as_object() {
             let field = |k: &str| {
@@ -381,44 +486,45 @@ impl Report {
                     .unwrap_or("-")
                     .to_string()
             };
-            println!("  certificate: {}", field("subject"));
-            println!("    issuer:    {}", field("issuer"));
+            outln!(out, "  certificate: {}", field("subject"));
+            outln!(out, "    issuer:    {}", field("issuer"));
             let san: Vec<&str> = cert
                 .get("san")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            println!("    names:     {}", san.join(", "));
-            println!(
+            outln!(out, "    names:     {}", san.join(", "));
+            outln!(
+                out,
                 "    valid:     {} .. {}",
                 field("not_before"),
                 field("not_after")
             );
-            println!("    sha256:    {}", field("sha256"));
+            outln!(out, "    sha256:    {}", field("sha256"));
         }
         if let Some(v) = &self.verify_text {
-            println!("  verify:      {v}");
+            outln!(out, "  verify:      {v}");
         }
         let [connect, starttls, handshake] = self.timings;
         let t = |v: Option<f64>| {
             v.map(|v| format!("{v:.3} ms"))
                 .unwrap_or_else(|| "-".into())
         };
-        print!("  timings:     connect {}", t(connect));
+        out!(out, "  timings:     connect {}", t(connect));
         if starttls.is_some() {
-            print!(", starttls {}", t(starttls));
+            out!(out, ", starttls {}", t(starttls));
         }
-        println!(", handshake {}", t(handshake));
+        outln!(out, ", handshake {}", t(handshake));
         if let Some((r, w)) = self.retries {
-            println!("  retries:     WANT_READ {r}, WANT_WRITE {w}");
+            outln!(out, "  retries:     WANT_READ {r}, WANT_WRITE {w}");
         }
         if let Some(e) = &self.error_text {
-            println!("  error:       {e}");
+            outln!(out, "  error:       {e}");
         }
         if let Some(reasons) = self.error.get("reasons").and_then(Value::as_array) {
             for r in reasons.iter().filter_map(Value::as_str) {
                 if Some(r) != self.error_text.as_deref() {
-                    println!("    reason:    {r}");
+                    outln!(out, "    reason:    {r}");
                 }
             }
         }
@@ -429,25 +535,46 @@ impl Report {
                 .unwrap_or_default()
                 .contains(h.as_str())
         }) {
-            println!("  hint:        {h}");
+            outln!(out, "  hint:        {h}");
         }
-        if showcerts {
+        if self.showcerts {
             for pem in &self.chain_pem {
-                print!("{pem}");
+                out!(out, "{pem}");
             }
         }
         if let Some(resp) = &self.response {
-            println!("--- response ---");
-            print!("{resp}");
+            outln!(out, "--- response ---");
+            out!(out, "{resp}");
         }
+        out
     }
 }
 
-/// Writes `text`, then reads until EOF, a TLS close, an error or the deadline.
-fn exchange(conn: &mut TlsConnection, text: &str, deadline: Instant) -> String {
+/// Which step of `--send` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendStep {
+    /// Writing the text.
+    Write,
+    /// Reading the answer.
+    Read,
+}
+
+/// Writes `text`, then reads until EOF, a TLS close, an error or the deadline. Returns what
+/// came back, and the error that ended the exchange, if one did (a deadline is no error: the
+/// answer is what arrived before it).
+fn exchange(
+    conn: &mut TlsConnection,
+    text: &str,
+    deadline: Instant,
+) -> (String, Option<(SendStep, std::io::Error)>) {
     let mut out = Vec::new();
-    if conn.stream.write_all(text.as_bytes()).is_err() || conn.stream.flush().is_err() {
-        return String::new();
+    let lossy = |out: &[u8]| String::from_utf8_lossy(out).into_owned();
+    if let Err(e) = conn
+        .stream
+        .write_all(text.as_bytes())
+        .and_then(|()| conn.stream.flush())
+    {
+        return (String::new(), Some((SendStep::Write, e)));
     }
     let mut buf = [0u8; 4096];
     loop {
@@ -455,13 +582,16 @@ fn exchange(conn: &mut TlsConnection, text: &str, deadline: Instant) -> String {
         if left.is_zero() {
             break;
         }
-        if conn.stream.get_ref().set_read_timeout(Some(left)).is_err() {
-            break;
+        if let Err(e) = conn.stream.get_ref().set_read_timeout(Some(left)) {
+            return (lossy(&out), Some((SendStep::Read, e)));
         }
         match conn.stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+            Err(e) => return (lossy(&out), Some((SendStep::Read, e))),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    (lossy(&out), None)
 }

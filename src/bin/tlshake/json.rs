@@ -5,6 +5,8 @@ use serde_json::{json, Value};
 use tlshake::certstore::CertSummary;
 use tlshake::{HandshakeError, VerifyResult};
 
+use crate::connect::SendStep;
+
 /// `{"subject","issuer","san":[..],"not_before","not_after","sha256","sha1"}`, or null when
 /// the digests cannot be computed.
 pub(crate) fn certificate(cert: &X509Ref) -> Value {
@@ -58,4 +60,63 @@ pub(crate) fn other_error(kind: &str, message: &str) -> Value {
         "kind": kind,
         "message": message,
     })
+}
+
+/// The error of a `--send` write or read after the handshake, and its hint, in the shape of
+/// [`handshake_error`] with `"during"` added (`"write"` or `"read"`).
+///
+/// A typed error of the crate inside the `io::Error` ([`HandshakeError`]) is reported whole,
+/// with its hint; an OpenSSL error (`SSL_ERROR_SSL`, an alert from the peer) gives its
+/// queue's reasons and `kind: "protocol"`; an operating-system error gives `kind: "io"`.
+pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option<String>) {
+    let during = match step {
+        SendStep::Write => "write",
+        SendStep::Read => "read",
+    };
+    let what = match step {
+        SendStep::Write => "writing --send after the handshake failed",
+        SendStep::Read => "reading the answer to --send failed",
+    };
+    let inner = e.get_ref();
+    if let Some(h) = inner.and_then(|i| i.downcast_ref::<HandshakeError>()) {
+        let mut v = handshake_error(h);
+        v["message"] = format!("{what}: {h}").into();
+        v["during"] = during.into();
+        return (v, h.hint().map(ToString::to_string));
+    }
+    if let Some(ssl) = inner.and_then(|i| i.downcast_ref::<openssl::ssl::Error>()) {
+        let reasons: Vec<String> = ssl
+            .ssl_error()
+            .map(|stack| {
+                stack
+                    .errors()
+                    .iter()
+                    .map(|x| {
+                        x.reason()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let shown = if reasons.is_empty() {
+            ssl.to_string()
+        } else {
+            reasons.join("; ")
+        };
+        let v = json!({
+            "ret": null,
+            "ssl_error": format!("{:?}", ssl.code()),
+            "reasons": if reasons.is_empty() { vec![shown.clone()] } else { reasons },
+            "hint": null,
+            "kind": "protocol",
+            "message": format!("{what}: {shown}"),
+            "during": during,
+        });
+        return (v, None);
+    }
+    let mut v = other_error("io", &e.to_string());
+    v["message"] = format!("{what}: {e}").into();
+    v["during"] = during.into();
+    (v, None)
 }

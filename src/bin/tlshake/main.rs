@@ -15,8 +15,11 @@ mod serve;
 
 /// OpenSSL's TLS handshake, typed and deadline-bounded.
 ///
-/// Exit codes: 0 done, 1 handshake failed, 2 usage error or bad input, 3 peer shut down the
-/// handshake, 4 timeout, 5 connection failed before the handshake.
+/// Exit codes: 0 done; 1 handshake failed, or --send failed after it (a peer that accepts the
+/// connection and resets it at once gives 1, whether the reset comes before or after the
+/// connect is seen to complete); 2 usage error or bad input; 3 peer shut down the handshake;
+/// 4 timeout (name resolution, connect, STARTTLS, handshake); 5 no connection (name not
+/// found, refused, unreachable, STARTTLS refused).
 #[derive(Debug, Parser)]
 #[command(name = "tlshake")]
 struct Cli {
@@ -45,12 +48,37 @@ fn version_text() -> String {
     )
 }
 
+/// Ends the run on a command line that could not be parsed: clap's message on stderr (help
+/// and version on stdout, as clap prints them), and with `--json` anywhere on the line, one
+/// JSON report with `outcome: "bad_input"` on stdout.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !std::env::args_os().any(|a| a == "--json") {
+        e.exit()
+    }
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    connect::usage_error_json(&report::capped(message));
+    let _ = e.print();
+    std::process::exit(i32::from(report::Outcome::BadInput.code()))
+}
+
 fn main() -> ExitCode {
     let version: &'static str = Box::leak(version_text().into_boxed_str());
-    let matches = Cli::command().version(version).get_matches();
+    let matches = match Cli::command().version(version).try_get_matches() {
+        Ok(m) => m,
+        Err(e) => usage_error(e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => usage_error(e),
     };
     let code = match cli.command {
         Command::Connect(args) => connect::run(&args),

@@ -1,5 +1,6 @@
 //! Outcomes and exit codes shared by the subcommands.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// How a run ended, and the process exit code for it.
@@ -55,6 +56,48 @@ impl From<Outcome> for ExitCode {
 pub(crate) fn bad_input(what: &str, message: impl std::fmt::Display) -> Outcome {
     eprintln!("tlshake: {what}: {message}");
     Outcome::BadInput
+}
+
+/// Writes the report on stdout, all at once.
+///
+/// A reader that went away (`| head`, `| true`: `EPIPE`) ends the output quietly, as other
+/// command-line tools do; any other write error (`/dev/full`: `ENOSPC`) is said in one line
+/// on stderr. Neither changes the exit code, which is the verdict on the connection.
+pub(crate) fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("tlshake: cannot write the report on stdout: {e}");
+        }
+    }
+}
+
+/// The most characters of given text a report repeats.
+const ECHOED_CHARS: usize = 200;
+
+/// `text` as it is, or its first characters, `...` and its whole length when it is long:
+/// a report does not echo a 100 kB argument back whole.
+pub(crate) fn capped(text: &str) -> String {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        Some((cut, _)) => format!(
+            "{}... ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+        None => text.to_string(),
+    }
+}
+
+/// `text` quoted (`{:?}`), cut like [`capped`].
+pub(crate) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        Some((cut, _)) => format!(
+            "{:?}... ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+        None => format!("{text:?}"),
+    }
 }
 
 /// Milliseconds of a duration, with microsecond precision.

@@ -306,8 +306,14 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {
                 s.set_nonblocking(true).unwrap();
                 return s;
             }
-            Err(_) if Instant::now() < until => thread::sleep(Duration::from_millis(1)),
-            Err(e) => panic!("the proxy never connected: {e}"),
+            Err(_) if Instant::now() < until => {
+                let _ = tlshake::wait::wait_for(
+                    listener,
+                    tlshake::wait::Interest::Readable,
+                    Some(until),
+                );
+            }
+            Err(e) => panic!("the proxy never connected within {limit:?}: {e}"),
         }
     }
 }

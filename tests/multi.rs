@@ -192,7 +192,14 @@ impl RawServer {
                             held.push(tcp);
                         }
                     }
-                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                    // Wait for the next connection, looking at `stop` every 50 ms.
+                    Err(_) => {
+                        let _ = tlshake::wait::wait_for(
+                            &listener,
+                            tlshake::wait::Interest::Readable,
+                            Some(give_up.min(Instant::now() + Duration::from_millis(50))),
+                        );
+                    }
                 }
             }
         });

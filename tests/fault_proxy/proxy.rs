@@ -103,7 +103,14 @@ impl Proxy {
                 }
                 match listener.accept() {
                     Ok((s, _)) => break s,
-                    Err(_) => thread::sleep(Duration::from_millis(1)),
+                    // Wait for the connection, looking at `stop` every 50 ms.
+                    Err(_) => {
+                        let _ = tlshake::wait::wait_for(
+                            &listener,
+                            tlshake::wait::Interest::Readable,
+                            Some(limit.min(Instant::now() + Duration::from_millis(50))),
+                        );
+                    }
                 }
             };
             client.set_nonblocking(false).unwrap();

@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{ErrorKind, OpensslError, VerifyResult};
+use crate::fingerprint::Fingerprint;
 use crate::outcome::{Role, Want};
 use crate::record;
 use crate::version::ProtocolVersion;
@@ -74,6 +75,23 @@ pub enum Hint {
     UnknownIssuer {
         /// The issuer of the peer's certificate, when known.
         issuer: Option<String>,
+    },
+    /// The peer's certificate does not have the pinned digest
+    /// ([`ClientConfigBuilder::peer_fingerprint`](crate::client::ClientConfigBuilder::peer_fingerprint));
+    /// OpenSSL's verify code is 50 (application verification failure).
+    FingerprintMismatch {
+        /// The pinned digest.
+        expected: Fingerprint,
+        /// The digest of the certificate received, of the same kind.
+        received: Fingerprint,
+    },
+    /// Server side: the client's certificate does not lead to a CA of the server's client-CA
+    /// file ([`ServerConfig::client_auth`](crate::server::ServerConfig::client_auth)).
+    ClientCertificateUntrusted {
+        /// The issuer of the client's certificate, when known.
+        issuer: Option<String>,
+        /// The subject of the client's certificate, when known.
+        subject: Option<String>,
     },
     /// The peer's certificate (or its chain's root) is self-signed and not trusted.
     SelfSigned {
@@ -186,6 +204,31 @@ impl fmt::Display for Hint {
                 f.write_str(
                     ": give the issuing CA with --cafile / ca_file, or make the server send its \
                      intermediate certificates",
+                )
+            }
+            Hint::FingerprintMismatch { expected, received } => {
+                let kind = expected.kind().prefix();
+                write!(
+                    f,
+                    "the certificate's digest is {kind}:{received}, not the pinned \
+                     {kind}:{expected}: if the server's certificate was replaced on purpose, pin \
+                     the new digest with ClientConfigBuilder::peer_fingerprint; otherwise \
+                     another server is answering for this one"
+                )
+            }
+            Hint::ClientCertificateUntrusted { issuer, subject } => {
+                f.write_str("the client's certificate")?;
+                if let Some(s) = subject {
+                    write!(f, " \"{s}\"")?;
+                }
+                match issuer {
+                    Some(i) => write!(f, " was issued by \"{i}\", which is not")?,
+                    None => f.write_str(" was not issued by")?,
+                }
+                f.write_str(
+                    " a CA in the server's client-CA file (the ca_file of \
+                     ServerConfig::client_auth): add that issuer's CA certificate to the file, or \
+                     give the client a certificate issued by one of the CAs in it",
                 )
             }
             Hint::SelfSigned { subject } => {
@@ -331,6 +374,8 @@ pub(crate) struct Evidence<'a> {
     pub(crate) our_min: Option<ProtocolVersion>,
     pub(crate) our_max: Option<ProtocolVersion>,
     pub(crate) io_kind: Option<std::io::ErrorKind>,
+    /// The pinned and the received digest, when a pin did not match.
+    pub(crate) pin_mismatch: Option<(Fingerprint, Fingerprint)>,
 }
 
 /// The few facts of the peer's certificate that hints quote.
@@ -356,7 +401,23 @@ pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
     let role = ev.role.unwrap_or(Role::Client);
     let cert = ev.peer_cert.clone().unwrap_or_default();
 
+    if let Some((expected, received)) = ev.pin_mismatch {
+        return Some(Hint::FingerprintMismatch { expected, received });
+    }
     if let Some(v) = ev.verify.filter(|v| !v.is_ok()) {
+        if ev.kind == Some(ErrorKind::CertificateVerification) && role == Role::Server {
+            return Some(match v.code {
+                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                | X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+                | X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => Hint::ClientCertificateUntrusted {
+                    issuer: cert.issuer,
+                    subject: cert.subject,
+                },
+                _ => return None,
+            });
+        }
         if ev.kind == Some(ErrorKind::CertificateVerification) {
             return Some(match v.code {
                 X509_V_ERR_HOSTNAME_MISMATCH | X509_V_ERR_IP_ADDRESS_MISMATCH => {

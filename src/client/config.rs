@@ -10,11 +10,11 @@ use std::time::Duration;
 use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslSession,
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslRef, SslSession,
     SslSessionCacheMode, SslVerifyMode,
 };
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
+use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X509};
 
 use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
@@ -162,7 +162,12 @@ pub struct ClientOptions {
     pub capture_peer_chain: bool,
     /// Send SNI for host names (PHP `SNI_enabled`). Default: on. IP literals never send SNI.
     pub sni: bool,
-    /// Pin the peer certificate's digest (PHP `peer_fingerprint`).
+    /// Pin the peer certificate's digest (PHP `peer_fingerprint`). A pin is a trust
+    /// decision: with no `ca_file`, `ca_dir` or `ca_pem`, exactly the certificate with this
+    /// digest is accepted (its chain and names are not checked, and the verify result is
+    /// `X509_V_OK`); with a CA given, the chain must verify and the pin must match. A
+    /// mismatch fails with verify code 50 and [`Hint::FingerprintMismatch`](crate::Hint::FingerprintMismatch),
+    /// which quotes both digests.
     pub peer_fingerprint: Option<Fingerprint>,
     /// OpenSSL security level (`SSL_CTX_set_security_level`).
     pub security_level: Option<u32>,
@@ -213,11 +218,12 @@ pub struct ClientOptions {
     /// names cannot be read back) nothing is cached. A CA removed from `ca_dir` while the
     /// process runs keeps trusting its cached chains until their entries expire.
     ///
-    /// On a hit OpenSSL builds no verified chain: `SslRef::verified_chain`
-    /// ([`SSL_get0_verified_chain(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_cert_chain/))
-    /// is `None` and `SSL_get0_peername` is unset; the peer's own chain
-    /// (`SslRef::peer_cert_chain`) and `SSL_get_verify_result` (`X509_V_OK`) are as without
-    /// the cache. Turn the cache off if you read the verified chain.
+    /// A hit looks like a miss to the caller: the chain verified the first time is handed
+    /// back to OpenSSL with `X509_STORE_CTX_set0_verified_chain`, so `SslRef::verified_chain`
+    /// ([`SSL_get0_verified_chain(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_cert_chain/)),
+    /// the peer's own chain, `SSL_get_verify_result` (`X509_V_OK`) and the error queue are
+    /// the same. The one difference: `SSL_get0_peername` (which of the expected names
+    /// matched) is unset on a hit, since OpenSSL offers no way to set it.
     pub verify_cache: bool,
     /// How long a verified chain is remembered at most. Default: 1 hour.
     pub verify_cache_ttl: Duration,
@@ -407,7 +413,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Pins the peer certificate's digest (PHP `peer_fingerprint`).
+    /// Pins the peer certificate's digest (PHP `peer_fingerprint`); see
+    /// [`ClientOptions::peer_fingerprint`] for how it combines with a CA. Checked in the
+    /// verify callback ([`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/))
+    /// with [`X509_digest(3)`](https://docs.openssl.org/3.0/man3/X509_digest/).
     pub fn peer_fingerprint(mut self, fingerprint: Fingerprint) -> Self {
         self.options.peer_fingerprint = Some(fingerprint);
         self
@@ -685,54 +694,118 @@ fn add_pem_certs(store: &mut X509StoreBuilder, pem: &[u8]) -> Result<(), ErrorSt
     Ok(())
 }
 
+/// How the peer's certificate is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Verification off: the result is computed and reported, but never stops the handshake.
+    Off,
+    /// The chain must lead to a trusted CA (and the pin, if any, must match too).
+    Chain,
+    /// A pin and no CA: exactly the pinned certificate is trusted, by its digest.
+    PinOnly,
+}
+
 fn set_verification(b: &mut SslContextBuilder, o: &ClientOptions) {
-    let verify_peer = o.verify_peer;
     let allow_self_signed = o.allow_self_signed;
     let pin = o.peer_fingerprint.clone();
-    if !verify_peer && pin.is_none() {
+    let ca_given = o.ca_file.is_some() || o.ca_dir.is_some() || o.ca_pem.is_some();
+    let trust = match (o.verify_peer, &pin) {
+        (false, _) => Trust::Off,
+        (true, Some(_)) if !ca_given => Trust::PinOnly,
+        (true, _) => Trust::Chain,
+    };
+    if trust == Trust::Off && pin.is_none() {
+        // SSL_VERIFY_NONE: OpenSSL still verifies and keeps the result
+        // (SSL_get_verify_result), it only goes on whatever it is.
         b.set_verify(SslVerifyMode::NONE);
         return;
     }
-    let needs_callback = allow_self_signed || pin.is_some() || !verify_peer;
-    if !needs_callback {
+    if trust == Trust::Chain && !allow_self_signed && pin.is_none() {
         b.set_verify(SslVerifyMode::PEER);
         return;
     }
     b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
-        verify_step(
-            preverified,
-            ctx,
-            verify_peer,
-            allow_self_signed,
-            pin.as_ref(),
-        )
+        verify_step(preverified, ctx, trust, allow_self_signed, pin.as_ref())
     });
 }
 
 fn verify_step(
     preverified: bool,
     ctx: &mut X509StoreContextRef,
-    verify_peer: bool,
+    trust: Trust,
     allow_self_signed: bool,
     pin: Option<&Fingerprint>,
 ) -> bool {
-    let mut ok = preverified || !verify_peer;
-    if !ok && allow_self_signed {
-        let code = ctx.error().as_raw();
-        ok = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-            || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
-    }
     if let (Some(pin), 0) = (pin, ctx.error_depth()) {
-        let matches = ctx.current_cert().is_some_and(|cert| pin.matches(cert));
-        if !matches {
+        let received = ctx
+            .current_cert()
+            .and_then(|cert| Fingerprint::of(cert, pin.kind()).ok());
+        if received.as_ref() != Some(pin) {
+            if let Some(received) = received {
+                record_pin_mismatch(ctx, pin, received);
+            }
             ctx.set_error(X509VerifyResult::APPLICATION_VERIFICATION);
             return false;
         }
+        if trust == Trust::PinOnly {
+            // The pinned certificate itself is the trust anchor: whatever the chain and the
+            // names say, this is the certificate that was asked for.
+            ctx.set_error(X509VerifyResult::OK);
+            return true;
+        }
     }
-    if ok && !preverified {
-        ctx.set_error(X509VerifyResult::OK);
+    match trust {
+        // The real result stays (SSL_get_verify_result reports it); only the decision differs.
+        Trust::Off => true,
+        // Chain errors above the leaf are decided by the pin check at depth 0, which
+        // X509_verify_cert reaches last (internal_verify walks down to the leaf).
+        Trust::PinOnly => true,
+        Trust::Chain => {
+            let mut ok = preverified;
+            if !ok && allow_self_signed {
+                let code = ctx.error().as_raw();
+                ok = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                    || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
+            }
+            if ok && !preverified {
+                ctx.set_error(X509VerifyResult::OK);
+            }
+            ok
+        }
     }
-    ok
+}
+
+/// What the pin check of one connection found, kept in the connection's ex_data so that the
+/// handshake error can quote both digests.
+#[derive(Debug, Default)]
+struct PinSlot {
+    mismatch: Mutex<Option<(Fingerprint, Fingerprint)>>,
+}
+
+fn pin_slot_index() -> Result<Index<Ssl, PinSlot>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, PinSlot>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<PinSlot>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+fn record_pin_mismatch(ctx: &X509StoreContextRef, expected: &Fingerprint, received: Fingerprint) {
+    let (Ok(ssl_idx), Ok(pin_idx)) = (X509StoreContext::ssl_idx(), pin_slot_index()) else {
+        return;
+    };
+    let slot = ctx.ex_data(ssl_idx).and_then(|ssl| ssl.ex_data(pin_idx));
+    if let Some(mut mismatch) = slot.and_then(|s| s.mismatch.lock().ok()) {
+        *mismatch = Some((expected.clone(), received));
+    }
+}
+
+/// The pinned and the received fingerprint, when the pin of a [`ClientConfig`] connection
+/// did not match the peer's certificate.
+pub(crate) fn pin_mismatch(ssl: &SslRef) -> Option<(Fingerprint, Fingerprint)> {
+    let slot = ssl.ex_data(pin_slot_index().ok()?)?;
+    slot.mismatch.lock().ok()?.clone()
 }
 
 fn alpn_wire(protocols: &[String]) -> Result<Vec<u8>, ConfigError> {
@@ -779,11 +852,19 @@ impl ClientConfig {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;
+        if o.peer_fingerprint.is_some() {
+            ssl.set_ex_data(pin_slot_index()?, PinSlot::default());
+        }
         let ip: Option<IpAddr> = name.trim_matches(['[', ']']).parse().ok();
         if o.sni && ip.is_none() {
             ssl.set_hostname(name)?;
         }
-        if o.verify_peer && o.verify_peer_name {
+        // With only a pin, the pinned certificate is the identity: no name is checked.
+        let pin_only = o.peer_fingerprint.is_some()
+            && o.ca_file.is_none()
+            && o.ca_dir.is_none()
+            && o.ca_pem.is_none();
+        if o.verify_peer && o.verify_peer_name && !pin_only {
             match ip {
                 Some(ip) => ssl.param_mut().set_ip(ip)?,
                 None => ssl.param_mut().set_host(name)?,

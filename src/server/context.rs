@@ -198,7 +198,13 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
     b.set_session_id_context(SESSION_ID_CONTEXT)
         .map_err(tls("setting the session id context"))?;
     if let Some((mode, cas)) = &common.verify {
-        b.set_verify(*mode);
+        // OpenSSL's decision unchanged; a rejected client certificate is kept for the hint.
+        b.set_verify_callback(*mode, |preverified, ctx| {
+            if !preverified {
+                crate::handshake::remember_rejected_leaf(ctx);
+            }
+            preverified
+        });
         for ca in cas {
             b.cert_store_mut()
                 .add_cert(ca.clone())

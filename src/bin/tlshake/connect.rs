@@ -253,8 +253,10 @@ impl Report {
         self.alpn = s.alpn_str().map(str::to_string);
         self.sni = conn.sni.clone();
         self.resumed = s.resumed;
-        self.verify = json::verify(&s.verify);
-        self.verify_text = Some(format!("{} ({})", s.verify.code, s.verify.message));
+        if let Some(v) = &s.verify {
+            self.verify = json::verify(v);
+            self.verify_text = Some(format!("{} ({})", v.code, v.message));
+        }
         if let Some(cert) = &s.peer_certificate {
             self.peer_certificate = json::certificate(cert);
         }

@@ -297,13 +297,19 @@ impl fmt::Display for Hint {
                  that issued it and that it is valid for its purpose and dates"
             ),
             Hint::NoSharedCipher => f.write_str(
-                "no cipher suite or signature algorithm in common: compare --ciphers / \
-                 --ciphersuites and the key types of both ends",
+                "no cipher suite or signature algorithm in common: TLS 1.2 takes only ECDHE \
+                 with AES-GCM or ChaCha20-Poly1305 by default; for a peer with only CBC suites, \
+                 opt in with allow_cbc_ciphers(true) (ServerConfig or ClientConfigBuilder) or \
+                 give ClientConfigBuilder::ciphers; otherwise compare the ciphersuites and key \
+                 types of both ends",
             ),
             Hint::HandshakeFailureAlert => f.write_str(
                 "the server aborted the handshake (handshake_failure alert): either it requires \
-                 a client certificate (give one with --cert and --key) or the two ends share no \
-                 cipher suite or signature algorithm (compare --ciphers / --ciphersuites)",
+                 a client certificate (ClientConfigBuilder::cert_file and key_file) or the two \
+                 ends share no cipher suite or signature algorithm (TLS 1.2 offers only ECDHE \
+                 with AES-GCM or ChaCha20-Poly1305 by default: for a server with only CBC \
+                 suites, ClientConfigBuilder::allow_cbc_ciphers(true) or \
+                 ClientConfigBuilder::ciphers)",
             ),
             Hint::NoApplicationProtocol => {
                 f.write_str("the server supports none of the ALPN protocols offered: check --alpn")

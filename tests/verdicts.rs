@@ -305,3 +305,72 @@ fn untrusted_client_certificate_gets_server_side_advice() {
     assert!(text.contains("ServerConfig::client_auth"), "{text}");
     assert!(!text.contains("--"), "no command-line flags: {text}");
 }
+
+// Item 15: TLS 1.2 takes forward-secret AEAD suites only, on both sides; CBC by a named
+// opt-out, which the no-shared-cipher hints name.
+#[test]
+fn tls12_defaults_are_aead_only_and_cbc_needs_the_opt_out() {
+    use tlshake::ProtocolVersion;
+    const CBC: &str = "ECDHE-ECDSA-AES128-SHA";
+
+    // Server side: a client with only a CBC suite is refused.
+    let (addr, server) = server_support::start(&server_support::base_config(), 1);
+    let client = server_support::s_client(addr, &["-tls1_2", "-cipher", CBC]);
+    assert!(!client.succeeded(), "{}", client.output());
+    assert!(
+        client.output().contains("handshake failure"),
+        "{}",
+        client.output()
+    );
+    let error = server_support::failure(server.join().unwrap());
+    assert_eq!(error.reasons(), vec!["no shared cipher"], "{error}");
+    assert_eq!(error.hint(), Some(&Hint::NoSharedCipher), "{error}");
+    assert!(
+        error.to_string().contains("allow_cbc_ciphers(true)"),
+        "{error}"
+    );
+
+    // A TLS 1.2 client with OpenSSL's defaults gets an AEAD suite.
+    let (addr, server) = server_support::start(&server_support::base_config(), 1);
+    let client = server_support::s_client(addr, &["-tls1_2"]);
+    assert!(
+        client
+            .output()
+            .contains("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"),
+        "{}",
+        client.output()
+    );
+    server_support::established(server.join().unwrap());
+
+    let config = server_support::base_config().allow_cbc_ciphers(true);
+    let (addr, server) = server_support::start(&config, 1);
+    let client = server_support::s_client(addr, &["-tls1_2", "-cipher", CBC]);
+    assert!(
+        client.output().contains(&format!("Cipher is {CBC}")),
+        "{}",
+        client.output()
+    );
+    let accepted = server_support::established(server.join().unwrap());
+    assert_eq!(accepted.session.cipher, CBC);
+
+    // Client side: a server with only a CBC suite.
+    let server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_2)
+        .arg("-cipher")
+        .arg(CBC)
+        .spawn()
+        .unwrap();
+    let target = url("localhost", server.port());
+    let err = client::connect(&target, &trusting_ca().build().unwrap()).unwrap_err();
+    let hs = err.handshake_error().expect("a handshake error");
+    assert_eq!(hs.reasons(), vec!["sslv3 alert handshake failure"], "{hs}");
+    assert_eq!(hs.hint(), Some(&Hint::HandshakeFailureAlert), "{hs}");
+    assert!(
+        hs.to_string()
+            .contains("ClientConfigBuilder::allow_cbc_ciphers(true)"),
+        "{hs}"
+    );
+    let cbc = trusting_ca().allow_cbc_ciphers(true).build().unwrap();
+    let conn = client::connect(&target, &cbc).unwrap();
+    assert_eq!(conn.stream.cipher(), CBC);
+}

@@ -148,8 +148,12 @@ pub struct ClientOptions {
     /// Maximum chain depth (PHP `verify_depth`).
     pub verify_depth: Option<u32>,
     /// TLS 1.2 cipher list (PHP `ciphers`). Default: [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS),
-    /// OpenSSL's `DEFAULT` without static-RSA key exchange, NULL, RC4, DES and 3DES.
+    /// ECDHE with AES-GCM or ChaCha20-Poly1305 only. A list given here is used as it is.
     pub ciphers: Option<String>,
+    /// Also offer the TLS 1.2 CBC suites (and finite-field DHE): the default list becomes
+    /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC). For servers that
+    /// have nothing newer. Default: off. Ignored when [`ciphers`](Self::ciphers) is given.
+    pub allow_cbc_ciphers: bool,
     /// TLS 1.3 ciphersuites.
     pub ciphersuites: Option<String>,
     /// Key-exchange groups, most preferred first (`SSL_CTX_set1_groups_list`), e.g.
@@ -244,6 +248,7 @@ impl Default for ClientOptions {
             passphrase: None,
             verify_depth: None,
             ciphers: None,
+            allow_cbc_ciphers: false,
             ciphersuites: None,
             groups: None,
             capture_peer_chain: true,
@@ -350,6 +355,12 @@ impl ClientConfigBuilder {
     setter!(
         /// Allow TLS 1.0 and 1.1 (sets security level 0 on OpenSSL 3).
         allow_legacy_versions: bool
+    );
+    setter!(
+        /// Also offer the TLS 1.2 CBC suites, for servers that have no AEAD suite (default
+        /// off; [`ClientOptions::allow_cbc_ciphers`];
+        /// [`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
+        allow_cbc_ciphers: bool
     );
     setter!(
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
@@ -575,12 +586,13 @@ fn build_context(
         _ => return Err(ConfigError::CertificateWithoutKey),
     }
 
-    // Without a list of the caller's, weak TLS 1.2 suites (no forward secrecy, RC4, 3DES,
-    // NULL) are not offered at all.
-    let list = o
-        .ciphers
-        .as_deref()
-        .unwrap_or(crate::version::TLS12_CIPHERS);
+    // Without a list of the caller's, TLS 1.2 offers forward-secret AEAD suites only, and
+    // CBC with the named opt-out.
+    let list = o.ciphers.as_deref().unwrap_or(if o.allow_cbc_ciphers {
+        crate::version::TLS12_CIPHERS_WITH_CBC
+    } else {
+        crate::version::TLS12_CIPHERS
+    });
     b.set_cipher_list(list)
         .map_err(|source| ConfigError::Ciphers {
             list: list.to_string(),

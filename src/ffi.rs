@@ -161,6 +161,11 @@ extern "C" {
         ctx: *mut sys::X509_STORE_CTX,
         chain: *mut sys::stack_st_X509,
     );
+    fn SSL_CTX_set_cert_cb(
+        ctx: *mut sys::SSL_CTX,
+        cb: Option<unsafe extern "C" fn(*mut sys::SSL, *mut c_void) -> c_int>,
+        arg: *mut c_void,
+    );
     fn ERR_set_mark() -> c_int;
     fn ERR_pop_to_mark() -> c_int;
 }
@@ -243,6 +248,34 @@ pub(crate) fn install_verify_cache(
     // use from several threads' handshakes is sound.
     unsafe { SSL_CTX_set_cert_verify_callback(ctx, Some(verify_with_cache), arg) };
     Ok(cache)
+}
+
+/// Installs, with [`SSL_CTX_set_cert_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cert_cb/),
+/// a callback that a client's libssl calls when the server sends a CertificateRequest; it
+/// only notes the request (`crate::client::note_certificate_request`) and lets the handshake
+/// go on with the certificate configured, if any.
+pub(crate) fn note_certificate_requests(b: &mut SslContextBuilder) {
+    // SAFETY: `b` owns the live SSL_CTX, borrowed exclusively; the callback is a plain
+    // function that uses no `arg`, so NULL is fine.
+    unsafe {
+        SSL_CTX_set_cert_cb(
+            b.as_ptr(),
+            Some(certificate_requested),
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+unsafe extern "C" fn certificate_requested(ssl: *mut sys::SSL, _arg: *mut c_void) -> c_int {
+    if !ssl.is_null() {
+        // SAFETY: libssl passes the live SSL it is handshaking for, for the duration of the
+        // call; we only read its ex_data through a shared reference, as the openssl crate's
+        // own callbacks do.
+        let ssl = unsafe { SslRef::from_ptr(ssl) };
+        crate::client::note_certificate_request(ssl);
+    }
+    // 1: go on (0 would fail the handshake, a negative value suspend it).
+    1
 }
 
 /// The cert-verify callback. On a hit it stands in for `X509_verify_cert` only: it replaces

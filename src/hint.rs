@@ -284,8 +284,8 @@ impl fmt::Display for Hint {
                 )
             }
             Hint::ClientCertificateRequired => f.write_str(
-                "the server requires a client certificate: give one with --cert and --key \
-                 (issued by a CA the server trusts)",
+                "the server requires a client certificate: give one with \
+                 ClientConfigBuilder::cert_file and key_file (issued by a CA the server trusts)",
             ),
             Hint::PeerSentNoCertificate => f.write_str(
                 "client certificates are required and the client sent none: configure the \

@@ -374,3 +374,77 @@ fn tls12_defaults_are_aead_only_and_cbc_needs_the_opt_out() {
     let conn = client::connect(&target, &cbc).unwrap();
     assert_eq!(conn.stream.cipher(), CBC);
 }
+
+// Item 4: the TLS 1.3 certificate_required alert arrives after the client's handshake;
+// the first read returns it typed, with its hint, and the stream said it was coming.
+#[test]
+fn tls13_certificate_required_after_the_handshake_is_a_typed_read_error() {
+    use tlshake::stream::{StreamError, StreamOperation};
+    use tlshake::ProtocolVersion;
+    let server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_3)
+        .ca_file(cert("ca.pem"))
+        .verify_client(true)
+        .arg("-verify_return_error")
+        .spawn()
+        .unwrap();
+
+    // Reference: s_client completes its handshake, then reads the alert and exits 1.
+    let reference = OpensslClient::builder(server.addr())
+        .ca_file(cert("ca.pem"))
+        .version(ProtocolVersion::Tls1_3)
+        .send("x\n")
+        .keep_stdin_open()
+        .spawn()
+        .unwrap();
+    assert!(
+        reference.wait_for_output("tlsv13 alert certificate required", PEER_WAIT),
+        "{}",
+        reference.output()
+    );
+    let run = reference.wait(PEER_WAIT).unwrap();
+    assert!(run.handshake_done(), "{}", run.output());
+    assert_eq!(run.status.code(), Some(1), "{}", run.output());
+
+    let target = url("localhost", server.port());
+    let conn = client::connect(&target, &trusting_ca().build().unwrap()).unwrap();
+    assert!(conn.stream.certificate_requested_none_sent());
+    let mut stream = conn.stream;
+    stream
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The write may go out before the alert is read; the alert is the read's error.
+    let _ = stream.write_all(b"x\n");
+    let mut buf = [0u8; 64];
+    let err = stream.read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionAborted, "{err}");
+    let typed = StreamError::from_io(&err).expect("a StreamError inside the io::Error");
+    assert_eq!(typed.operation(), StreamOperation::Read);
+    assert_eq!(typed.reasons(), vec!["tlsv13 alert certificate required"]);
+    assert_eq!(typed.hint(), Some(&Hint::ClientCertificateRequired));
+    assert_eq!(
+        typed.to_string(),
+        "TLS error in SSL_read after the handshake (SSL_ERROR_SSL)"
+    );
+    drop(stream);
+
+    // With a certificate, nothing is pending.
+    let with_cert = trusting_ca()
+        .cert_file(cert("client.pem"))
+        .key_file(cert("client.key"))
+        .build()
+        .unwrap();
+    let conn = client::connect(&target, &with_cert).unwrap();
+    assert!(!conn.stream.certificate_requested_none_sent());
+    drop(conn);
+
+    // A server that asks for nothing.
+    let plain = OpensslServer::builder().spawn().unwrap();
+    let conn = client::connect(
+        &url("localhost", plain.port()),
+        &trusting_ca().build().unwrap(),
+    )
+    .unwrap();
+    assert!(!conn.stream.certificate_requested_none_sent());
+}

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -152,7 +153,9 @@ pub struct ClientOptions {
     pub ciphers: Option<String>,
     /// Also offer the TLS 1.2 CBC suites (and finite-field DHE): the default list becomes
     /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC). For servers that
-    /// have nothing newer. Default: off. Ignored when [`ciphers`](Self::ciphers) is given.
+    /// have nothing newer. Default: off; implied by
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions), since TLS 1.0 and 1.1 have no
+    /// AEAD suite. Ignored when [`ciphers`](Self::ciphers) is given.
     pub allow_cbc_ciphers: bool,
     /// TLS 1.3 ciphersuites.
     pub ciphersuites: Option<String>,
@@ -568,6 +571,7 @@ fn build_context(
         b.set_verify_depth(depth);
     }
     set_verification(&mut b, o);
+    crate::ffi::note_certificate_requests(&mut b);
 
     match (&o.cert_file, &o.key_file) {
         (Some(cert), Some(key)) => {
@@ -588,11 +592,15 @@ fn build_context(
 
     // Without a list of the caller's, TLS 1.2 offers forward-secret AEAD suites only, and
     // CBC with the named opt-out.
-    let list = o.ciphers.as_deref().unwrap_or(if o.allow_cbc_ciphers {
-        crate::version::TLS12_CIPHERS_WITH_CBC
-    } else {
-        crate::version::TLS12_CIPHERS
-    });
+    // TLS 1.0 and 1.1 have no AEAD suite: their opt-out implies this one.
+    let list = o
+        .ciphers
+        .as_deref()
+        .unwrap_or(if o.allow_cbc_ciphers || o.allow_legacy_versions {
+            crate::version::TLS12_CIPHERS_WITH_CBC
+        } else {
+            crate::version::TLS12_CIPHERS
+        });
     b.set_cipher_list(list)
         .map_err(|source| ConfigError::Ciphers {
             list: list.to_string(),
@@ -787,6 +795,38 @@ fn verify_step(
     }
 }
 
+/// Whether the server of one connection sent a CertificateRequest.
+#[derive(Debug, Default)]
+struct CertificateRequest(AtomicBool);
+
+fn certificate_request_index() -> Result<Index<Ssl, CertificateRequest>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, CertificateRequest>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<CertificateRequest>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// Notes that the server of `ssl` asked for a client certificate (called from the cert
+/// callback; a connection not made by [`ClientConfig::new_ssl`] has no slot and is skipped).
+pub(crate) fn note_certificate_request(ssl: &SslRef) {
+    if let Some(slot) = certificate_request_index()
+        .ok()
+        .and_then(|index| ssl.ex_data(index))
+    {
+        slot.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether the server of `ssl` asked for a client certificate.
+pub(crate) fn certificate_was_requested(ssl: &SslRef) -> bool {
+    certificate_request_index()
+        .ok()
+        .and_then(|index| ssl.ex_data(index))
+        .is_some_and(|slot| slot.0.load(Ordering::Relaxed))
+}
+
 /// What the pin check of one connection found, kept in the connection's ex_data so that the
 /// handshake error can quote both digests.
 #[derive(Debug, Default)]
@@ -864,6 +904,7 @@ impl ClientConfig {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;
+        ssl.set_ex_data(certificate_request_index()?, CertificateRequest::default());
         if o.peer_fingerprint.is_some() {
             ssl.set_ex_data(pin_slot_index()?, PinSlot::default());
         }

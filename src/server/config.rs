@@ -331,7 +331,9 @@ impl ServerConfig {
     /// Also accept the TLS 1.2 CBC suites (and finite-field DHE), for clients that have no
     /// AEAD suite (default off: TLS 1.2 takes only ECDHE with AES-GCM or ChaCha20-Poly1305,
     /// [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS); on:
-    /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC))
+    /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC)). Implied by
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions): TLS 1.0 and 1.1 have no AEAD
+    /// suite.
     /// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
     pub fn allow_cbc_ciphers(mut self, allow: bool) -> ServerConfig {
         self.allow_cbc = allow;

@@ -180,7 +180,8 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
     b.set_options(options);
     // TLS 1.2: forward-secret AEAD suites only; CBC with the named opt-out. TLS 1.3 suites
     // all have forward secrecy and are AEAD.
-    let list = if common.cbc {
+    // TLS 1.0 and 1.1 have no AEAD suite: their opt-out implies this one.
+    let list = if common.cbc || common.legacy {
         TLS12_CIPHERS_WITH_CBC
     } else {
         TLS12_CIPHERS

@@ -220,7 +220,13 @@ fn server_requiring_a_client_certificate() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let err = tls.read(&mut [0u8; 16]).unwrap_err();
-    assert!(err.to_string().contains("certificate required"), "{err}");
+    let typed = tlshake::StreamError::from_io(&err).expect("a StreamError");
+    assert_eq!(
+        typed.reasons(),
+        vec!["tlsv13 alert certificate required"],
+        "{err}"
+    );
+    assert_eq!(typed.hint(), Some(&Hint::ClientCertificateRequired));
 
     // With a client certificate: done, and the server says it verified it.
     let server = OpensslServer::builder()

@@ -91,10 +91,14 @@ fn static_rsa_key_exchange_is_refused_with_an_rsa_certificate() {
     let no = Duration::ZERO;
     let (ok, out) = s_client(server.addr, &["-tls1_2", "-cipher", "AES128-SHA"], b"", no);
     assert!(!ok, "static RSA key exchange accepted:\n{out}");
-    // The control: the same cipher with ECDHE is accepted.
-    let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA"];
+    // The control: ECDHE with AES-GCM is accepted.
+    let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"];
     let (ok, out) = s_client(server.addr, &args, b"", no);
     assert!(ok, "{out}");
+    // CBC, even with ECDHE, only with the opt-out (tlshake serve --allow-cbc).
+    let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA"];
+    let (ok, out) = s_client(server.addr, &args, b"", no);
+    assert!(!ok, "CBC accepted by default:\n{out}");
 }
 
 #[test]

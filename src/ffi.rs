@@ -297,25 +297,26 @@ unsafe extern "C" fn verify_with_cache(ctx: *mut sys::X509_STORE_CTX, arg: *mut 
         Some(Some(chain)) => {
             // What a successful X509_verify_cert leaves behind: the verified chain (read by
             // ssl_verify_cert_chain into SSL_get0_verified_chain) and X509_V_OK.
-            let mut stack = match Stack::<X509>::new() {
-                Ok(stack) => stack,
-                Err(_) => return 0,
-            };
-            for cert in chain {
-                if stack.push(cert).is_err() {
-                    return 0;
+            // Out of memory for the stack: verify in full instead (never fail on a hit).
+            let stack = Stack::<X509>::new().ok().and_then(|mut stack| {
+                chain
+                    .into_iter()
+                    .try_for_each(|cert| stack.push(cert))
+                    .ok()
+                    .map(|()| stack)
+            });
+            if let Some(stack) = stack {
+                let stack = std::mem::ManuallyDrop::new(stack);
+                // SAFETY: `ctx` is live (above). set0 takes ownership of the stack and of
+                // the certificate references it holds (each cloned, i.e. up-referenced, for
+                // it); ManuallyDrop keeps us from freeing it as well. Setting the error only
+                // writes an int.
+                unsafe {
+                    X509_STORE_CTX_set0_verified_chain(ctx, stack.as_ptr());
+                    sys::X509_STORE_CTX_set_error(ctx, X509_V_OK);
                 }
+                return 1;
             }
-            let stack = std::mem::ManuallyDrop::new(stack);
-            // SAFETY: `ctx` is live (above). set0 takes ownership of the stack and of the
-            // certificate references it holds (each cloned, i.e. up-referenced, for it);
-            // ManuallyDrop keeps us from freeing it as well. Setting the error only writes
-            // an int.
-            unsafe {
-                X509_STORE_CTX_set0_verified_chain(ctx, stack.as_ptr());
-                sys::X509_STORE_CTX_set_error(ctx, X509_V_OK);
-            }
-            return 1;
         }
         Some(None) => {}
         None => cache.count_miss(),

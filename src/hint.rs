@@ -189,8 +189,9 @@ impl fmt::Display for Hint {
                 }
                 f.write_str(
                     ": connect with one of those names, or set the expected peer name \
-                     (--servername); disabling the name check (--no-verify-name) accepts any \
-                     certificate from that CA",
+                     (ClientConfigBuilder::peer_name); disabling the name check \
+                     (ClientConfigBuilder::verify_peer_name(false)) accepts any certificate \
+                     from that CA",
                 )
             }
             Hint::UnknownIssuer { issuer } => {
@@ -202,8 +203,8 @@ impl fmt::Display for Hint {
                     None => f.write_str("the certificate chain does not lead to a trusted CA")?,
                 }
                 f.write_str(
-                    ": give the issuing CA with --cafile / ca_file, or make the server send its \
-                     intermediate certificates",
+                    ": give the issuing CA with ClientConfigBuilder::ca_file, or make the \
+                     server send its intermediate certificates",
                 )
             }
             Hint::FingerprintMismatch { expected, received } => {
@@ -239,8 +240,10 @@ impl fmt::Display for Hint {
                     }
                 }
                 f.write_str(
-                    " and is not trusted: trust it explicitly with --cafile, pin it with \
-                     --fingerprint, or accept self-signed certificates with --allow-self-signed",
+                    " and is not trusted: trust it explicitly with ClientConfigBuilder::ca_file, \
+                     pin it with ClientConfigBuilder::peer_fingerprint (a pin alone trusts \
+                     exactly that certificate), or accept self-signed certificates with \
+                     ClientConfigBuilder::allow_self_signed",
                 )
             }
             Hint::Expired { not_after } => {

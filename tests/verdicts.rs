@@ -241,6 +241,12 @@ fn a_pin_alone_trusts_exactly_the_pinned_certificate() {
     assert_eq!(hs.verify().map(|v| v.code), Some(18), "{hs}");
     assert_eq!(hs.reasons(), vec!["certificate verify failed"], "{hs}");
     assert!(matches!(hs.hint(), Some(Hint::SelfSigned { .. })), "{hs}");
+    let text = hs.hint().unwrap().to_string();
+    assert!(
+        text.contains("ClientConfigBuilder::peer_fingerprint"),
+        "{text}"
+    );
+    assert!(!text.contains("--"), "no command-line flags: {text}");
 
     // A wrong pin says which digest was expected and which arrived.
     let wrong = Fingerprint::parse(&"ab".repeat(32)).unwrap();

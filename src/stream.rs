@@ -286,6 +286,31 @@ impl<S: AsFd> TlsStream<S> {
     }
 }
 
+impl<S: Read + Write> TlsStream<S> {
+    /// A write that failed because the server closed the connection, after a TLS 1.3
+    /// handshake in which it asked for a certificate and got none: the server's verdict
+    /// (its alert) is then already in the receive buffer, and it is the real cause. A reset
+    /// or closed socket does not block, so reading it here cannot stall.
+    fn verdict_behind(&mut self, error: io::Error) -> io::Error {
+        let closed = matches!(
+            error.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        );
+        if !closed || !self.certificate_requested_none_sent() {
+            return error;
+        }
+        match self.stream.ssl_read(&mut [0u8; 1]) {
+            Err(e) if e.code() == ErrorCode::SSL => {
+                match io_error_of(self.stream.ssl(), StreamOperation::Write, e) {
+                    verdict if StreamError::from_io(&verdict).is_some() => verdict,
+                    _ => error,
+                }
+            }
+            _ => error,
+        }
+    }
+}
+
 /// Reads application data ([`SSL_read_ex(3)`](https://docs.openssl.org/3.0/man3/SSL_read/)).
 /// A close_notify (and an EOF without one) reads as 0 bytes; a TLS error from OpenSSL (an
 /// alert from the peer) is an [`io::Error`] holding a [`StreamError`].
@@ -313,14 +338,20 @@ impl<S: Read + Write> Read for TlsStream<S> {
 }
 
 /// Writes application data ([`SSL_write_ex(3)`](https://docs.openssl.org/3.0/man3/SSL_write/));
-/// a TLS error from OpenSSL is an [`io::Error`] holding a [`StreamError`].
+/// a TLS error from OpenSSL is an [`io::Error`] holding a [`StreamError`]. When the write
+/// fails because the server closed the connection after its TLS 1.3 verdict on a missing
+/// client certificate ([`TlsStream::certificate_requested_none_sent`]), the error is that
+/// verdict, read from the receive buffer, not the broken pipe.
 impl<S: Read + Write> Write for TlsStream<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             match self.stream.ssl_write(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
-                Err(e) => return Err(io_error_of(self.stream.ssl(), StreamOperation::Write, e)),
+                Err(e) => {
+                    let error = io_error_of(self.stream.ssl(), StreamOperation::Write, e);
+                    return Err(self.verdict_behind(error));
+                }
             }
         }
     }

@@ -382,9 +382,10 @@ fn tls12_defaults_are_aead_only_and_cbc_needs_the_opt_out() {
 }
 
 // Item 4: the TLS 1.3 certificate_required alert arrives after the client's handshake;
-// the first read returns it typed, with its hint, and the stream said it was coming.
+// the first read (or a write the server's close broke) returns it typed, with its hint, and
+// the stream said it was coming.
 #[test]
-fn tls13_certificate_required_after_the_handshake_is_a_typed_read_error() {
+fn tls13_certificate_required_after_the_handshake_is_a_typed_error() {
     use tlshake::stream::{StreamError, StreamOperation};
     use tlshake::ProtocolVersion;
     let server = OpensslServer::builder()
@@ -433,6 +434,23 @@ fn tls13_certificate_required_after_the_handshake_is_a_typed_read_error() {
         typed.to_string(),
         "TLS error in SSL_read after the handshake (SSL_ERROR_SSL)"
     );
+    drop(stream);
+
+    // Writing on until the server's close breaks the pipe: the write's error is the verdict
+    // too, not the broken pipe.
+    let conn = client::connect(&target, &trusting_ca().build().unwrap()).unwrap();
+    let mut stream = conn.stream;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let err = loop {
+        assert!(Instant::now() < deadline, "the server never closed");
+        if let Err(e) = stream.write_all(b"x") {
+            break e;
+        }
+    };
+    let typed = StreamError::from_io(&err).expect("a StreamError inside the io::Error");
+    assert_eq!(typed.operation(), StreamOperation::Write);
+    assert_eq!(typed.reasons(), vec!["tlsv13 alert certificate required"]);
+    assert_eq!(typed.hint(), Some(&Hint::ClientCertificateRequired));
     drop(stream);
 
     // With a certificate, nothing is pending.

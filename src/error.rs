@@ -227,7 +227,11 @@ impl HandshakeError {
             .any(|e| e.reason_code == reason_code)
     }
 
-    /// The X509 verify result of the peer's certificate, when one was received.
+    /// The X509 verify result of the peer's certificate
+    /// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)),
+    /// when one was received; `None` when no certificate arrived (a plaintext peer, a client
+    /// that sent none), where OpenSSL still reports `X509_V_OK`. With verification off the
+    /// result is still OpenSSL's (18 for a self-signed certificate, for example).
     pub fn verify(&self) -> Option<&VerifyResult> {
         self.inner.verify.as_ref()
     }

@@ -15,7 +15,7 @@ use foreign_types::ForeignTypeRef;
 use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSessionRef, SslStream};
-use openssl::stack::StackRef;
+use openssl::stack::{Stack, StackRef};
 use openssl::x509::{X509Ref, X509StoreContextRef, X509};
 use openssl_sys as sys;
 
@@ -157,6 +157,17 @@ extern "C" {
     fn X509_VERIFY_PARAM_get_depth(param: *const sys::X509_VERIFY_PARAM) -> c_int;
     fn X509_VERIFY_PARAM_get_inh_flags(param: *const sys::X509_VERIFY_PARAM) -> u32;
     fn X509_VERIFY_PARAM_get_hostflags(param: *const sys::X509_VERIFY_PARAM) -> u32;
+    fn X509_STORE_CTX_set0_verified_chain(
+        ctx: *mut sys::X509_STORE_CTX,
+        chain: *mut sys::stack_st_X509,
+    );
+    fn SSL_CTX_set_cert_cb(
+        ctx: *mut sys::SSL_CTX,
+        cb: Option<unsafe extern "C" fn(*mut sys::SSL, *mut c_void) -> c_int>,
+        arg: *mut c_void,
+    );
+    fn ERR_set_mark() -> c_int;
+    fn ERR_pop_to_mark() -> c_int;
 }
 
 // OpenSSL 3.0 and newer: the getters of the expected host, e-mail and IP.
@@ -239,6 +250,34 @@ pub(crate) fn install_verify_cache(
     Ok(cache)
 }
 
+/// Installs, with [`SSL_CTX_set_cert_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cert_cb/),
+/// a callback that a client's libssl calls when the server sends a CertificateRequest; it
+/// only notes the request (`crate::client::note_certificate_request`) and lets the handshake
+/// go on with the certificate configured, if any.
+pub(crate) fn note_certificate_requests(b: &mut SslContextBuilder) {
+    // SAFETY: `b` owns the live SSL_CTX, borrowed exclusively; the callback is a plain
+    // function that uses no `arg`, so NULL is fine.
+    unsafe {
+        SSL_CTX_set_cert_cb(
+            b.as_ptr(),
+            Some(certificate_requested),
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+unsafe extern "C" fn certificate_requested(ssl: *mut sys::SSL, _arg: *mut c_void) -> c_int {
+    if !ssl.is_null() {
+        // SAFETY: libssl passes the live SSL it is handshaking for, for the duration of the
+        // call; we only read its ex_data through a shared reference, as the openssl crate's
+        // own callbacks do.
+        let ssl = unsafe { SslRef::from_ptr(ssl) };
+        crate::client::note_certificate_request(ssl);
+    }
+    // 1: go on (0 would fail the handshake, a negative value suspend it).
+    1
+}
+
 /// The cert-verify callback. On a hit it stands in for `X509_verify_cert` only: it replaces
 /// the chain-building and chain-checking step of `ssl_verify_cert_chain`. The proof that the
 /// peer holds the leaf's private key is a different handshake message with its own handler:
@@ -254,13 +293,32 @@ unsafe extern "C" fn verify_with_cache(ctx: *mut sys::X509_STORE_CTX, arg: *mut 
     // SAFETY: libssl passes the live X509_STORE_CTX it initialised in ssl_verify_cert_chain,
     // for the duration of this call.
     let key = unsafe { cache_key(ctx, cache) };
-    match &key {
-        Some(key) if cache.lookup(key) => {
-            // SAFETY: `ctx` is live (above); setting the error code only writes an int.
-            unsafe { sys::X509_STORE_CTX_set_error(ctx, X509_V_OK) };
-            return 1;
+    match key.as_ref().map(|key| cache.lookup(key)) {
+        Some(Some(chain)) => {
+            // What a successful X509_verify_cert leaves behind: the verified chain (read by
+            // ssl_verify_cert_chain into SSL_get0_verified_chain) and X509_V_OK.
+            // Out of memory for the stack: verify in full instead (never fail on a hit).
+            let stack = Stack::<X509>::new().ok().and_then(|mut stack| {
+                chain
+                    .into_iter()
+                    .try_for_each(|cert| stack.push(cert))
+                    .ok()
+                    .map(|()| stack)
+            });
+            if let Some(stack) = stack {
+                let stack = std::mem::ManuallyDrop::new(stack);
+                // SAFETY: `ctx` is live (above). set0 takes ownership of the stack and of
+                // the certificate references it holds (each cloned, i.e. up-referenced, for
+                // it); ManuallyDrop keeps us from freeing it as well. Setting the error only
+                // writes an int.
+                unsafe {
+                    X509_STORE_CTX_set0_verified_chain(ctx, stack.as_ptr());
+                    sys::X509_STORE_CTX_set_error(ctx, X509_V_OK);
+                }
+                return 1;
+            }
         }
-        Some(_) => {}
+        Some(None) => {}
         None => cache.count_miss(),
     }
     // SAFETY: `ctx` is live and initialised with the store, leaf, untrusted chain, params and
@@ -273,7 +331,11 @@ unsafe extern "C" fn verify_with_cache(ctx: *mut sys::X509_STORE_CTX, arg: *mut 
         if store.error().as_raw() == X509_V_OK {
             if let (Some(key), Some(chain)) = (key, store.chain()) {
                 if let Some(not_after) = verify_cache::earliest_not_after(chain) {
-                    cache.insert(key, not_after);
+                    cache.insert(
+                        key,
+                        not_after,
+                        chain.iter().map(X509Ref::to_owned).collect(),
+                    );
                 }
             }
         }
@@ -364,7 +426,11 @@ unsafe fn param_bytes(param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
             idx += 1;
         }
         push(b'e', X509_VERIFY_PARAM_get0_email(param));
+        // With no IP set, get1_ip_asc queues "passed a null parameter" (x509_vpm.c): the
+        // probe must leave the error queue as X509_verify_cert alone would.
+        ERR_set_mark();
         let ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+        ERR_pop_to_mark();
         push(b'i', ip);
         if !ip.is_null() {
             sys::OPENSSL_free(ip.cast());

@@ -4,8 +4,12 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use std::sync::{Mutex, OnceLock};
+
+use openssl::error::ErrorStack;
+use openssl::ex_data::Index;
 use openssl::ssl::{Ssl, SslRef, SslStream};
-use openssl::x509::X509Ref;
+use openssl::x509::{X509StoreContext, X509StoreContextRef, X509};
 
 use crate::error::{
     ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult,
@@ -216,14 +220,12 @@ impl<S: Read + Write> Handshake<S> {
     fn error_for(&mut self, ret: i32, code: SslErrorCode) -> HandshakeError {
         let queue = drain_error_queue();
         let io = self.stream.get_mut().take_error();
-        let verify = {
-            let v = self.stream.ssl().verify_result();
-            VerifyResult {
-                code: v.as_raw(),
-                message: v.error_string().to_string(),
-            }
-        };
-        let kind = classify(ret, code, &queue, &verify, io.is_some());
+        // No certificate, no verification: OpenSSL's result is still X509_V_OK then.
+        // A failed verification also says that a certificate arrived (libssl keeps none).
+        let ssl = self.stream.ssl();
+        let result = crate::session::verify_result(ssl);
+        let verify = (peer_cert_facts(ssl).is_some() || !result.is_ok()).then_some(result);
+        let kind = classify(ret, code, &queue, verify.as_ref(), io.is_some());
         let (min, max) = ffi::proto_version_range(&mut self.stream);
         let transport = self.stream.get_ref();
         let bytes_received = transport.bytes_received();
@@ -232,7 +234,7 @@ impl<S: Read + Write> Handshake<S> {
             role: Some(self.role),
             kind: Some(kind),
             queue: &queue,
-            verify: Some(&verify),
+            verify: verify.as_ref(),
             peer_bytes: transport.peer_prefix(),
             bytes_received,
             expected_host: self.expected_host.as_deref(),
@@ -240,6 +242,7 @@ impl<S: Read + Write> Handshake<S> {
             our_min: version_of_raw(min),
             our_max: version_of_raw(max),
             io_kind: io.as_ref().map(std::io::Error::kind),
+            pin_mismatch: crate::client::pin_mismatch(ssl),
         });
         let peer_bytes = transport.shown_prefix().to_vec();
         let peer_certificate = peer_leaf(ssl);
@@ -250,7 +253,7 @@ impl<S: Read + Write> Handshake<S> {
             ret,
             ssl_error: code,
             queue,
-            verify: Some(verify),
+            verify,
             io,
             peer_bytes,
             bytes_received,
@@ -389,7 +392,7 @@ fn classify(
     ret: i32,
     code: SslErrorCode,
     queue: &[OpensslError],
-    verify: &VerifyResult,
+    verify: Option<&VerifyResult>,
     has_io_error: bool,
 ) -> ErrorKind {
     const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
@@ -400,7 +403,7 @@ fn classify(
     if queue
         .iter()
         .any(|e| e.reason_code == SSL_R_CERTIFICATE_VERIFY_FAILED)
-        && !verify.is_ok()
+        && verify.is_some_and(|v| !v.is_ok())
     {
         return ErrorKind::CertificateVerification;
     }
@@ -471,19 +474,61 @@ pub(crate) fn version_of_raw(raw: i32) -> Option<ProtocolVersion> {
     u16::try_from(raw).ok().and_then(ProtocolVersion::from_wire)
 }
 
-/// The peer's certificate: `SSL_get1_peer_certificate`, or, when the handshake stopped
-/// before OpenSSL recorded it (a failed verification), the first of the chain received
-/// (`SSL_get_peer_cert_chain`).
-fn peer_leaf(ssl: &SslRef) -> Option<openssl::x509::X509> {
-    ssl.peer_certificate()
-        .or_else(|| ssl.peer_cert_chain()?.iter().next().map(X509Ref::to_owned))
+/// The peer's certificate: `SSL_get1_peer_certificate`; when the handshake stopped before
+/// OpenSSL recorded it (a failed verification), the first of the chain received
+/// (`SSL_get_peer_cert_chain`); on a server, which drops a client certificate that failed
+/// verification, the one the verify callback kept (see `remember_rejected_leaf`).
+fn peer_leaf(ssl: &SslRef) -> Option<X509> {
+    if let Some(cert) = ssl.peer_certificate() {
+        return Some(cert);
+    }
+    if let Some(cert) = ssl.peer_cert_chain().and_then(|c| c.iter().next()) {
+        return Some(cert.to_owned());
+    }
+    let slot = ssl.ex_data(rejected_leaf_index().ok()?)?;
+    let leaf = slot.0.lock().ok()?;
+    leaf.clone()
 }
 
 fn peer_cert_facts(ssl: &SslRef) -> Option<PeerCertFacts> {
-    let owned = ssl.peer_certificate();
-    let cert: &X509Ref = match &owned {
-        Some(c) => c,
-        None => ssl.peer_cert_chain()?.iter().next()?,
+    peer_leaf(ssl).map(|cert| crate::session::cert_facts(&cert))
+}
+
+/// The peer's leaf certificate when its verification failed, for the hint to quote.
+#[derive(Debug, Default)]
+pub(crate) struct RejectedLeaf(Mutex<Option<X509>>);
+
+fn rejected_leaf_index() -> Result<Index<Ssl, RejectedLeaf>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, RejectedLeaf>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<RejectedLeaf>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// Gives `ssl` the slot that [`remember_rejected_leaf`] fills.
+pub(crate) fn add_rejected_leaf_slot(ssl: &mut SslRef) -> Result<(), ErrorStack> {
+    ssl.set_ex_data(rejected_leaf_index()?, RejectedLeaf::default());
+    Ok(())
+}
+
+/// Called from a verify callback with a failed check: keeps the leaf being verified in the
+/// connection's slot, when it has one.
+pub(crate) fn remember_rejected_leaf(ctx: &X509StoreContextRef) {
+    let (Ok(ssl_idx), Ok(slot_idx)) = (X509StoreContext::ssl_idx(), rejected_leaf_index()) else {
+        return;
     };
-    Some(crate::session::cert_facts(cert))
+    let Some(slot) = ctx.ex_data(ssl_idx).and_then(|ssl| ssl.ex_data(slot_idx)) else {
+        return;
+    };
+    let leaf = ctx
+        .chain()
+        .and_then(|chain| chain.iter().next())
+        .or_else(|| ctx.current_cert().filter(|_| ctx.error_depth() == 0));
+    if let (Some(leaf), Ok(mut kept)) = (leaf, slot.0.lock()) {
+        if kept.is_none() {
+            *kept = Some(leaf.to_owned());
+        }
+    }
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{ErrorKind, OpensslError, VerifyResult};
+use crate::fingerprint::Fingerprint;
 use crate::outcome::{Role, Want};
 use crate::record;
 use crate::version::ProtocolVersion;
@@ -74,6 +75,23 @@ pub enum Hint {
     UnknownIssuer {
         /// The issuer of the peer's certificate, when known.
         issuer: Option<String>,
+    },
+    /// The peer's certificate does not have the pinned digest
+    /// ([`ClientConfigBuilder::peer_fingerprint`](crate::client::ClientConfigBuilder::peer_fingerprint));
+    /// OpenSSL's verify code is 50 (application verification failure).
+    FingerprintMismatch {
+        /// The pinned digest.
+        expected: Fingerprint,
+        /// The digest of the certificate received, of the same kind.
+        received: Fingerprint,
+    },
+    /// Server side: the client's certificate does not lead to a CA of the server's client-CA
+    /// file ([`ServerConfig::client_auth`](crate::server::ServerConfig::client_auth)).
+    ClientCertificateUntrusted {
+        /// The issuer of the client's certificate, when known.
+        issuer: Option<String>,
+        /// The subject of the client's certificate, when known.
+        subject: Option<String>,
     },
     /// The peer's certificate (or its chain's root) is self-signed and not trusted.
     SelfSigned {
@@ -172,8 +190,9 @@ impl fmt::Display for Hint {
                 }
                 f.write_str(
                     ": connect with one of those names, or set the expected peer name \
-                     (--servername); disabling the name check (--no-verify-name) accepts any \
-                     certificate from that CA",
+                     (ClientConfigBuilder::peer_name); disabling the name check \
+                     (ClientConfigBuilder::verify_peer_name(false)) accepts any certificate \
+                     from that CA",
                 )
             }
             Hint::UnknownIssuer { issuer } => {
@@ -185,8 +204,33 @@ impl fmt::Display for Hint {
                     None => f.write_str("the certificate chain does not lead to a trusted CA")?,
                 }
                 f.write_str(
-                    ": give the issuing CA with --cafile / ca_file, or make the server send its \
-                     intermediate certificates",
+                    ": give the issuing CA with ClientConfigBuilder::ca_file, or make the \
+                     server send its intermediate certificates",
+                )
+            }
+            Hint::FingerprintMismatch { expected, received } => {
+                let kind = expected.kind().prefix();
+                write!(
+                    f,
+                    "the certificate's digest is {kind}:{received}, not the pinned \
+                     {kind}:{expected}: if the server's certificate was replaced on purpose, pin \
+                     the new digest with ClientConfigBuilder::peer_fingerprint; otherwise \
+                     another server is answering for this one"
+                )
+            }
+            Hint::ClientCertificateUntrusted { issuer, subject } => {
+                f.write_str("the client's certificate")?;
+                if let Some(s) = subject {
+                    write!(f, " \"{s}\"")?;
+                }
+                match issuer {
+                    Some(i) => write!(f, " was issued by \"{i}\", which is not")?,
+                    None => f.write_str(" was not issued by")?,
+                }
+                f.write_str(
+                    " a CA in the server's client-CA file (the ca_file of \
+                     ServerConfig::client_auth): add that issuer's CA certificate to the file, or \
+                     give the client a certificate issued by one of the CAs in it",
                 )
             }
             Hint::SelfSigned { subject } => {
@@ -197,8 +241,10 @@ impl fmt::Display for Hint {
                     }
                 }
                 f.write_str(
-                    " and is not trusted: trust it explicitly with --cafile, pin it with \
-                     --fingerprint, or accept self-signed certificates with --allow-self-signed",
+                    " and is not trusted: trust it explicitly with ClientConfigBuilder::ca_file, \
+                     pin it with ClientConfigBuilder::peer_fingerprint (a pin alone trusts \
+                     exactly that certificate), or accept self-signed certificates with \
+                     ClientConfigBuilder::allow_self_signed",
                 )
             }
             Hint::Expired { not_after } => {
@@ -242,8 +288,8 @@ impl fmt::Display for Hint {
                 )
             }
             Hint::ClientCertificateRequired => f.write_str(
-                "the server requires a client certificate: give one with --cert and --key \
-                 (issued by a CA the server trusts)",
+                "the server requires a client certificate: give one with \
+                 ClientConfigBuilder::cert_file and key_file (issued by a CA the server trusts)",
             ),
             Hint::PeerSentNoCertificate => f.write_str(
                 "client certificates are required and the client sent none: configure the \
@@ -255,13 +301,19 @@ impl fmt::Display for Hint {
                  that issued it and that it is valid for its purpose and dates"
             ),
             Hint::NoSharedCipher => f.write_str(
-                "no cipher suite or signature algorithm in common: compare --ciphers / \
-                 --ciphersuites and the key types of both ends",
+                "no cipher suite or signature algorithm in common: TLS 1.2 takes only ECDHE \
+                 with AES-GCM or ChaCha20-Poly1305 by default; for a peer with only CBC suites, \
+                 opt in with allow_cbc_ciphers(true) (ServerConfig or ClientConfigBuilder) or \
+                 give ClientConfigBuilder::ciphers; otherwise compare the ciphersuites and key \
+                 types of both ends",
             ),
             Hint::HandshakeFailureAlert => f.write_str(
                 "the server aborted the handshake (handshake_failure alert): either it requires \
-                 a client certificate (give one with --cert and --key) or the two ends share no \
-                 cipher suite or signature algorithm (compare --ciphers / --ciphersuites)",
+                 a client certificate (ClientConfigBuilder::cert_file and key_file) or the two \
+                 ends share no cipher suite or signature algorithm (TLS 1.2 offers only ECDHE \
+                 with AES-GCM or ChaCha20-Poly1305 by default: for a server with only CBC \
+                 suites, ClientConfigBuilder::allow_cbc_ciphers(true) or \
+                 ClientConfigBuilder::ciphers)",
             ),
             Hint::NoApplicationProtocol => {
                 f.write_str("the server supports none of the ALPN protocols offered: check --alpn")
@@ -332,6 +384,8 @@ pub(crate) struct Evidence<'a> {
     pub(crate) our_min: Option<ProtocolVersion>,
     pub(crate) our_max: Option<ProtocolVersion>,
     pub(crate) io_kind: Option<std::io::ErrorKind>,
+    /// The pinned and the received digest, when a pin did not match.
+    pub(crate) pin_mismatch: Option<(Fingerprint, Fingerprint)>,
 }
 
 /// The few facts of the peer's certificate that hints quote.
@@ -357,7 +411,23 @@ pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
     let role = ev.role.unwrap_or(Role::Client);
     let cert = ev.peer_cert.clone().unwrap_or_default();
 
+    if let Some((expected, received)) = ev.pin_mismatch {
+        return Some(Hint::FingerprintMismatch { expected, received });
+    }
     if let Some(v) = ev.verify.filter(|v| !v.is_ok()) {
+        if ev.kind == Some(ErrorKind::CertificateVerification) && role == Role::Server {
+            return Some(match v.code {
+                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                | X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+                | X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => Hint::ClientCertificateUntrusted {
+                    issuer: cert.issuer,
+                    subject: cert.subject,
+                },
+                _ => return None,
+            });
+        }
         if ev.kind == Some(ErrorKind::CertificateVerification) {
             return Some(match v.code {
                 X509_V_ERR_HOSTNAME_MISMATCH | X509_V_ERR_IP_ADDRESS_MISMATCH => {

@@ -54,5 +54,5 @@ pub use nodelay::NodelayPolicy;
 pub use outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
 pub use server::{ServerConfig, ServerError, ServerEvent, TlsListener};
 pub use session::SessionInfo;
-pub use stream::TlsStream;
+pub use stream::{StreamError, TlsStream};
 pub use version::ProtocolVersion;

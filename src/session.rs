@@ -27,8 +27,12 @@ pub struct SessionInfo {
     pub resumed: bool,
     /// The SNI host name sent (client) or received (server).
     pub sni: Option<String>,
-    /// The X509 verify result of the peer's certificate.
-    pub verify: VerifyResult,
+    /// The X509 verify result of the peer's certificate
+    /// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)),
+    /// or `None` when the peer sent no certificate: OpenSSL then still reports `X509_V_OK`,
+    /// although nothing was verified (`openssl s_client` says "no peer certificate
+    /// available").
+    pub verify: Option<VerifyResult>,
     /// The peer's certificate, if it sent one.
     pub peer_certificate: Option<X509>,
     /// The chain the peer sent
@@ -45,7 +49,7 @@ impl SessionInfo {
     /// The same, leaving [`peer_chain`](Self::peer_chain) empty unless `with_chain`.
     pub(crate) fn read(ssl: &SslRef, with_chain: bool) -> SessionInfo {
         let protocol = ssl.version_str().to_string();
-        let v = ssl.verify_result();
+        let peer_certificate = ssl.peer_certificate();
         SessionInfo {
             version: ProtocolVersion::from_openssl_name(&protocol),
             protocol,
@@ -56,11 +60,8 @@ impl SessionInfo {
             alpn: ssl.selected_alpn_protocol().map(<[u8]>::to_vec),
             resumed: ssl.session_reused(),
             sni: ssl.servername(NameType::HOST_NAME).map(str::to_string),
-            verify: VerifyResult {
-                code: v.as_raw(),
-                message: v.error_string().to_string(),
-            },
-            peer_certificate: ssl.peer_certificate(),
+            verify: peer_certificate.as_ref().map(|_| verify_result(ssl)),
+            peer_certificate,
             peer_chain: ssl
                 .peer_cert_chain()
                 .filter(|_| with_chain)
@@ -82,6 +83,16 @@ impl SessionInfo {
         self.alpn
             .as_deref()
             .and_then(|a| std::str::from_utf8(a).ok())
+    }
+}
+
+/// [`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/),
+/// whether or not a certificate was received.
+pub(crate) fn verify_result(ssl: &SslRef) -> VerifyResult {
+    let v = ssl.verify_result();
+    VerifyResult {
+        code: v.as_raw(),
+        message: v.error_string().to_string(),
     }
 }
 

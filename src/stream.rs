@@ -1,15 +1,173 @@
 //! [`TlsStream`]: an established TLS connection.
 
+use std::error::Error as StdError;
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 
-use openssl::ssl::{ShutdownResult, SslRef, SslStream};
+use openssl::ssl::{ErrorCode, ShutdownResult, SslRef, SslStream};
 
+use crate::error::{ErrorKind, OpensslError};
 use crate::ffi;
 use crate::handshake::HandshakeStats;
+use crate::hint::{self, Evidence, Hint};
 use crate::nodelay;
+use crate::outcome::Role;
 use crate::session::SessionInfo;
 use crate::transport::Transport;
+use crate::version::ProtocolVersion;
+
+/// Which call on an established stream failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamOperation {
+    /// [`SSL_read(3)`](https://docs.openssl.org/3.0/man3/SSL_read/).
+    Read,
+    /// [`SSL_write(3)`](https://docs.openssl.org/3.0/man3/SSL_write/).
+    Write,
+}
+
+impl StreamOperation {
+    /// The C name of the function.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamOperation::Read => "SSL_read",
+            StreamOperation::Write => "SSL_write",
+        }
+    }
+}
+
+/// A read or write on an established [`TlsStream`] failed with a TLS error
+/// (`SSL_ERROR_SSL` from [`SSL_get_error(3)`](https://docs.openssl.org/3.0/man3/SSL_get_error/)):
+/// typically an alert from the peer.
+///
+/// In TLS 1.3 the client's handshake completes before the server has judged the client's
+/// certificate, so the server's verdict (alert `certificate_required`, 116, or
+/// `unknown_ca`, ...) arrives as the error of the first read. The `Read` and `Write` impls
+/// of [`TlsStream`] return it inside an [`io::Error`] (kind
+/// [`ConnectionAborted`](io::ErrorKind::ConnectionAborted)); get it back with
+/// [`StreamError::from_io`]:
+///
+/// ```no_run
+/// # fn demo(mut tls: tlshake::TlsStream<std::net::TcpStream>) {
+/// use std::io::Read;
+/// use tlshake::stream::StreamError;
+/// let mut buf = [0u8; 1024];
+/// if let Err(e) = tls.read(&mut buf) {
+///     match StreamError::from_io(&e).and_then(StreamError::hint) {
+///         Some(hint) => eprintln!("{e}: {hint}"),
+///         None => eprintln!("{e}"),
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// OpenSSL reported a TLS error; the peer's alert, if it sent one, is in the queue.
+    Tls {
+        /// The call that failed.
+        operation: StreamOperation,
+        /// Every entry of the OpenSSL error queue, oldest first.
+        queue: Vec<OpensslError>,
+        /// What to do about it, when tlshake recognises the situation (for the TLS 1.3
+        /// certificate_required alert: [`Hint::ClientCertificateRequired`]).
+        hint: Option<Hint>,
+    },
+}
+
+impl StreamError {
+    /// The `StreamError` inside an [`io::Error`] that a read or write of [`TlsStream`]
+    /// returned, if it is one.
+    pub fn from_io(error: &io::Error) -> Option<&StreamError> {
+        error.get_ref()?.downcast_ref::<StreamError>()
+    }
+
+    /// The call that failed.
+    pub fn operation(&self) -> StreamOperation {
+        match self {
+            StreamError::Tls { operation, .. } => *operation,
+        }
+    }
+
+    /// The OpenSSL error queue, oldest first.
+    pub fn queue(&self) -> &[OpensslError] {
+        match self {
+            StreamError::Tls { queue, .. } => queue,
+        }
+    }
+
+    /// The reasons of the queue entries (`"tlsv13 alert certificate required"`), oldest
+    /// first.
+    pub fn reasons(&self) -> Vec<&str> {
+        self.queue()
+            .iter()
+            .map(OpensslError::reason_or_text)
+            .collect()
+    }
+
+    /// What a person can do about it, when tlshake recognises the situation.
+    pub fn hint(&self) -> Option<&Hint> {
+        match self {
+            StreamError::Tls { hint, .. } => hint.as_ref(),
+        }
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Tls { operation, .. } => write!(
+                f,
+                "TLS error in {} after the handshake (SSL_ERROR_SSL)",
+                operation.name()
+            ),
+        }
+    }
+}
+
+impl StdError for StreamError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.queue().first().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl From<StreamError> for io::Error {
+    fn from(error: StreamError) -> io::Error {
+        io::Error::new(io::ErrorKind::ConnectionAborted, error)
+    }
+}
+
+/// The `io::Error` of a failed `SSL_read` / `SSL_write`: a [`StreamError`] for a TLS error,
+/// the transport's own error otherwise.
+fn io_error_of(ssl: &SslRef, operation: StreamOperation, error: openssl::ssl::Error) -> io::Error {
+    if error.code() != ErrorCode::SSL {
+        return error
+            .into_io_error()
+            .unwrap_or_else(|e| io::Error::other(e.to_string()));
+    }
+    let queue = error
+        .ssl_error()
+        .map(crate::handshake::entries_of)
+        .unwrap_or_default();
+    let role = if ssl.is_server() {
+        Role::Server
+    } else {
+        Role::Client
+    };
+    let hint = hint::diagnose(Evidence {
+        role: Some(role),
+        kind: Some(ErrorKind::Protocol),
+        queue: &queue,
+        ..Evidence::default()
+    });
+    StreamError::Tls {
+        operation,
+        queue,
+        hint,
+    }
+    .into()
+}
 
 /// An established TLS connection over `S`: `Read` + `Write` for application data
 /// ([`SSL_read(3)`](https://docs.openssl.org/3.0/man3/SSL_read/) /
@@ -57,6 +215,25 @@ impl<S> TlsStream<S> {
             .current_cipher()
             .map(|c| c.name())
             .unwrap_or("")
+    }
+
+    /// True when this client's handshake completed under TLS 1.3 after the server asked for
+    /// a certificate (CertificateRequest) and none was sent: the server's verdict comes
+    /// after the handshake. A server that requires one answers with the alert
+    /// `certificate_required` (116), which the first read returns as a [`StreamError`]
+    /// with [`Hint::ClientCertificateRequired`]; a server for which it is optional goes on.
+    ///
+    /// Known for connections made from a [`ClientConfig`](crate::client::ClientConfig)
+    /// (which notes the request with
+    /// [`SSL_CTX_set_cert_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cert_cb/));
+    /// `false` for other `Ssl` objects and on the server.
+    pub fn certificate_requested_none_sent(&self) -> bool {
+        let ssl = self.stream.ssl();
+        !ssl.is_server()
+            && ProtocolVersion::from_openssl_name(ssl.version_str())
+                == Some(ProtocolVersion::Tls1_3)
+            && ssl.certificate().is_none()
+            && crate::client::certificate_was_requested(ssl)
     }
 
     /// The handshake's counters (retries, steps, duration).
@@ -109,7 +286,34 @@ impl<S: AsFd> TlsStream<S> {
     }
 }
 
+impl<S: Read + Write> TlsStream<S> {
+    /// A write that failed because the server closed the connection, after a TLS 1.3
+    /// handshake in which it asked for a certificate and got none: the server's verdict
+    /// (its alert) is then already in the receive buffer, and it is the real cause. A reset
+    /// or closed socket does not block, so reading it here cannot stall.
+    fn verdict_behind(&mut self, error: io::Error) -> io::Error {
+        let closed = matches!(
+            error.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        );
+        if !closed || !self.certificate_requested_none_sent() {
+            return error;
+        }
+        match self.stream.ssl_read(&mut [0u8; 1]) {
+            Err(e) if e.code() == ErrorCode::SSL => {
+                match io_error_of(self.stream.ssl(), StreamOperation::Write, e) {
+                    verdict if StreamError::from_io(&verdict).is_some() => verdict,
+                    _ => error,
+                }
+            }
+            _ => error,
+        }
+    }
+}
+
 /// Reads application data ([`SSL_read_ex(3)`](https://docs.openssl.org/3.0/man3/SSL_read/)).
+/// A close_notify (and an EOF without one) reads as 0 bytes; a TLS error from OpenSSL (an
+/// alert from the peer) is an [`io::Error`] holding a [`StreamError`].
 ///
 /// After each read, the connection's 16.7 kB record buffer is given back when it holds
 /// nothing ([`SSL_free_buffers(3)`](https://docs.openssl.org/3.0/man3/SSL_alloc_buffers/)):
@@ -118,15 +322,38 @@ impl<S: AsFd> TlsStream<S> {
 /// while it waits. Not done with OpenSSL releases that have CVE-2024-4741.
 impl<S: Read + Write> Read for TlsStream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let result = self.stream.read(buf);
+        // As `SslStream`'s `Read`, except that a TLS error keeps its queue and hint.
+        let result = loop {
+            match self.stream.ssl_read(buf) {
+                Ok(n) => break Ok(n),
+                Err(e) if e.code() == ErrorCode::ZERO_RETURN => break Ok(0),
+                Err(e) if e.code() == ErrorCode::SYSCALL && e.io_error().is_none() => break Ok(0),
+                Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
+                Err(e) => break Err(io_error_of(self.stream.ssl(), StreamOperation::Read, e)),
+            }
+        };
         ffi::free_idle_buffers(&mut self.stream);
         result
     }
 }
 
+/// Writes application data ([`SSL_write_ex(3)`](https://docs.openssl.org/3.0/man3/SSL_write/));
+/// a TLS error from OpenSSL is an [`io::Error`] holding a [`StreamError`]. When the write
+/// fails because the server closed the connection after its TLS 1.3 verdict on a missing
+/// client certificate ([`TlsStream::certificate_requested_none_sent`]), the error is that
+/// verdict, read from the receive buffer, not the broken pipe.
 impl<S: Read + Write> Write for TlsStream<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream.write(buf)
+        loop {
+            match self.stream.ssl_write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.code() == ErrorCode::WANT_READ && e.io_error().is_none() => {}
+                Err(e) => {
+                    let error = io_error_of(self.stream.ssl(), StreamOperation::Write, e);
+                    return Err(self.verdict_behind(error));
+                }
+            }
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {

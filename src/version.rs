@@ -7,10 +7,25 @@ use openssl::ssl::SslVersion;
 
 /// The default cipher list for TLS 1.2 and below, on both sides
 /// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)):
-/// OpenSSL's `DEFAULT` minus every suite without forward secrecy (static-RSA key exchange)
-/// and the broken or anonymous ones (NULL, aNULL, RC4, DES, 3DES), whatever the certificate's
-/// key type and the security level. TLS 1.3 suites all have forward secrecy.
-pub const TLS12_CIPHERS: &str = "DEFAULT:!kRSA:!aNULL:!eNULL:!RC4:!DES:!3DES";
+/// the forward-secret AEAD suites only, ECDHE with AES-GCM or ChaCha20-Poly1305, for ECDSA
+/// and RSA certificates (the TLS 1.2 suites of Mozilla's "intermediate" configuration,
+/// without its finite-field DHE). TLS 1.3 suites all have forward secrecy and are AEAD.
+///
+/// CBC suites (`ECDHE-*-AES*-SHA`, `-SHA256`, `-SHA384`) come only with the opt-out
+/// [`TLS12_CIPHERS_WITH_CBC`] (`allow_cbc_ciphers(true)` on
+/// [`ClientConfigBuilder`](crate::client::ClientConfigBuilder::allow_cbc_ciphers) and
+/// [`ServerConfig`](crate::server::ServerConfig::allow_cbc_ciphers)) or an explicit list
+/// ([`ClientConfigBuilder::ciphers`](crate::client::ClientConfigBuilder::ciphers)).
+pub const TLS12_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
+ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/// The TLS 1.2 cipher list of the CBC opt-out (`allow_cbc_ciphers(true)`): OpenSSL's
+/// `DEFAULT` minus every suite without forward secrecy (static-RSA key exchange) and the
+/// broken or anonymous ones (NULL, aNULL, RC4, DES, 3DES). It adds the CBC suites (with
+/// HMAC-SHA1 or SHA-2) and finite-field DHE to [`TLS12_CIPHERS`], for peers that have
+/// nothing newer.
+pub const TLS12_CIPHERS_WITH_CBC: &str = "DEFAULT:!kRSA:!aNULL:!eNULL:!RC4:!DES:!3DES";
 
 /// One SSL/TLS protocol version.
 ///

@@ -198,6 +198,11 @@ fn send_reports_the_tls13_certificate_required_alert() {
         message.contains("tlsv13 alert certificate required"),
         "{message}"
     );
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.starts_with("the server requires a client certificate"),
+        "{j}"
+    );
 }
 
 // ---- item 6: a closed stdout ----

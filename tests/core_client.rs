@@ -42,7 +42,7 @@ fn tls13_against_s_server_on_ipv4_and_ipv6() {
             tls.cipher()
         );
         let session = tls.session();
-        assert!(session.verify.is_ok());
+        assert!(session.verify.as_ref().is_some_and(|v| v.is_ok()));
         assert_eq!(session.sni, None, "an IP literal sends no SNI");
         assert_eq!(
             subject_cn(session.peer_certificate.as_ref().unwrap()),
@@ -154,7 +154,7 @@ fn chain_through_the_intermediate_verifies() {
     let server = intermediate_chain_server();
     let tls = connect(&server, "ca.pem", "localhost").expect("handshake");
     let session = tls.session();
-    assert!(session.verify.is_ok());
+    assert!(session.verify.as_ref().is_some_and(|v| v.is_ok()));
     assert_eq!(session.peer_chain.len(), 2, "leaf + intermediate");
 }
 
@@ -220,7 +220,13 @@ fn server_requiring_a_client_certificate() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let err = tls.read(&mut [0u8; 16]).unwrap_err();
-    assert!(err.to_string().contains("certificate required"), "{err}");
+    let typed = tlshake::StreamError::from_io(&err).expect("a StreamError");
+    assert_eq!(
+        typed.reasons(),
+        vec!["tlsv13 alert certificate required"],
+        "{err}"
+    );
+    assert_eq!(typed.hint(), Some(&Hint::ClientCertificateRequired));
 
     // With a client certificate: done, and the server says it verified it.
     let server = OpensslServer::builder()

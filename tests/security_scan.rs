@@ -165,6 +165,13 @@ const REFUSED_SUITES: &[(&str, &[u16])] = &[
     ("DES", &[0x0009, 0x0015]),
     ("3DES", &[0x000a, 0x0016, 0xc008, 0xc012]),
     ("kRSA", &[0x002f, 0x0035, 0x009c, 0x009d]),
+    // Forward-secret, but CBC: only with the named opt-out (`--allow-cbc`).
+    (
+        "ECDHE CBC",
+        &[
+            0xc009, 0xc00a, 0xc013, 0xc014, 0xc023, 0xc024, 0xc027, 0xc028,
+        ],
+    ),
 ];
 
 #[test]
@@ -177,6 +184,10 @@ fn static_rsa_key_exchange_is_refused_with_an_rsa_certificate() {
     let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"];
     let (ok, out) = s_client(server.addr, &args);
     assert!(ok, "{out}");
+    // CBC, even with ECDHE, only with the opt-out (tlshake serve --allow-cbc).
+    let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA"];
+    let (ok, out) = s_client(server.addr, &args);
+    assert!(!ok, "CBC accepted by default:\n{out}");
 }
 
 #[test]
@@ -221,7 +232,7 @@ fn openssl_probes_find_only_modern_settings() {
                 "rsa={rsa} version {version:#06x}"
             );
         }
-        // No NULL, anonymous, EXPORT, RC4, DES, 3DES or static-RSA suite is chosen: each
+        // No NULL, anonymous, EXPORT, RC4, DES, 3DES, static-RSA or CBC suite is chosen: each
         // offered alone ends in a handshake_failure alert.
         for (name, suites) in REFUSED_SUITES {
             assert_eq!(

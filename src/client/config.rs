@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslSession,
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslRef, SslSession,
     SslSessionCacheMode, SslVerifyMode,
 };
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509StoreContextRef, X509VerifyResult, X509};
+use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X509};
 
 use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
@@ -157,8 +158,14 @@ pub struct ClientOptions {
     /// Maximum chain depth (PHP `verify_depth`).
     pub verify_depth: Option<u32>,
     /// TLS 1.2 cipher list (PHP `ciphers`). Default: [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS),
-    /// OpenSSL's `DEFAULT` without static-RSA key exchange, NULL, RC4, DES and 3DES.
+    /// ECDHE with AES-GCM or ChaCha20-Poly1305 only. A list given here is used as it is.
     pub ciphers: Option<String>,
+    /// Also offer the TLS 1.2 CBC suites (and finite-field DHE): the default list becomes
+    /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC). For servers that
+    /// have nothing newer. Default: off; implied by
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions), since TLS 1.0 and 1.1 have no
+    /// AEAD suite. Ignored when [`ciphers`](Self::ciphers) is given.
+    pub allow_cbc_ciphers: bool,
     /// TLS 1.3 ciphersuites.
     pub ciphersuites: Option<String>,
     /// Key-exchange groups, most preferred first (`SSL_CTX_set1_groups_list`), e.g.
@@ -171,7 +178,12 @@ pub struct ClientOptions {
     pub capture_peer_chain: bool,
     /// Send SNI for host names (PHP `SNI_enabled`). Default: on. IP literals never send SNI.
     pub sni: bool,
-    /// Pin the peer certificate's digest (PHP `peer_fingerprint`).
+    /// Pin the peer certificate's digest (PHP `peer_fingerprint`). A pin is a trust
+    /// decision: with no `ca_file`, `ca_dir` or `ca_pem`, exactly the certificate with this
+    /// digest is accepted (its chain and names are not checked, and the verify result is
+    /// `X509_V_OK`); with a CA given, the chain must verify and the pin must match. A
+    /// mismatch fails with verify code 50 and [`Hint::FingerprintMismatch`](crate::Hint::FingerprintMismatch),
+    /// which quotes both digests.
     pub peer_fingerprint: Option<Fingerprint>,
     /// OpenSSL security level (`SSL_CTX_set_security_level`).
     pub security_level: Option<u32>,
@@ -222,11 +234,12 @@ pub struct ClientOptions {
     /// names cannot be read back) nothing is cached. A CA removed from `ca_dir` while the
     /// process runs keeps trusting its cached chains until their entries expire.
     ///
-    /// On a hit OpenSSL builds no verified chain: `SslRef::verified_chain`
-    /// ([`SSL_get0_verified_chain(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_cert_chain/))
-    /// is `None` and `SSL_get0_peername` is unset; the peer's own chain
-    /// (`SslRef::peer_cert_chain`) and `SSL_get_verify_result` (`X509_V_OK`) are as without
-    /// the cache. Turn the cache off if you read the verified chain.
+    /// A hit looks like a miss to the caller: the chain verified the first time is handed
+    /// back to OpenSSL with `X509_STORE_CTX_set0_verified_chain`, so `SslRef::verified_chain`
+    /// ([`SSL_get0_verified_chain(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_cert_chain/)),
+    /// the peer's own chain, `SSL_get_verify_result` (`X509_V_OK`) and the error queue are
+    /// the same. The one difference: `SSL_get0_peername` (which of the expected names
+    /// matched) is unset on a hit, since OpenSSL offers no way to set it.
     pub verify_cache: bool,
     /// How long a verified chain is remembered at most. Default: 1 hour.
     pub verify_cache_ttl: Duration,
@@ -247,6 +260,7 @@ impl Default for ClientOptions {
             passphrase: None,
             verify_depth: None,
             ciphers: None,
+            allow_cbc_ciphers: false,
             ciphersuites: None,
             groups: None,
             capture_peer_chain: true,
@@ -355,6 +369,12 @@ impl ClientConfigBuilder {
         allow_legacy_versions: bool
     );
     setter!(
+        /// Also offer the TLS 1.2 CBC suites, for servers that have no AEAD suite (default
+        /// off; [`ClientOptions::allow_cbc_ciphers`];
+        /// [`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
+        allow_cbc_ciphers: bool
+    );
+    setter!(
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
         resume_sessions: bool
     );
@@ -416,7 +436,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Pins the peer certificate's digest (PHP `peer_fingerprint`).
+    /// Pins the peer certificate's digest (PHP `peer_fingerprint`); see
+    /// [`ClientOptions::peer_fingerprint`] for how it combines with a CA. Checked in the
+    /// verify callback ([`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/))
+    /// with [`X509_digest(3)`](https://docs.openssl.org/3.0/man3/X509_digest/).
     pub fn peer_fingerprint(mut self, fingerprint: Fingerprint) -> Self {
         self.options.peer_fingerprint = Some(fingerprint);
         self
@@ -557,6 +580,7 @@ fn build_context(
         b.set_verify_depth(depth);
     }
     set_verification(&mut b, o);
+    crate::ffi::note_certificate_requests(&mut b);
 
     match (&o.cert_file, &o.key_file) {
         (Some(cert), Some(key)) => {
@@ -575,12 +599,17 @@ fn build_context(
         _ => return Err(ConfigError::CertificateWithoutKey),
     }
 
-    // Without a list of the caller's, weak TLS 1.2 suites (no forward secrecy, RC4, 3DES,
-    // NULL) are not offered at all.
+    // Without a list of the caller's, TLS 1.2 offers forward-secret AEAD suites only, and
+    // CBC with the named opt-out.
+    // TLS 1.0 and 1.1 have no AEAD suite: their opt-out implies this one.
     let list = o
         .ciphers
         .as_deref()
-        .unwrap_or(crate::version::TLS12_CIPHERS);
+        .unwrap_or(if o.allow_cbc_ciphers || o.allow_legacy_versions {
+            crate::version::TLS12_CIPHERS_WITH_CBC
+        } else {
+            crate::version::TLS12_CIPHERS
+        });
     b.set_cipher_list(list)
         .map_err(|source| ConfigError::Ciphers {
             list: list.to_string(),
@@ -737,54 +766,150 @@ fn parse_pem_certs(pem: &[u8]) -> Result<Vec<X509>, ErrorStack> {
     Ok(certs)
 }
 
+/// How the peer's certificate is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Verification off: the result is computed and reported, but never stops the handshake.
+    Off,
+    /// The chain must lead to a trusted CA (and the pin, if any, must match too).
+    Chain,
+    /// A pin and no CA: exactly the pinned certificate is trusted, by its digest.
+    PinOnly,
+}
+
 fn set_verification(b: &mut SslContextBuilder, o: &ClientOptions) {
-    let verify_peer = o.verify_peer;
     let allow_self_signed = o.allow_self_signed;
     let pin = o.peer_fingerprint.clone();
-    if !verify_peer && pin.is_none() {
+    let ca_given = o.ca_file.is_some() || o.ca_dir.is_some() || o.ca_pem.is_some();
+    let trust = match (o.verify_peer, &pin) {
+        (false, _) => Trust::Off,
+        (true, Some(_)) if !ca_given => Trust::PinOnly,
+        (true, _) => Trust::Chain,
+    };
+    if trust == Trust::Off && pin.is_none() {
+        // SSL_VERIFY_NONE: OpenSSL still verifies and keeps the result
+        // (SSL_get_verify_result), it only goes on whatever it is.
         b.set_verify(SslVerifyMode::NONE);
         return;
     }
-    let needs_callback = allow_self_signed || pin.is_some() || !verify_peer;
-    if !needs_callback {
+    if trust == Trust::Chain && !allow_self_signed && pin.is_none() {
         b.set_verify(SslVerifyMode::PEER);
         return;
     }
     b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
-        verify_step(
-            preverified,
-            ctx,
-            verify_peer,
-            allow_self_signed,
-            pin.as_ref(),
-        )
+        verify_step(preverified, ctx, trust, allow_self_signed, pin.as_ref())
     });
 }
 
 fn verify_step(
     preverified: bool,
     ctx: &mut X509StoreContextRef,
-    verify_peer: bool,
+    trust: Trust,
     allow_self_signed: bool,
     pin: Option<&Fingerprint>,
 ) -> bool {
-    let mut ok = preverified || !verify_peer;
-    if !ok && allow_self_signed {
-        let code = ctx.error().as_raw();
-        ok = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-            || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
-    }
     if let (Some(pin), 0) = (pin, ctx.error_depth()) {
-        let matches = ctx.current_cert().is_some_and(|cert| pin.matches(cert));
-        if !matches {
+        let received = ctx
+            .current_cert()
+            .and_then(|cert| Fingerprint::of(cert, pin.kind()).ok());
+        if received.as_ref() != Some(pin) {
+            if let Some(received) = received {
+                record_pin_mismatch(ctx, pin, received);
+            }
             ctx.set_error(X509VerifyResult::APPLICATION_VERIFICATION);
             return false;
         }
+        if trust == Trust::PinOnly {
+            // The pinned certificate itself is the trust anchor: whatever the chain and the
+            // names say, this is the certificate that was asked for.
+            ctx.set_error(X509VerifyResult::OK);
+            return true;
+        }
     }
-    if ok && !preverified {
-        ctx.set_error(X509VerifyResult::OK);
+    match trust {
+        // The real result stays (SSL_get_verify_result reports it); only the decision differs.
+        Trust::Off => true,
+        // Chain errors above the leaf are decided by the pin check at depth 0, which
+        // X509_verify_cert reaches last (internal_verify walks down to the leaf).
+        Trust::PinOnly => true,
+        Trust::Chain => {
+            let mut ok = preverified;
+            if !ok && allow_self_signed {
+                let code = ctx.error().as_raw();
+                ok = code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                    || code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
+            }
+            if ok && !preverified {
+                ctx.set_error(X509VerifyResult::OK);
+            }
+            ok
+        }
     }
-    ok
+}
+
+/// Whether the server of one connection sent a CertificateRequest.
+#[derive(Debug, Default)]
+struct CertificateRequest(AtomicBool);
+
+fn certificate_request_index() -> Result<Index<Ssl, CertificateRequest>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, CertificateRequest>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<CertificateRequest>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// Notes that the server of `ssl` asked for a client certificate (called from the cert
+/// callback; a connection not made by [`ClientConfig::new_ssl`] has no slot and is skipped).
+pub(crate) fn note_certificate_request(ssl: &SslRef) {
+    if let Some(slot) = certificate_request_index()
+        .ok()
+        .and_then(|index| ssl.ex_data(index))
+    {
+        slot.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether the server of `ssl` asked for a client certificate.
+pub(crate) fn certificate_was_requested(ssl: &SslRef) -> bool {
+    certificate_request_index()
+        .ok()
+        .and_then(|index| ssl.ex_data(index))
+        .is_some_and(|slot| slot.0.load(Ordering::Relaxed))
+}
+
+/// What the pin check of one connection found, kept in the connection's ex_data so that the
+/// handshake error can quote both digests.
+#[derive(Debug, Default)]
+struct PinSlot {
+    mismatch: Mutex<Option<(Fingerprint, Fingerprint)>>,
+}
+
+fn pin_slot_index() -> Result<Index<Ssl, PinSlot>, ErrorStack> {
+    static INDEX: OnceLock<Index<Ssl, PinSlot>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = Ssl::new_ex_index::<PinSlot>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+fn record_pin_mismatch(ctx: &X509StoreContextRef, expected: &Fingerprint, received: Fingerprint) {
+    let (Ok(ssl_idx), Ok(pin_idx)) = (X509StoreContext::ssl_idx(), pin_slot_index()) else {
+        return;
+    };
+    let slot = ctx.ex_data(ssl_idx).and_then(|ssl| ssl.ex_data(pin_idx));
+    if let Some(mut mismatch) = slot.and_then(|s| s.mismatch.lock().ok()) {
+        *mismatch = Some((expected.clone(), received));
+    }
+}
+
+/// The pinned and the received fingerprint, when the pin of a [`ClientConfig`] connection
+/// did not match the peer's certificate.
+pub(crate) fn pin_mismatch(ssl: &SslRef) -> Option<(Fingerprint, Fingerprint)> {
+    let slot = ssl.ex_data(pin_slot_index().ok()?)?;
+    slot.mismatch.lock().ok()?.clone()
 }
 
 fn alpn_wire(protocols: &[String]) -> Result<Vec<u8>, ConfigError> {
@@ -831,11 +956,20 @@ impl ClientConfig {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;
+        ssl.set_ex_data(certificate_request_index()?, CertificateRequest::default());
+        if o.peer_fingerprint.is_some() {
+            ssl.set_ex_data(pin_slot_index()?, PinSlot::default());
+        }
         let ip: Option<IpAddr> = name.trim_matches(['[', ']']).parse().ok();
         if o.sni && ip.is_none() {
             ssl.set_hostname(name)?;
         }
-        if o.verify_peer && o.verify_peer_name {
+        // With only a pin, the pinned certificate is the identity: no name is checked.
+        let pin_only = o.peer_fingerprint.is_some()
+            && o.ca_file.is_none()
+            && o.ca_dir.is_none()
+            && o.ca_pem.is_none();
+        if o.verify_peer && o.verify_peer_name && !pin_only {
             match ip {
                 Some(ip) => ssl.param_mut().set_ip(ip)?,
                 None => ssl.param_mut().set_host(name)?,

@@ -18,6 +18,7 @@ mod connect;
 mod error;
 pub(crate) mod verify_cache;
 
+pub(crate) use config::{certificate_was_requested, note_certificate_request, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
     connect, connect_with, open, tcp_connect, upgrade, ConnectOptions, Connection, TcpConnection,

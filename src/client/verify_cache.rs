@@ -30,6 +30,9 @@ struct Entry {
     inserted: Instant,
     /// The earliest notAfter of the verified chain, in seconds since the Unix epoch.
     not_after_unix: i64,
+    /// The chain `X509_verify_cert` built (leaf first, trust anchor last), handed to OpenSSL
+    /// again on a hit so that `SSL_get0_verified_chain` is the same as on a miss.
+    chain: Vec<X509>,
 }
 
 #[derive(Debug, Default)]
@@ -68,10 +71,10 @@ impl VerifyCache {
         self.store_addr
     }
 
-    /// Whether `key` names a chain that verified and whose entry is still valid now. Counts a
-    /// hit or a miss; an expired entry is removed.
-    pub(crate) fn lookup(&self, key: &CacheKey) -> bool {
-        let hit = self.entries.lock().is_ok_and(|mut entries| {
+    /// The verified chain of `key`, when it names a chain that verified and whose entry is
+    /// still valid now. Counts a hit or a miss; an expired entry is removed.
+    pub(crate) fn lookup(&self, key: &CacheKey) -> Option<Vec<X509>> {
+        let hit = self.entries.lock().ok().and_then(|mut entries| {
             let valid = entries
                 .map
                 .get(key)
@@ -79,9 +82,17 @@ impl VerifyCache {
             if valid == Some(false) {
                 entries.map.remove(key);
             }
-            valid == Some(true)
+            entries
+                .map
+                .get(key)
+                .filter(|_| valid == Some(true))
+                .map(|e| e.chain.clone())
         });
-        let counter = if hit { &self.hits } else { &self.misses };
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         hit
     }
@@ -92,13 +103,14 @@ impl VerifyCache {
     }
 
     /// Remembers a chain that verified, until `not_after_unix` or the TTL, whichever is first.
-    pub(crate) fn insert(&self, key: CacheKey, not_after_unix: i64) {
+    pub(crate) fn insert(&self, key: CacheKey, not_after_unix: i64, chain: Vec<X509>) {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
         let entry = Entry {
             inserted: Instant::now(),
             not_after_unix,
+            chain,
         };
         if let Some(old) = entries.map.get_mut(&key) {
             *old = entry;
@@ -179,12 +191,12 @@ mod tests {
     #[test]
     fn hits_only_valid_entries_and_counts() {
         let cache = VerifyCache::new(DEFAULT_TTL, 0);
-        assert!(!cache.lookup(&key(1)));
-        cache.insert(key(1), unix_now() + 100);
-        assert!(cache.lookup(&key(1)));
-        cache.insert(key(2), unix_now() - 1);
+        assert!(cache.lookup(&key(1)).is_none());
+        cache.insert(key(1), unix_now() + 100, Vec::new());
+        assert!(cache.lookup(&key(1)).is_some());
+        cache.insert(key(2), unix_now() - 1, Vec::new());
         assert!(
-            !cache.lookup(&key(2)),
+            cache.lookup(&key(2)).is_none(),
             "an expired certificate is never a hit"
         );
         assert_eq!(cache.stats(), (1, 2));
@@ -194,20 +206,20 @@ mod tests {
     #[test]
     fn zero_ttl_never_hits() {
         let cache = VerifyCache::new(Duration::ZERO, 0);
-        cache.insert(key(1), unix_now() + 100);
-        assert!(!cache.lookup(&key(1)));
+        cache.insert(key(1), unix_now() + 100, Vec::new());
+        assert!(cache.lookup(&key(1)).is_none());
     }
 
     #[test]
     fn evicts_the_oldest_beyond_capacity() {
         let cache = VerifyCache::new(DEFAULT_TTL, 0);
         for n in 0..=CAPACITY as u16 {
-            cache.insert(key(n), unix_now() + 100);
+            cache.insert(key(n), unix_now() + 100, Vec::new());
         }
         assert_eq!(cache.len(), CAPACITY);
-        assert!(!cache.lookup(&key(0)));
-        assert!(cache.lookup(&key(1)));
-        assert!(cache.lookup(&key(CAPACITY as u16)));
+        assert!(cache.lookup(&key(0)).is_none());
+        assert!(cache.lookup(&key(1)).is_some());
+        assert!(cache.lookup(&key(CAPACITY as u16)).is_some());
     }
 
     #[test]

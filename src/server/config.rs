@@ -177,6 +177,7 @@ pub struct ServerConfig {
     pub(crate) allow_invalid_dates: bool,
     pub(crate) protocols: ProtocolSet,
     pub(crate) allow_legacy: bool,
+    pub(crate) allow_cbc: bool,
     pub(crate) client_auth: ClientAuth,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) session_tickets: bool,
@@ -207,6 +208,7 @@ impl ServerConfig {
             allow_invalid_dates: false,
             protocols: ProtocolSet::default(),
             allow_legacy: false,
+            allow_cbc: false,
             client_auth: ClientAuth::None,
             alpn: Vec::new(),
             session_tickets: true,
@@ -323,6 +325,18 @@ impl ServerConfig {
     /// without which OpenSSL 3 refuses their SHA-1 signatures.
     pub fn allow_legacy_versions(mut self, allow: bool) -> ServerConfig {
         self.allow_legacy = allow;
+        self
+    }
+
+    /// Also accept the TLS 1.2 CBC suites (and finite-field DHE), for clients that have no
+    /// AEAD suite (default off: TLS 1.2 takes only ECDHE with AES-GCM or ChaCha20-Poly1305,
+    /// [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS); on:
+    /// [`TLS12_CIPHERS_WITH_CBC`](crate::version::TLS12_CIPHERS_WITH_CBC)). Implied by
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions): TLS 1.0 and 1.1 have no AEAD
+    /// suite.
+    /// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
+    pub fn allow_cbc_ciphers(mut self, allow: bool) -> ServerConfig {
+        self.allow_cbc = allow;
         self
     }
 

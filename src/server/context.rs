@@ -28,6 +28,7 @@ const SESSION_ID_CONTEXT: &[u8] = b"tlshake-server";
 struct Common {
     protocols: ProtocolSet,
     legacy: bool,
+    cbc: bool,
     verify: Option<(SslVerifyMode, Vec<X509>)>,
     alpn: Option<Arc<Vec<Vec<u8>>>>,
     tickets: bool,
@@ -39,6 +40,7 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     let common = Common {
         protocols: config.protocols,
         legacy: config.allow_legacy,
+        cbc: config.allow_cbc,
         verify: client_verification(&config.client_auth)?,
         alpn: check_alpn(&config.alpn)?,
         tickets: config.session_tickets,
@@ -149,7 +151,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
     Ok(certs)
 }
 
-use crate::version::TLS12_CIPHERS;
+use crate::version::{TLS12_CIPHERS, TLS12_CIPHERS_WITH_CBC};
 
 /// A context with everything but the certificate.
 fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
@@ -176,9 +178,15 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
         options |= SslOptions::NO_TICKET;
     }
     b.set_options(options);
-    // TLS 1.2 and below: OpenSSL's default list minus static-RSA key exchange (no forward
-    // secrecy) and the broken or anonymous suites. TLS 1.3 suites all have forward secrecy.
-    b.set_cipher_list(TLS12_CIPHERS)
+    // TLS 1.2: forward-secret AEAD suites only; CBC with the named opt-out. TLS 1.3 suites
+    // all have forward secrecy and are AEAD.
+    // TLS 1.0 and 1.1 have no AEAD suite: their opt-out implies this one.
+    let list = if common.cbc || common.legacy {
+        TLS12_CIPHERS_WITH_CBC
+    } else {
+        TLS12_CIPHERS
+    };
+    b.set_cipher_list(list)
         .map_err(tls("setting the TLS 1.2 cipher list"))?;
     // Idle connections give their record buffers back (see benches/heap.rs);
     // `SslAcceptor` sets the same mode.
@@ -198,7 +206,13 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
     b.set_session_id_context(SESSION_ID_CONTEXT)
         .map_err(tls("setting the session id context"))?;
     if let Some((mode, cas)) = &common.verify {
-        b.set_verify(*mode);
+        // OpenSSL's decision unchanged; a rejected client certificate is kept for the hint.
+        b.set_verify_callback(*mode, |preverified, ctx| {
+            if !preverified {
+                crate::handshake::remember_rejected_leaf(ctx);
+            }
+            preverified
+        });
         for ca in cas {
             b.cert_store_mut()
                 .add_cert(ca.clone())

@@ -45,10 +45,10 @@ fn describe(session: &SessionInfo) -> String {
         .map(|c| name_to_string(c.subject_name()))
         .unwrap_or_else(|| none.to_string());
     let _ = writeln!(body, "client certificate: {client}");
-    let verify = if session.verify.is_ok() {
-        format!("{} (ok)", session.verify.code)
-    } else {
-        format!("{} ({})", session.verify.code, session.verify.message)
+    let verify = match &session.verify {
+        None => String::from("no certificate"),
+        Some(v) if v.is_ok() => format!("{} (ok)", v.code),
+        Some(v) => format!("{} ({})", v.code, v.message),
     };
     let _ = writeln!(body, "verify: {verify}");
     body
@@ -69,10 +69,7 @@ mod tests {
             alpn: Some(b"http/1.1".to_vec()),
             resumed: false,
             sni: Some("localhost".to_string()),
-            verify: VerifyResult {
-                code: 0,
-                message: "ok".to_string(),
-            },
+            verify: None,
             peer_certificate: None,
             peer_chain: Vec::new(),
         };
@@ -87,6 +84,15 @@ mod tests {
         assert!(body.contains("alpn: http/1.1\n"), "{body}");
         assert!(body.contains("sni: localhost\n"), "{body}");
         assert!(body.contains("client certificate: none\n"), "{body}");
+        assert!(body.contains("verify: no certificate\n"), "{body}");
+        let verified = SessionInfo {
+            verify: Some(VerifyResult {
+                code: 0,
+                message: "ok".to_string(),
+            }),
+            ..session
+        };
+        let body = String::from_utf8(http_reply(&verified)).unwrap();
         assert!(body.contains("verify: 0 (ok)\n"), "{body}");
     }
 }

@@ -220,7 +220,9 @@ impl Engine {
             .map_err(|e| format!("cannot make the socket nonblocking: {e}"))?;
         // TCP_NODELAY is a latency optimisation: a socket that refuses it still works.
         let _ = self.settings.nodelay.before_handshake(&stream);
-        let ssl = Ssl::new(&self.context).map_err(|e| format!("SSL_new failed: {e}"))?;
+        let mut ssl = Ssl::new(&self.context).map_err(|e| format!("SSL_new failed: {e}"))?;
+        crate::handshake::add_rejected_leaf_slot(&mut ssl)
+            .map_err(|e| format!("SSL_set_ex_data failed: {e}"))?;
         let mut handshake = Handshake::server(ssl, stream).map_err(|e| e.to_string())?;
         handshake.set_nodelay_policy(self.settings.nodelay);
         Ok(handshake)

@@ -82,6 +82,9 @@ pub(crate) struct ConnectArgs {
     /// Allow TLS 1.0 and 1.1 (lowers OpenSSL's security level to 0).
     #[arg(long)]
     legacy: bool,
+    /// Also offer the TLS 1.2 CBC suites (default: ECDHE with AES-GCM or ChaCha20-Poly1305).
+    #[arg(long)]
+    allow_cbc: bool,
     /// TLS 1.2 cipher list (OpenSSL syntax).
     #[arg(long, value_name = "S")]
     ciphers: Option<String>,
@@ -131,6 +134,7 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
         .allow_self_signed(a.allow_self_signed)
         .sni(!a.no_sni)
         .allow_legacy_versions(a.legacy)
+        .allow_cbc_ciphers(a.allow_cbc)
         .alpn(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
     if let Some(p) = &a.cafile {
         b = b.ca_file(p);
@@ -310,8 +314,10 @@ impl Report {
         self.alpn = s.alpn_str().map(str::to_string);
         self.sni = conn.sni.clone();
         self.resumed = s.resumed;
-        self.verify = json::verify(&s.verify);
-        self.verify_text = Some(format!("{} ({})", s.verify.code, s.verify.message));
+        if let Some(v) = &s.verify {
+            self.verify = json::verify(v);
+            self.verify_text = Some(format!("{} ({})", v.code, v.message));
+        }
         if let Some(cert) = &s.peer_certificate {
             self.peer_certificate = json::certificate(cert);
         }

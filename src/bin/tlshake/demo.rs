@@ -229,9 +229,11 @@ fn blocking(ctx: &SslContext) -> SectionResult {
         stats.steps,
         stats.want_read,
         stats.want_write,
-        s.verify.message
+        s.verify
+            .as_ref()
+            .map_or("no certificate", |v| v.message.as_str())
     );
-    if s.verify.is_ok() && stats.want_read == 0 {
+    if s.verify.as_ref().is_some_and(|v| v.is_ok()) && stats.want_read == 0 {
         Ok(text)
     } else {
         Err(text)
@@ -253,7 +255,7 @@ fn nonblocking(ctx: &SslContext) -> SectionResult {
         stats.want_write,
         conn.timings.handshake.as_secs_f64() * 1e3
     );
-    if s.verify.is_ok() && stats.steps >= 1 {
+    if s.verify.as_ref().is_some_and(|v| v.is_ok()) && stats.steps >= 1 {
         Ok(text)
     } else {
         Err(text)

@@ -84,6 +84,25 @@ pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option
         v["during"] = during.into();
         return (v, h.hint().map(ToString::to_string));
     }
+    if let Some(tls) = tlshake::StreamError::from_io(e) {
+        let reasons: Vec<&str> = tls.reasons();
+        let shown = if reasons.is_empty() {
+            tls.to_string()
+        } else {
+            reasons.join("; ")
+        };
+        let hint = tls.hint().map(ToString::to_string);
+        let v = json!({
+            "ret": null,
+            "ssl_error": "SSL_ERROR_SSL",
+            "reasons": reasons,
+            "hint": hint,
+            "kind": "protocol",
+            "message": format!("{what}: {shown}"),
+            "during": during,
+        });
+        return (v, hint);
+    }
     if let Some(ssl) = inner.and_then(|i| i.downcast_ref::<openssl::ssl::Error>()) {
         let reasons: Vec<String> = ssl
             .ssl_error()

@@ -68,6 +68,9 @@ pub(crate) struct ServeArgs {
     /// (default tls1.2,tls1.3; tls1 and tls1.1 lower the security level to 0).
     #[arg(long, value_name = "LIST")]
     protocols: Option<String>,
+    /// Also accept the TLS 1.2 CBC suites (default: ECDHE with AES-GCM or ChaCha20-Poly1305).
+    #[arg(long)]
+    allow_cbc: bool,
     /// Do not set SO_REUSEADDR on the listening socket.
     #[arg(long)]
     no_reuse_address: bool,
@@ -100,7 +103,9 @@ pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
 }
 
 fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
-    let mut c = ServerConfig::new(a.port).reuse_address(!a.no_reuse_address);
+    let mut c = ServerConfig::new(a.port)
+        .reuse_address(!a.no_reuse_address)
+        .allow_cbc_ciphers(a.allow_cbc);
     if let Some(addr) = &a.bind {
         c = c.address(addr);
     }

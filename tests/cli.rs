@@ -1,64 +1,17 @@
 //! The `tlshake` binary, run as a child process: flags, JSON output and exit codes.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use common::cli::{ca, json_of, run, stderr_of, tlshake, wait_bounded};
 use tlshake::bundled;
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn tlshake() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tlshake"));
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Waits for `child` for at most `limit`, killing it when it overstays.
-fn wait_bounded(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                break;
-            }
-        }
-    }
-    let out = child.wait_with_output().expect("collect child output");
-    assert!(
-        start.elapsed() < limit,
-        "tlshake ran past {limit:?}: {out:?}"
-    );
-    out
-}
-
-/// Runs tlshake with `args`, bounded in time.
-fn run(args: &[&str]) -> Output {
-    wait_bounded(tlshake().args(args).spawn().expect("spawn tlshake"), LIMIT)
-}
-
-fn json_of(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ca() -> String {
-    bundled::cert_path("ca.pem").display().to_string()
-}
 
 fn tls13_server(mode: ServerMode) -> OpensslServer {
     OpensslServer::builder()

@@ -5,91 +5,18 @@
 
 mod common;
 
+use common::cli::{ca, json_of, run, run_cmd, stderr_of, stdout_of, tlshake};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn tlshake() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tlshake"));
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Waits for `child` for at most `limit`, killing it when it overstays. Its stdout and
-/// stderr are read while it runs, so a child that writes a lot never blocks on a full pipe.
-fn wait_bounded(mut child: Child, limit: Duration) -> Output {
-    fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
-        thread::spawn(move || {
-            let mut all = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut all);
-            }
-            all
-        })
-    }
-    let start = Instant::now();
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() < limit => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                break child.wait().expect("reap child");
-            }
-        }
-    };
-    let out = Output {
-        status,
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-    };
-    assert!(
-        start.elapsed() < limit,
-        "tlshake ran past {limit:?}: {out:?}"
-    );
-    out
-}
-
-fn run_cmd(mut c: Command) -> Output {
-    wait_bounded(c.spawn().expect("spawn"), LIMIT)
-}
-
-fn run(args: &[&str]) -> Output {
-    let mut c = tlshake();
-    c.args(args);
-    run_cmd(c)
-}
-
-fn json_of(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim())
-        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {text}"))
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ca() -> String {
-    common::cert("ca.pem").display().to_string()
-}
 
 fn tls13_server() -> OpensslServer {
     OpensslServer::builder()

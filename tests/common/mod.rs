@@ -2,6 +2,8 @@
 //! loopback peers that misbehave on purpose, descriptor counting.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;

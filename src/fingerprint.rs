@@ -215,6 +215,7 @@ impl FromStr for Fingerprint {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Fingerprint {
     /// Serialises as the `Display` form, `AA:BB:...`.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

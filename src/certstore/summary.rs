@@ -17,7 +17,8 @@ use crate::fingerprint::{DigestKind, Fingerprint};
 ///
 /// Used by [`CertStore`](super::CertStore) to select and describe certificates, and by the client
 /// side to report the peer's certificate.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CertSummary {
     /// The subject on one line, in certificate order: `CN=localhost, O=Example`.
@@ -93,7 +94,8 @@ impl CertSummary {
 }
 
 /// One certificate among several, described so that a person can pick it by fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CandidateInfo {
     /// The subject on one line.

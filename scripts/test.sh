@@ -40,6 +40,12 @@ if ! "$venv/bin/python" -c 'import sslyze' 2>/dev/null; then
 fi
 export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 
+# Lints first: formatting, clippy with warnings as errors, rustdoc with warnings as errors.
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps
+# The library alone, without the CLI's crates.
+cargo build --lib --no-default-features
 cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.

@@ -157,13 +157,22 @@ fn poll_flags(interest: Interest) -> PollFlags {
     }
 }
 
-/// `poll`'s timeout for the time left: milliseconds rounded up (a wait never ends just
-/// before the deadline and spins), capped at what poll accepts.
-fn poll_timeout(remaining: Option<Duration>) -> PollTimeout {
+/// A wait's timeout for the time left, in whole milliseconds rounded up (a wait never ends
+/// just before the deadline and spins), capped at `max`; `none` when there is no deadline.
+/// The one rounding of every runner: `poll(2)` here, `epoll_wait(2)` in the epoll runner.
+pub(crate) fn millis_rounded_up<T: TryFrom<u128>>(
+    remaining: Option<Duration>,
+    none: T,
+    max: T,
+) -> T {
     match remaining {
-        None => PollTimeout::NONE,
-        Some(r) => PollTimeout::try_from(r.as_micros().div_ceil(1000)).unwrap_or(PollTimeout::MAX),
+        None => none,
+        Some(r) => T::try_from(r.as_micros().div_ceil(1000)).unwrap_or(max),
     }
+}
+
+fn poll_timeout(remaining: Option<Duration>) -> PollTimeout {
+    millis_rounded_up(remaining, PollTimeout::NONE, PollTimeout::MAX)
 }
 
 #[cfg(test)]
@@ -187,6 +196,17 @@ mod tests {
         let later = Instant::now() + Duration::from_secs(5);
         assert_eq!(wait_for_any(&fds, Some(later)).unwrap(), Readiness::Ready);
         assert!(Instant::now() < later);
+    }
+
+    #[test]
+    fn timeouts_round_up_to_the_next_millisecond() {
+        let ms = |r| millis_rounded_up::<i64>(r, -1, i64::MAX);
+        assert_eq!(ms(Some(Duration::from_micros(1500))), 2);
+        assert_eq!(ms(Some(Duration::from_micros(1))), 1);
+        assert_eq!(ms(Some(Duration::ZERO)), 0);
+        assert_eq!(ms(None), -1);
+        let max = millis_rounded_up::<u8>(Some(Duration::from_secs(9)), 0, u8::MAX);
+        assert_eq!(max, u8::MAX);
     }
 
     #[test]

@@ -158,6 +158,12 @@ impl TlsListener {
         Ok(event)
     }
 
+    /// Steps again a handshake reported as [`ServerEvent::Callback`], once the callback can
+    /// make progress. False when the token names no pending handshake.
+    pub fn resume(&mut self, token: crate::engine::Token) -> bool {
+        self.engine.resume(token)
+    }
+
     /// The next established connection, waiting as long as it takes. Failed, timed-out and
     /// rejected connections are passed to the event handler (and counted in
     /// [`stats`](Self::stats)), and the wait goes on.
@@ -172,10 +178,15 @@ impl TlsListener {
     /// The outcome of the next connection, by `deadline`: its established stream, or the
     /// reason it failed ([`ServerError::Handshake`] with the [`HandshakeError`](crate::HandshakeError),
     /// [`ServerError::Rejected`]), or [`ServerError::AcceptTimedOut`] when no connection
-    /// ended by then.
+    /// ended by then. A [`ServerEvent::Callback`] is no end: that handshake waits for
+    /// [`resume`](Self::resume) (or its deadline) and the wait goes on.
     pub fn accept_one(&mut self, deadline: Instant) -> Result<Accepted, ServerError> {
         let started = Instant::now();
-        match self.next_event(Some(deadline))? {
+        let mut event = self.next_event(Some(deadline))?;
+        while let Some(ServerEvent::Callback { .. }) = event {
+            event = self.next_event(Some(deadline))?;
+        }
+        match event {
             Some(ServerEvent::Established(accepted)) => Ok(accepted),
             Some(ServerEvent::HandshakeFailed { peer, error })
             | Some(ServerEvent::TimedOut { peer, error }) => Err(ServerError::Handshake {
@@ -185,7 +196,7 @@ impl TlsListener {
             Some(ServerEvent::Rejected { peer, reason }) => {
                 Err(ServerError::Rejected { peer, reason })
             }
-            None => Err(ServerError::AcceptTimedOut {
+            Some(ServerEvent::Callback { .. }) | None => Err(ServerError::AcceptTimedOut {
                 waited: started.elapsed(),
             }),
         }

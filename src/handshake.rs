@@ -236,7 +236,10 @@ impl<S: Read + Write> Handshake<S> {
             verify: verify.as_ref(),
             peer_bytes: transport.peer_prefix(),
             bytes_received,
-            expected_host: self.expected_host.as_deref(),
+            expected_host: self
+                .expected_host
+                .as_deref()
+                .or_else(|| crate::client::expected_name_of(ssl)),
             peer_cert: peer_cert_facts(ssl),
             our_min: version_of_raw(min),
             our_max: version_of_raw(max),
@@ -342,7 +345,7 @@ impl<S: Read + Write + AsFd> Handshake<S> {
     }
 
     fn run(self, deadline: Option<Instant>) -> Result<TlsStream<S>, HandshakeError> {
-        crate::run::blocking::drive(self, deadline)
+        crate::run::blocking::drive(self, deadline.into())
     }
 
     /// Applies the [`NodelayPolicy`] before the first step, remembering the socket's setting.

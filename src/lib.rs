@@ -17,6 +17,7 @@
 pub mod bundled;
 pub mod certstore;
 pub mod client;
+pub mod deadline;
 pub mod engine;
 pub mod error;
 mod ffi;

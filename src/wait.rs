@@ -10,6 +10,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+
+use crate::deadline::Deadline;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::select::{FdSet, FD_SETSIZE};
 use nix::sys::time::{TimeVal, TimeValLike};
@@ -44,17 +46,12 @@ pub fn wait_for<F: AsFd>(
     deadline: Option<Instant>,
 ) -> io::Result<Readiness> {
     let fd = fd.as_fd();
+    let deadline = Deadline::from(deadline);
     loop {
-        let remaining = match deadline {
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    return Ok(Readiness::TimedOut);
-                }
-                Some(d - now)
-            }
-            None => None,
-        };
+        let remaining = deadline.remaining();
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Ok(Readiness::TimedOut);
+        }
         let result = if uses_select(fd) {
             select_once(fd, interest, remaining)
         } else {
@@ -63,7 +60,7 @@ pub fn wait_for<F: AsFd>(
         match result {
             Ok(true) => return Ok(Readiness::Ready),
             Ok(false) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if deadline.has_passed() {
                     return Ok(Readiness::TimedOut);
                 }
                 // Woken early (timer granularity): go round with the time left.
@@ -90,17 +87,12 @@ pub fn wait_for_any(
         .iter()
         .map(|&(fd, interest)| PollFd::new(fd, poll_flags(interest)))
         .collect();
+    let deadline = Deadline::from(deadline);
     loop {
-        let remaining = match deadline {
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    return Ok(Readiness::TimedOut);
-                }
-                Some(d - now)
-            }
-            None => None,
-        };
+        let remaining = deadline.remaining();
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Ok(Readiness::TimedOut);
+        }
         match nix::poll::poll(&mut polled, poll_timeout(remaining)) {
             Ok(n) if n > 0 => return Ok(Readiness::Ready),
             Ok(_) | Err(Errno::EINTR) => {}

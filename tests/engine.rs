@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl::pkey::PKey;
-use openssl::ssl::{
-    ClientHelloResponse, Ssl, SslAcceptor, SslConnector, SslContext, SslMethod,
-};
+use openssl::ssl::{ClientHelloResponse, Ssl, SslAcceptor, SslConnector, SslContext, SslMethod};
 use openssl::x509::X509;
 use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
 use tlshake::engine::{AcceptAction, AcceptPolicy, HandshakeSet, Outcome, Step};
@@ -48,7 +46,11 @@ fn client_ctx() -> SslConnector {
 
 fn client(addr: SocketAddr) -> Handshake<TcpStream> {
     let tcp = connect_nonblocking(addr).unwrap();
-    let ssl = client_ctx().configure().unwrap().into_ssl("localhost").unwrap();
+    let ssl = client_ctx()
+        .configure()
+        .unwrap()
+        .into_ssl("localhost")
+        .unwrap();
     Handshake::client(ssl, tcp).unwrap()
 }
 
@@ -72,7 +74,10 @@ fn a_client_hello_callback_that_retries_is_handed_back_not_waited_on() {
     let client_token = driver.add(client(addr), deadline).unwrap();
     // The callback's want arrives long before the 30 s deadline: nothing waits on the socket.
     let soon = started + Duration::from_secs(5);
-    let event = driver.next_completed(soon).unwrap().expect("an event within 5 s");
+    let event = driver
+        .next_completed(soon)
+        .unwrap()
+        .expect("an event within 5 s");
     let server_token = event.token;
     assert_ne!(server_token, client_token);
     assert_ne!(server_token, listener_token);
@@ -81,7 +86,11 @@ fn a_client_hello_callback_that_retries_is_handed_back_not_waited_on() {
         other => panic!("expected the callback want, got {}", other.name()),
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(driver.in_flight(), 2, "the server handshake stays in flight");
+    assert_eq!(
+        driver.in_flight(),
+        2,
+        "the server handshake stays in flight"
+    );
     // Unwatched meanwhile: the ClientHello stays readable, yet no step calls the callback.
     assert!(driver
         .next_completed(Instant::now() + Duration::from_millis(100))
@@ -92,16 +101,25 @@ fn a_client_hello_callback_that_retries_is_handed_back_not_waited_on() {
     assert!(driver.resume(server_token));
     let mut done = Vec::new();
     while done.len() < 2 {
-        let event = driver.next_completed(soon).unwrap().expect("both ends done within 5 s");
+        let event = driver
+            .next_completed(soon)
+            .unwrap()
+            .expect("both ends done within 5 s");
         match event.result {
             Completed::Done(tls) => done.push((event.token, tls.stats())),
             other => panic!("{}: {}", event.token, other.name()),
         }
     }
     assert_eq!(calls.load(Ordering::SeqCst), 2);
-    let server = done.iter().find(|(t, _)| *t == server_token).expect("server done");
+    let server = done
+        .iter()
+        .find(|(t, _)| *t == server_token)
+        .expect("server done");
     assert!(server.1.want_other >= 1, "{:?}", server.1);
-    assert!(server.1.duration.is_some(), "stats via Handshake::established");
+    assert!(
+        server.1.duration.is_some(),
+        "stats via Handshake::established"
+    );
     assert!(!driver.resume(server_token), "a finished token is stale");
 }
 
@@ -116,8 +134,14 @@ fn the_blocking_runner_stops_at_a_callback_want_instead_of_idling() {
     let peer = std::thread::spawn(move || {
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_nonblocking(true).unwrap();
-        let ssl = client_ctx().configure().unwrap().into_ssl("localhost").unwrap();
-        Handshake::client(ssl, tcp).unwrap().drive(Instant::now() + Duration::from_secs(5))
+        let ssl = client_ctx()
+            .configure()
+            .unwrap()
+            .into_ssl("localhost")
+            .unwrap();
+        Handshake::client(ssl, tcp)
+            .unwrap()
+            .drive(Instant::now() + Duration::from_secs(5))
     });
     let (tcp, _) = listener.accept().unwrap();
     tcp.set_nonblocking(true).unwrap();
@@ -126,7 +150,11 @@ fn the_blocking_runner_stops_at_a_callback_want_instead_of_idling() {
         .unwrap()
         .drive(started + Duration::from_secs(20))
         .expect_err("the callback never lets it finish");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(error.kind(), ErrorKind::Callback);
     assert_eq!(error.waiting_for(), Some(Want::ClientHelloCallback));
     assert!(
@@ -150,7 +178,11 @@ fn pair_in_set(
         Arc::new(AtomicUsize::new(0)),
     );
     let server = Handshake::server(Ssl::new(&ctx).unwrap(), a).unwrap();
-    let ssl = client_ctx().configure().unwrap().into_ssl("localhost").unwrap();
+    let ssl = client_ctx()
+        .configure()
+        .unwrap()
+        .into_ssl("localhost")
+        .unwrap();
     let client = Handshake::client(ssl, b).unwrap();
     let s = set.insert(server, "server", now, deadline, Want::Read);
     let c = set.insert(client, "client", now, deadline, Want::Write);

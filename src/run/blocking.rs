@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::time::Instant;
 
+use crate::deadline::Deadline;
 use crate::engine::{interest, Interest};
 use crate::error::HandshakeError;
 use crate::handshake::Handshake;
@@ -17,7 +18,7 @@ use crate::wait::{self, Readiness};
 /// ends the loop with an [`ErrorKind::Callback`](crate::ErrorKind::Callback) error.
 pub(crate) fn drive<S: Read + Write + AsFd>(
     mut handshake: Handshake<S>,
-    deadline: Option<Instant>,
+    deadline: Deadline,
 ) -> Result<TlsStream<S>, HandshakeError> {
     let started = Instant::now();
     handshake.begin_nodelay();
@@ -30,7 +31,7 @@ pub(crate) fn drive<S: Read + Write + AsFd>(
                         continue;
                     }
                     let fd = handshake.transport().get_ref();
-                    match wait::wait_for(fd, on, deadline) {
+                    match wait::wait_for(fd, on, deadline.instant()) {
                         Ok(Readiness::Ready) => {}
                         Ok(Readiness::TimedOut) => {
                             return Err(handshake.timeout_error(want, started.elapsed()))

@@ -151,12 +151,10 @@ fn poll_flags(interest: Interest) -> PollFlags {
 
 /// A wait's timeout for the time left, in whole milliseconds rounded up (a wait never ends
 /// just before the deadline and spins), capped at `max`; `none` when there is no deadline.
-/// The one rounding of every runner: `poll(2)` here, `epoll_wait(2)` in the epoll runner.
-pub(crate) fn millis_rounded_up<T: TryFrom<u128>>(
-    remaining: Option<Duration>,
-    none: T,
-    max: T,
-) -> T {
+/// The one rounding of every runner: [`poll(2)`](https://man7.org/linux/man-pages/man2/poll.2.html)
+/// here, [`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html) in the
+/// epoll runner and in loops built on [`TlsListener::poll_timeout`](crate::TlsListener::poll_timeout).
+pub fn millis_rounded_up<T: TryFrom<u128>>(remaining: Option<Duration>, none: T, max: T) -> T {
     match remaining {
         None => none,
         Some(r) => T::try_from(r.as_micros().div_ceil(1000)).unwrap_or(max),

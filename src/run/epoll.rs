@@ -172,7 +172,7 @@ impl<S, T> Reactor<S, T> {
 
     /// The earliest instant the runner must wake at: a handshake deadline or the end of a
     /// listener's rest.
-    fn next_wake(&mut self) -> Option<Instant> {
+    pub(crate) fn next_wake(&mut self) -> Option<Instant> {
         let rest = loop {
             match self.paused.peek().copied() {
                 Some(Reverse((when, token)))

@@ -91,6 +91,7 @@ impl TlsListener {
         let candidates = bind::candidates(&host, port)?;
         let options = SocketOptions {
             reuse_address: config.reuse_address,
+            reuse_port: config.reuse_port,
             backlog: i32::try_from(config.backlog).unwrap_or(i32::MAX),
         };
         let listener = bind::bind_first(&candidates, options)?;
@@ -158,6 +159,26 @@ impl TlsListener {
         Ok(event)
     }
 
+    /// The next event without waiting (`Ok(None)`: nothing happened). With
+    /// [`poll_timeout`](Self::poll_timeout) and the descriptor of [`AsFd`](std::os::fd::AsFd)
+    /// (the listener's epoll instance, readable when a connection or a handshake is ready),
+    /// this lets another event loop drive the listener
+    /// ([`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html): an epoll
+    /// descriptor can itself be watched).
+    pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, ServerError> {
+        let event = self.engine.poll_event()?;
+        if let (Some(handler), Some(event)) = (self.handler.as_mut(), event.as_ref()) {
+            handler(event);
+        }
+        Ok(event)
+    }
+
+    /// When [`poll_event`](Self::poll_event) must be called even if the descriptor is not
+    /// readable: the next handshake deadline, or the end of a rest after `accept(2)` failed.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.engine.poll_timeout()
+    }
+
     /// Steps again a handshake reported as [`ServerEvent::Callback`], once the callback can
     /// make progress. False when the token names no pending handshake.
     pub fn resume(&mut self, token: crate::engine::Token) -> bool {
@@ -200,6 +221,13 @@ impl TlsListener {
                 waited: started.elapsed(),
             }),
         }
+    }
+}
+
+/// The listener's epoll instance: readable when [`TlsListener::poll_event`] has work.
+impl std::os::fd::AsFd for TlsListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.engine.epoll_fd()
     }
 }
 

@@ -94,6 +94,36 @@ impl Engine {
         }
     }
 
+    /// The next event without waiting: what is queued, else what one pass over the ready
+    /// descriptors and the due deadlines gives.
+    pub(crate) fn poll_event(&mut self) -> Result<Option<ServerEvent>, ServerError> {
+        loop {
+            while let Some(event) = self.reactor.pop() {
+                if let Some(event) = self.server_event(event) {
+                    return Ok(Some(event));
+                }
+            }
+            if self
+                .reactor
+                .run_once(Some(Duration::ZERO))
+                .map_err(poll_error)?
+                == 0
+            {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The instant the listener must be polled at even with nothing ready: a handshake
+    /// deadline or the end of the accept backoff.
+    pub(crate) fn poll_timeout(&mut self) -> Option<Instant> {
+        self.reactor.next_wake()
+    }
+
+    pub(crate) fn epoll_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.reactor.epoll().0)
+    }
+
     /// Steps again a handshake reported as [`ServerEvent::Callback`].
     pub(crate) fn resume(&mut self, token: Token) -> bool {
         self.reactor.resume(token)

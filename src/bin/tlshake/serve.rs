@@ -131,7 +131,10 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
         .allow_cbc_ciphers(a.allow_cbc)
         .handshake_timeout(seconds("--handshake-timeout", a.handshake_timeout)?)
         .idle_timeout(seconds("--idle-timeout", a.idle_timeout)?)
-        .max_pending(a.max_pending);
+        .max_pending(a.max_pending)
+        // A deep accept queue (the kernel caps it at net.core.somaxconn): thousands of
+        // clients connecting at once are not dropped and retried a second later.
+        .backlog(4096);
     if let Some(addr) = &a.bind {
         c = c.address(addr);
     }

@@ -253,3 +253,59 @@ fn a_silent_established_client_is_closed_at_the_idle_timeout() {
         "closed after {waited:?}"
     );
 }
+
+/// `tlshake bench --connect` with `args` against `addr`.
+fn bench_connect(addr: SocketAddr, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let ca = tlshake::bundled::cert_path("ca.pem");
+    let out = Command::new(env!("CARGO_BIN_EXE_tlshake"))
+        .args(["bench", "--connect", &format!("tls://{addr}")])
+        .args(["--cafile", ca.to_str().unwrap(), "--json"])
+        .args(args)
+        .output()
+        .expect("tlshake bench");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (out.status.code(), json)
+}
+
+#[test]
+fn bench_connect_counts_handshakes_and_failures_by_reason() {
+    let _serial = serial();
+    let serve = Serve::start(None, &["--workers", "1"]);
+    let (code, j) = bench_connect(
+        serve.addr,
+        &[
+            "--servername",
+            "localhost",
+            "--handshakes",
+            "60",
+            "--concurrency",
+            "8",
+        ],
+    );
+    assert_eq!(code, Some(0), "{j}");
+    assert_eq!(j["handshakes"], 60, "{j}");
+    assert_eq!(j["failures"], 0, "{j}");
+    assert_eq!(j["config"]["concurrency"], 8, "{j}");
+    let p = |k: &str| j[k].as_f64().expect(k);
+    assert!(0.0 < p("p50_ms") && p("p50_ms") <= p("p99_ms") && p("p99_ms") <= p("p999_ms"));
+    // The wrong name: every handshake fails certificate verification, counted by reason.
+    let (code, j) = bench_connect(
+        serve.addr,
+        &[
+            "--servername",
+            "wrong.example",
+            "--handshakes",
+            "20",
+            "--concurrency",
+            "4",
+        ],
+    );
+    assert_eq!(code, Some(1), "{j}");
+    assert_eq!(j["handshakes"], 0, "{j}");
+    assert_eq!(
+        j["failures_by_reason"],
+        serde_json::json!({"certificate_verification": 20}),
+        "{j}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod events;
 mod first_response;
+mod load;
 mod plot;
 
 use std::io::IsTerminal;
@@ -85,6 +86,26 @@ pub(crate) struct BenchArgs {
     /// and gives that up.
     #[arg(long, value_name = "LIST")]
     groups: Option<String>,
+    /// Load-generate against this server (`tls://host:port`) instead of comparing the two
+    /// implementations on loopback: --concurrency handshakes in flight from one thread,
+    /// until --handshakes or --duration.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["threads", "first_response", "plot"])]
+    connect: Option<String>,
+    /// With --connect: run this many seconds instead of --handshakes.
+    #[arg(long, value_name = "SECS", requires = "connect")]
+    duration: Option<f64>,
+    /// With --connect: seconds one handshake may take (connect included).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// With --connect: trusted CAs, PEM (default: the system's).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    cafile: Option<std::path::PathBuf>,
+    /// With --connect: the name sent as SNI and verified (default: the URL's host).
+    #[arg(long, value_name = "NAME", requires = "connect")]
+    servername: Option<String>,
+    /// With --connect: do not verify the server's certificate.
+    #[arg(long, requires = "connect")]
+    insecure: bool,
     /// Connections per policy with `--first-response`.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     iterations: u32,
@@ -123,6 +144,9 @@ type ServerFn = Arc<dyn Fn(TcpStream) + Send + Sync>;
 pub(crate) fn run(a: &BenchArgs) -> Outcome {
     if a.first_response {
         return run_first_response(a);
+    }
+    if let Some(url) = &a.connect {
+        return run_load(a, url);
     }
     let (pem, key) = match a.key {
         BenchKey::Ecdsa => (bundled::SERVER_PEM, bundled::SERVER_KEY),
@@ -280,6 +304,59 @@ fn plain_connector(v: ProtocolVersion) -> Result<SslConnector, openssl::error::E
     cb.set_min_proto_version(Some(version))?;
     cb.set_max_proto_version(Some(version))?;
     Ok(cb.build())
+}
+
+/// Runs `tlshake bench --connect URL`.
+fn run_load(a: &BenchArgs, url: &str) -> Outcome {
+    let url: TransportUrl = match url.parse() {
+        Ok(u) => u,
+        Err(e) => return crate::report::bad_input("--connect", e),
+    };
+    let secs = |flag: &str, v: f64| {
+        Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| crate::report::bad_input(flag, "expected a positive number of seconds"))
+    };
+    let timeout = match secs("--timeout", a.timeout) {
+        Ok(t) => t,
+        Err(o) => return o,
+    };
+    let duration = match a.duration.map(|d| secs("--duration", d)).transpose() {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let version = match a.proto {
+        BenchProto::Tls12 => ProtocolVersion::Tls1_2,
+        BenchProto::Tls13 => ProtocolVersion::Tls1_3,
+    };
+    let mut b = ClientConfig::builder()
+        .min_version(Some(version))
+        .max_version(Some(version))
+        .verify_peer(!a.insecure)
+        .verify_peer_name(!a.insecure);
+    if let Some(ca) = &a.cafile {
+        b = b.ca_file(ca);
+    }
+    if let Some(name) = &a.servername {
+        b = b.peer_name(name);
+    }
+    if let Some(list) = &a.groups {
+        b = b.groups(list);
+    }
+    let config = match b.build() {
+        Ok(c) => c,
+        Err(e) => return crate::report::bad_input("bench --connect", e),
+    };
+    load::run(&load::Load {
+        url: &url,
+        config: &config,
+        concurrency: a.concurrency as usize,
+        handshakes: a.handshakes as usize,
+        duration,
+        timeout,
+        json: a.json,
+    })
 }
 
 /// Runs `tlshake bench --first-response`.

@@ -36,7 +36,7 @@ struct Entry<S, T> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome<S> {
-    /// Completed: the stream, after [`Handshake::established`]-style wrap-up (the
+    /// Completed: the stream, wrapped up as by [`Handshake::drive`] (the
     /// [`NodelayPolicy`](crate::NodelayPolicy)'s after-handshake part, and
     /// `stats().duration` from insertion to the step that completed it).
     Done(TlsStream<S>),

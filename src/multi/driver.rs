@@ -27,7 +27,7 @@ use super::event::{Completed, MultiEvent};
 /// How it works, and what it costs:
 /// * every socket is registered with one epoll instance
 ///   ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)) for `EPOLLIN`
-///   or `EPOLLOUT`, whichever its last [`Want`] asked for; the registration is changed only
+///   or `EPOLLOUT`, whichever its last [`Want`](crate::Want) asked for; the registration is changed only
 ///   when the want changes;
 /// * one [`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html) returns
 ///   the ready sockets, and only those handshakes are stepped: a connection that waits for

@@ -35,6 +35,12 @@ pub enum ErrorKind {
     Wait,
     /// The connection object could not be set up (`SSL_new`, BIO creation, ...).
     Setup,
+    /// A driver that only waits on sockets met a callback-driven want (X509 lookup, async
+    /// job, ClientHello callback, retry-verify; see
+    /// [`HandshakeError::waiting_for`]): nothing the peer sends will end it. Step the
+    /// handshake by hand ([`Handshake::step`](crate::Handshake::step)) or in a
+    /// [`HandshakeSet`](crate::engine::HandshakeSet), which hands such wants back.
+    Callback,
 }
 
 impl ErrorKind {
@@ -49,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Wait => "wait",
+            ErrorKind::Callback => "callback",
             ErrorKind::Setup => "setup",
         }
     }
@@ -334,6 +341,12 @@ impl HandshakeError {
                 i.role
             ),
             ErrorKind::Setup => write!(f, "could not set up the TLS {} connection", i.role),
+            ErrorKind::Callback => write!(
+                f,
+                "the TLS {} handshake waits for an application callback ({}), not for the socket",
+                i.role,
+                i.ssl_error.name()
+            ),
             _ => {
                 write!(
                     f,

@@ -21,7 +21,6 @@ use crate::outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
 use crate::stream::TlsStream;
 use crate::transport::Transport;
 use crate::version::ProtocolVersion;
-use crate::wait::{self, Interest, Readiness};
 
 /// Counters a handshake keeps: how often it had to wait, and how long it took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -237,7 +236,10 @@ impl<S: Read + Write> Handshake<S> {
             verify: verify.as_ref(),
             peer_bytes: transport.peer_prefix(),
             bytes_received,
-            expected_host: self.expected_host.as_deref(),
+            expected_host: self
+                .expected_host
+                .as_deref()
+                .or_else(|| crate::client::expected_name_of(ssl)),
             peer_cert: peer_cert_facts(ssl),
             our_min: version_of_raw(min),
             our_max: version_of_raw(max),
@@ -282,8 +284,13 @@ impl<S: Read + Write> Handshake<S> {
         )
     }
 
-    fn wait_error(&self, waiting_for: Want, io: std::io::Error) -> HandshakeError {
+    pub(crate) fn wait_error(&self, waiting_for: Want, io: std::io::Error) -> HandshakeError {
         self.waiting_error(ErrorKind::Wait, waiting_for, Some(io), None, None)
+    }
+
+    /// The error of a driver that cannot wait for a callback-driven want.
+    pub(crate) fn callback_error(&self, want: Want, elapsed: Duration) -> HandshakeError {
+        self.waiting_error(ErrorKind::Callback, want, None, None, Some(elapsed))
     }
 
     fn waiting_error(
@@ -337,34 +344,8 @@ impl<S: Read + Write + AsFd> Handshake<S> {
         self.run(None)
     }
 
-    fn run(mut self, deadline: Option<Instant>) -> Result<TlsStream<S>, HandshakeError> {
-        let started = Instant::now();
-        self.begin_nodelay();
-        loop {
-            match self.step() {
-                HandshakeOutcome::Done => break,
-                HandshakeOutcome::Want(want) => {
-                    let interest = match want {
-                        Want::Write => Interest::Writable,
-                        _ => Interest::Readable,
-                    };
-                    let fd = self.stream.get_ref().get_ref();
-                    match wait::wait_for(fd, interest, deadline) {
-                        Ok(Readiness::Ready) => {}
-                        Ok(Readiness::TimedOut) => {
-                            return Err(self.timeout_error(want, started.elapsed()))
-                        }
-                        Err(e) => return Err(self.wait_error(want, e)),
-                    }
-                }
-                HandshakeOutcome::Shutdown(e) | HandshakeOutcome::Failed(e) => {
-                    let mut e = e;
-                    e.inner_mut().elapsed = Some(started.elapsed());
-                    return Err(e);
-                }
-            }
-        }
-        Ok(self.established(Some(started.elapsed())))
+    fn run(self, deadline: Option<Instant>) -> Result<TlsStream<S>, HandshakeError> {
+        crate::run::blocking::drive(self, deadline.into())
     }
 
     /// Applies the [`NodelayPolicy`] before the first step, remembering the socket's setting.

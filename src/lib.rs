@@ -17,6 +17,8 @@
 pub mod bundled;
 pub mod certstore;
 pub mod client;
+pub mod deadline;
+pub mod engine;
 pub mod error;
 mod ffi;
 pub mod fingerprint;
@@ -30,6 +32,7 @@ pub mod multi;
 pub mod nodelay;
 pub mod outcome;
 mod record;
+mod run;
 pub mod server;
 pub mod session;
 pub mod starttls;

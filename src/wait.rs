@@ -10,6 +10,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+
+use crate::deadline::Deadline;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::select::{FdSet, FD_SETSIZE};
 use nix::sys::time::{TimeVal, TimeValLike};
@@ -44,17 +46,12 @@ pub fn wait_for<F: AsFd>(
     deadline: Option<Instant>,
 ) -> io::Result<Readiness> {
     let fd = fd.as_fd();
+    let deadline = Deadline::from(deadline);
     loop {
-        let remaining = match deadline {
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    return Ok(Readiness::TimedOut);
-                }
-                Some(d - now)
-            }
-            None => None,
-        };
+        let remaining = deadline.remaining();
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Ok(Readiness::TimedOut);
+        }
         let result = if uses_select(fd) {
             select_once(fd, interest, remaining)
         } else {
@@ -63,7 +60,7 @@ pub fn wait_for<F: AsFd>(
         match result {
             Ok(true) => return Ok(Readiness::Ready),
             Ok(false) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
+                if deadline.has_passed() {
                     return Ok(Readiness::TimedOut);
                 }
                 // Woken early (timer granularity): go round with the time left.
@@ -90,17 +87,12 @@ pub fn wait_for_any(
         .iter()
         .map(|&(fd, interest)| PollFd::new(fd, poll_flags(interest)))
         .collect();
+    let deadline = Deadline::from(deadline);
     loop {
-        let remaining = match deadline {
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    return Ok(Readiness::TimedOut);
-                }
-                Some(d - now)
-            }
-            None => None,
-        };
+        let remaining = deadline.remaining();
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Ok(Readiness::TimedOut);
+        }
         match nix::poll::poll(&mut polled, poll_timeout(remaining)) {
             Ok(n) if n > 0 => return Ok(Readiness::Ready),
             Ok(_) | Err(Errno::EINTR) => {}
@@ -157,13 +149,20 @@ fn poll_flags(interest: Interest) -> PollFlags {
     }
 }
 
-/// `poll`'s timeout for the time left: milliseconds rounded up (a wait never ends just
-/// before the deadline and spins), capped at what poll accepts.
-fn poll_timeout(remaining: Option<Duration>) -> PollTimeout {
+/// A wait's timeout for the time left, in whole milliseconds rounded up (a wait never ends
+/// just before the deadline and spins), capped at `max`; `none` when there is no deadline.
+/// The one rounding of every runner: [`poll(2)`](https://man7.org/linux/man-pages/man2/poll.2.html)
+/// here, [`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html) in the
+/// epoll runner and in loops built on [`TlsListener::poll_timeout`](crate::TlsListener::poll_timeout).
+pub fn millis_rounded_up<T: TryFrom<u128>>(remaining: Option<Duration>, none: T, max: T) -> T {
     match remaining {
-        None => PollTimeout::NONE,
-        Some(r) => PollTimeout::try_from(r.as_micros().div_ceil(1000)).unwrap_or(PollTimeout::MAX),
+        None => none,
+        Some(r) => T::try_from(r.as_micros().div_ceil(1000)).unwrap_or(max),
     }
+}
+
+fn poll_timeout(remaining: Option<Duration>) -> PollTimeout {
+    millis_rounded_up(remaining, PollTimeout::NONE, PollTimeout::MAX)
 }
 
 #[cfg(test)]
@@ -187,6 +186,17 @@ mod tests {
         let later = Instant::now() + Duration::from_secs(5);
         assert_eq!(wait_for_any(&fds, Some(later)).unwrap(), Readiness::Ready);
         assert!(Instant::now() < later);
+    }
+
+    #[test]
+    fn timeouts_round_up_to_the_next_millisecond() {
+        let ms = |r| millis_rounded_up::<i64>(r, -1, i64::MAX);
+        assert_eq!(ms(Some(Duration::from_micros(1500))), 2);
+        assert_eq!(ms(Some(Duration::from_micros(1))), 1);
+        assert_eq!(ms(Some(Duration::ZERO)), 0);
+        assert_eq!(ms(None), -1);
+        let max = millis_rounded_up::<u8>(Some(Duration::from_secs(9)), 0, u8::MAX);
+        assert_eq!(max, u8::MAX);
     }
 
     #[test]

@@ -381,6 +381,46 @@ fn bench_json_has_both_implementations_and_a_ratio() {
 }
 
 #[test]
+fn bench_concurrency_keeps_c_handshakes_in_flight() {
+    let out = run(&[
+        "bench",
+        "--handshakes",
+        "400",
+        "--concurrency",
+        "400",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["concurrency"], 400);
+    for side in ["tlshake", "openssl_crate"] {
+        assert_eq!(j[side]["handshakes"], 400, "{j}");
+        assert_eq!(j[side]["failures"], 0, "{j}");
+        let rate = j[side]["handshakes_per_s"].as_f64().expect("rate");
+        let p50_s = j[side]["p50_ms"].as_f64().expect("p50") / 1000.0;
+        // Little's law: handshakes in flight = rate x latency. With 400 started at once,
+        // far more than a few were in flight; one at a time gives at most 2 (see above).
+        assert!(
+            rate * p50_s > 20.0,
+            "{side}: {rate}/s with p50 {p50_s} s: {j}"
+        );
+    }
+}
+
+#[test]
+fn bench_threads_is_the_thread_model_and_concurrency_goes_to_10000() {
+    let out = run(&["bench", "--handshakes", "20", "--threads", "2", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["concurrency"], 2);
+    assert_eq!(j["tlshake"]["handshakes"], 20, "{j}");
+    let refused = run(&["bench", "--concurrency", "10001"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    let both = run(&["bench", "--concurrency", "2", "--threads", "2"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr_of(&both));
+}
+
+#[test]
 fn bench_first_response_json_has_every_policy() {
     let out = run(&["bench", "--first-response", "--iterations", "5", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));

@@ -120,37 +120,71 @@ fn silent_clients_do_not_delay_a_good_one_and_time_out_on_their_own() {
 }
 
 #[test]
-fn connections_over_the_cap_are_rejected_at_once() {
+fn a_full_listener_evicts_the_oldest_silent_connection() {
     let config = base_config()
         .max_pending(2)
         .handshake_timeout(Duration::from_secs(5));
     let mut listener = TlsListener::bind(&config).unwrap();
     let addr = listener.local_addr();
     let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    let third = clients[2].local_addr().unwrap();
+    let first = clients[0].local_addr().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     let event = listener.next_event(Some(deadline)).unwrap();
     match event {
         Some(ServerEvent::Rejected { peer, reason }) => {
-            assert_eq!(peer, third);
-            assert_eq!(reason, RejectReason::TooManyPending { limit: 2 });
+            assert_eq!(peer, first, "the oldest silent connection makes room");
+            assert_eq!(reason, RejectReason::Evicted { limit: 2 });
         }
-        other => panic!("expected a rejection, got {other:?}"),
+        other => panic!("expected an eviction, got {other:?}"),
     }
     let stats = listener.stats();
     assert_eq!((stats.pending, stats.rejected, stats.accepted), (2, 1, 3));
-    // The rejected client sees the connection closed at once: end-of-file or a reset, not
+    // The evicted client sees the connection closed at once: end-of-file or a reset, not
     // the 5 s read timeout (an error of kind WouldBlock) of a server that kept it open.
-    clients[2]
+    clients[0]
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let mut buf = [0u8; 8];
-    let n = std::io::Read::read(&mut &clients[2], &mut buf);
+    let n = std::io::Read::read(&mut &clients[0], &mut buf);
     assert!(
         matches!(&n, Ok(0))
             || matches!(&n, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
-        "the rejected connection was not closed: {n:?}"
+        "the evicted connection was not closed: {n:?}"
     );
+}
+
+#[test]
+fn a_full_listener_of_busy_handshakes_refuses_the_newcomer() {
+    let config = base_config()
+        .max_pending(1)
+        .handshake_timeout(Duration::from_secs(5));
+    let mut listener = TlsListener::bind(&config).unwrap();
+    let addr = listener.local_addr();
+    // The first client has sent part of a record: it made progress and is kept.
+    let mut busy = TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut busy, &[0x16, 0x03, 0x01]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while listener.stats().pending == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first client was not accepted"
+        );
+        let soon = Instant::now() + Duration::from_millis(10);
+        assert!(listener.next_event(Some(soon)).unwrap().is_none());
+    }
+    // Its bytes are there already: the next wait reports its socket readable and steps it.
+    let soon = Instant::now() + Duration::from_millis(200);
+    assert!(listener.next_event(Some(soon)).unwrap().is_none());
+    let newcomer = TcpStream::connect(addr).unwrap();
+    let event = listener.next_event(Some(deadline)).unwrap();
+    match event {
+        Some(ServerEvent::Rejected { peer, reason }) => {
+            assert_eq!(peer, newcomer.local_addr().unwrap());
+            assert_eq!(reason, RejectReason::TooManyPending { limit: 1 });
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(listener.stats().pending, 1);
 }
 
 #[test]

@@ -4,6 +4,7 @@ use std::io;
 use std::net::{SocketAddr, SocketAddrV6, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::deadline::Deadline;
 use crate::handshake::Handshake;
 use crate::session::SessionInfo;
 use crate::starttls::{self, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
@@ -171,44 +172,28 @@ pub fn connect_with(
     let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
     let tcp = tcp_connect(url, connect_deadline)?;
     let peer = tcp.peer;
-    let mut stream = tcp.stream;
+    let stream = tcp.stream;
     let connect_time = tcp.connect_time;
     let handshake_deadline = options
         .deadline
         .unwrap_or_else(|| Instant::now() + o.handshake_timeout);
 
-    let mut transcript = None;
-    let mut starttls_time = None;
-    if let Some(protocol) = options.starttls {
-        let t0 = Instant::now();
-        let t = starttls::negotiate_with_deadline(
-            &mut stream,
-            protocol,
-            &options.starttls_options,
-            handshake_deadline,
-        )
-        .map_err(|source| ConnectError::Starttls {
-            peer,
-            connect_time: Some(connect_time),
-            source,
-        })?;
-        starttls_time = Some(t0.elapsed());
-        transcript = Some(t);
-    }
-
-    let sni = ssl
-        .servername(openssl::ssl::NameType::HOST_NAME)
-        .map(str::to_string);
-    let t0 = Instant::now();
-    let result = upgrade(stream, config, &host, ssl, handshake_deadline);
-    let handshake_time = t0.elapsed();
-    let stream = result.map_err(|source| ConnectError::Handshake {
+    let plan = Secure {
         peer,
-        connect_time,
+        connect_time: Some(connect_time),
+        starttls: options.starttls,
+        starttls_options: &options.starttls_options,
+        host: &host,
+        deadline: Deadline::at(handshake_deadline),
+    };
+    let secured = starttls_then_handshake(stream, ssl, config, &plan)?;
+    let Secured {
+        stream,
+        sni,
+        starttls: transcript,
         starttls_time,
-        sni: sni.clone(),
-        source,
-    })?;
+        handshake_time,
+    } = secured;
     Ok(TlsConnection {
         stream,
         peer,
@@ -236,8 +221,12 @@ pub fn upgrade(
     // A socket whose mode cannot be changed still handshakes; the deadline then holds only
     // between reads.
     let _ = stream.set_nonblocking(true);
+    // An `Ssl` from `ClientConfig::new_ssl` carries its expected name already.
+    let named = super::config::expected_name_of(&ssl).is_some();
     let mut hs = Handshake::client(ssl, stream)?;
-    hs.set_expected_host(config.expected_name(host));
+    if !named {
+        hs.set_expected_host(config.expected_name(host));
+    }
     hs.set_nodelay_policy(config.options().nodelay);
     let tls = hs.drive(deadline)?;
     let _ = tls.get_ref().set_nonblocking(false);
@@ -245,6 +234,93 @@ pub fn upgrade(
 }
 
 /// The host as OpenSSL wants it: a DNS name, or the IP address text (no brackets, no zone).
+/// What [`starttls_then_handshake`] does on a connected plain socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Secure<'a> {
+    /// The address connected (for the errors).
+    pub peer: SocketAddr,
+    /// How long the TCP connect took, when the caller measured it (for the errors).
+    pub connect_time: Option<Duration>,
+    /// The STARTTLS dialogue to run first, if any.
+    pub starttls: Option<StarttlsProtocol>,
+    /// Its options.
+    pub starttls_options: &'a StarttlsOptions,
+    /// The host name given to [`ClientConfig::new_ssl`].
+    pub host: &'a str,
+    /// The one deadline of the dialogue and the handshake.
+    pub deadline: Deadline,
+}
+
+/// A socket after [`starttls_then_handshake`].
+#[derive(Debug)]
+pub struct Secured {
+    /// The established TLS stream (blocking again).
+    pub stream: TlsStream<TcpStream>,
+    /// The SNI name sent, if any.
+    pub sni: Option<String>,
+    /// The STARTTLS dialogue, if one ran.
+    pub starttls: Option<StarttlsTranscript>,
+    /// How long it took.
+    pub starttls_time: Option<Duration>,
+    /// How long the handshake took.
+    pub handshake_time: Duration,
+}
+
+/// The STARTTLS dialogue (when `plan.starttls` names one), then the TLS handshake with
+/// `ssl` (from [`ClientConfig::new_ssl`]), both by `plan.deadline`: the one place the two
+/// follow each other, for [`connect_with`] and [`starttls::upgrade`](crate::starttls::upgrade).
+///
+/// The dialogue's reads and writes get the time left as their socket timeout
+/// ([`negotiate_with_deadline`](crate::starttls::negotiate_with_deadline)); the handshake
+/// waits with `select(2)` / `poll(2)` ([`Handshake::drive`]) for the time left.
+pub fn starttls_then_handshake(
+    mut stream: TcpStream,
+    ssl: openssl::ssl::Ssl,
+    config: &ClientConfig,
+    plan: &Secure<'_>,
+) -> Result<Secured, ConnectError> {
+    let deadline = plan.deadline.instant();
+    let mut transcript = None;
+    let mut starttls_time = None;
+    if let Some(protocol) = plan.starttls {
+        let t0 = Instant::now();
+        let t = starttls::negotiate_with_deadline(
+            &mut stream,
+            protocol,
+            plan.starttls_options,
+            deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout),
+        )
+        .map_err(|source| ConnectError::Starttls {
+            peer: plan.peer,
+            connect_time: plan.connect_time,
+            source,
+        })?;
+        starttls_time = Some(t0.elapsed());
+        transcript = Some(t);
+    }
+    let sni = ssl
+        .servername(openssl::ssl::NameType::HOST_NAME)
+        .map(str::to_string);
+    let t0 = Instant::now();
+    let handshake_deadline = deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout);
+    let result = upgrade(stream, config, plan.host, ssl, handshake_deadline);
+    let handshake_time = t0.elapsed();
+    let stream = result.map_err(|source| ConnectError::Handshake {
+        peer: plan.peer,
+        connect_time: plan.connect_time,
+        starttls_time,
+        sni: sni.clone(),
+        source,
+    })?;
+    Ok(Secured {
+        stream,
+        sni,
+        starttls: transcript,
+        starttls_time,
+        handshake_time,
+    })
+}
+
 fn ssl_host(host: &Host) -> String {
     match host {
         Host::Ipv4(a) => a.to_string(),
@@ -322,7 +398,8 @@ fn resolve_name(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAd
             source,
         });
     }
-    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+    let left = Deadline::at(deadline).remaining().unwrap_or_default();
+    match rx.recv_timeout(left) {
         Ok(answer) => answer.map_err(|source| ConnectError::Resolve {
             host: name.to_string(),
             source,
@@ -350,17 +427,17 @@ pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnectio
     let addrs = resolve(url, deadline)?;
     let mut attempts = Vec::new();
     let mut tried = Vec::new();
+    let bound = Deadline::at(deadline);
     for addr in addrs {
-        let now = Instant::now();
-        if now >= deadline {
+        let Ok(Some(left)) = bound.time_left("connect") else {
             return Err(ConnectError::ConnectTimeout {
                 authority: url.authority(),
                 tried,
                 elapsed: start.elapsed(),
             });
-        }
+        };
         tried.push(addr);
-        match TcpStream::connect_timeout(&addr, deadline - now) {
+        match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
                 return Ok(TcpConnection {
                     stream,

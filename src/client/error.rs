@@ -104,8 +104,9 @@ pub enum ConnectError {
     Handshake {
         /// The address connected.
         peer: SocketAddr,
-        /// How long the TCP connect took.
-        connect_time: Duration,
+        /// How long the TCP connect took (`None` when the caller connected the socket, as
+        /// for [`starttls::upgrade`](crate::starttls::upgrade)).
+        connect_time: Option<Duration>,
         /// How long STARTTLS took, if it ran.
         starttls_time: Option<Duration>,
         /// The SNI name sent in the ClientHello, if any.

@@ -18,10 +18,12 @@ mod connect;
 mod error;
 pub(crate) mod verify_cache;
 
-pub(crate) use config::{certificate_was_requested, note_certificate_request, pin_mismatch};
+pub(crate) use config::{
+    certificate_was_requested, expected_name_of, note_certificate_request, pin_mismatch,
+};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
-    connect, connect_with, open, tcp_connect, upgrade, ConnectOptions, Connection, TcpConnection,
-    Timings, TlsConnection,
+    connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,
+    Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
 pub use error::ConnectError;

@@ -4,7 +4,7 @@ use crate::error::HandshakeError;
 use crate::stream::TlsStream;
 
 use super::error::MultiError;
-use super::token::Token;
+use crate::engine::Token;
 
 /// One handshake of a [`MultiDriver`](super::MultiDriver) ended (or one of its listeners
 /// failed to accept).
@@ -35,6 +35,15 @@ pub enum Completed<S> {
     /// moment the timeout was noticed ([`HandshakeError::elapsed`]), how many bytes the peer
     /// had sent ([`HandshakeError::bytes_received`]), and the timeout hint.
     TimedOut(HandshakeError),
+    /// Not an end: the handshake returned a callback-driven want
+    /// ([`Interest::Caller`](crate::engine::Interest::Caller)) and stays in flight, its
+    /// socket unwatched and its deadline running. Call
+    /// [`MultiDriver::resume`](super::MultiDriver::resume) once the callback can make
+    /// progress.
+    Callback(crate::outcome::Want),
+    /// The handshake had received nothing when the driver ran out of descriptors in
+    /// `accept(2)`; it was closed to free one.
+    Evicted,
     /// The driver could not keep watching this handshake (`epoll_ctl` failed), or, for a
     /// listener's token, could not accept a connection or set up its handshake.
     DriverError(MultiError),
@@ -61,13 +70,15 @@ impl<S> Completed<S> {
     }
 
     /// A short lower-case name: `"done"`, `"failed"`, `"shutdown"`, `"timed_out"`,
-    /// `"driver_error"`.
+    /// `"callback"`, `"evicted"`, `"driver_error"`.
     pub fn name(&self) -> &'static str {
         match self {
             Completed::Done(_) => "done",
             Completed::Failed(_) => "failed",
             Completed::Shutdown(_) => "shutdown",
             Completed::TimedOut { .. } => "timed_out",
+            Completed::Callback(_) => "callback",
+            Completed::Evicted => "evicted",
             Completed::DriverError(_) => "driver_error",
         }
     }

@@ -15,10 +15,9 @@ mod driver;
 mod error;
 mod event;
 mod socket;
-mod token;
 
+pub use crate::engine::Token;
 pub use driver::MultiDriver;
 pub use error::{AddError, MultiError};
 pub use event::{Completed, MultiEvent};
 pub use socket::{connect_nonblocking, listen_tcp};
-pub use token::Token;

@@ -62,6 +62,7 @@ fn nonblocking_socket(addr: &SocketAddr) -> Result<OwnedFd, MultiError> {
 pub fn listen_tcp(addr: SocketAddr, backlog: i32) -> Result<TcpListener, MultiError> {
     let options = SocketOptions {
         reuse_address: true,
+        reuse_port: false,
         backlog,
     };
     let listener = bind_one(addr, options).map_err(|e| match e {

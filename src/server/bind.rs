@@ -75,6 +75,7 @@ pub(crate) fn candidates(host: &BindHost, port: u16) -> Result<Vec<SocketAddr>, 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SocketOptions {
     pub(crate) reuse_address: bool,
+    pub(crate) reuse_port: bool,
     pub(crate) backlog: i32,
 }
 
@@ -131,6 +132,12 @@ pub(crate) fn bind_one(
             source: io::Error::from(e),
         }
     })?;
+    if options.reuse_port {
+        socket::setsockopt(&fd, sockopt::ReusePort, &true).map_err(|e| ServerError::Socket {
+            step: "setsockopt(SO_REUSEPORT)",
+            source: io::Error::from(e),
+        })?;
+    }
     if let SocketAddr::V6(v6) = addr {
         if v6.ip().is_unspecified() {
             socket::setsockopt(&fd, sockopt::Ipv6V6Only, &false).map_err(|e| {

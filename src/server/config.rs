@@ -171,6 +171,7 @@ pub struct ServerConfig {
     pub(crate) address: Option<String>,
     pub(crate) port: u32,
     pub(crate) reuse_address: bool,
+    pub(crate) reuse_port: bool,
     pub(crate) backlog: u32,
     pub(crate) certificate: Option<CertificateSource>,
     pub(crate) sni: Vec<(String, CertificateSource)>,
@@ -184,6 +185,7 @@ pub struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     pub(crate) nodelay: NodelayPolicy,
     pub(crate) max_pending: usize,
+    pub(crate) idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -202,6 +204,7 @@ impl ServerConfig {
             address: None,
             port,
             reuse_address: true,
+            reuse_port: false,
             backlog: 1024,
             certificate: None,
             sni: Vec::new(),
@@ -215,6 +218,7 @@ impl ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             nodelay: NodelayPolicy::Always,
             max_pending: 1024,
+            idle_timeout: Duration::from_secs(30),
         }
     }
 
@@ -379,6 +383,28 @@ impl ServerConfig {
         self
     }
 
+    /// How long an established connection may stay silent before a server loop built on
+    /// this configuration closes it (default 30 s; `tlshake serve --idle-timeout`). The
+    /// listener itself hands established streams over and keeps no idle clock.
+    pub fn idle_timeout(mut self, timeout: Duration) -> ServerConfig {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The idle timeout set by [`idle_timeout`](Self::idle_timeout).
+    pub fn idle_timeout_value(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// Sets `SO_REUSEPORT` on the listening socket (default off), so that several listeners
+    /// (one per thread) bind the same port and the kernel spreads connections among them
+    /// ([`socket(7)`](https://man7.org/linux/man-pages/man7/socket.7.html)). Every socket
+    /// on the port must set it, and only processes of the same user can share the port.
+    pub fn reuse_port(mut self, on: bool) -> ServerConfig {
+        self.reuse_port = on;
+        self
+    }
+
     /// When `TCP_NODELAY` is set on accepted sockets (default [`NodelayPolicy::Always`]:
     /// during and after the handshake).
     pub fn nodelay(mut self, policy: NodelayPolicy) -> ServerConfig {
@@ -387,8 +413,9 @@ impl ServerConfig {
     }
 
     /// The most handshakes in progress at once (default 1024). A connection arriving when
-    /// the limit is reached is closed at once and reported as
-    /// [`ServerEvent::Rejected`](super::ServerEvent::Rejected).
+    /// the limit is reached evicts the pending connection that has received nothing for
+    /// longest, or, when every pending one has made progress, is closed at once; either is
+    /// reported as [`ServerEvent::Rejected`](super::ServerEvent::Rejected).
     pub fn max_pending(mut self, limit: usize) -> ServerConfig {
         self.max_pending = limit;
         self

@@ -34,6 +34,12 @@ pub enum RejectReason {
         /// The configured limit.
         limit: usize,
     },
+    /// The set was full (`max_pending`) or out of descriptors, and this connection, which
+    /// had received nothing for longest, was closed to make room for a new one.
+    Evicted {
+        /// The configured `max_pending`.
+        limit: usize,
+    },
     /// The accepted socket could not be prepared (made nonblocking, registered with epoll,
     /// or given an `SSL` object).
     Setup {
@@ -49,6 +55,11 @@ impl fmt::Display for RejectReason {
                 f,
                 "{limit} handshakes were already pending (max_pending); raise the limit or \
                  lower the handshake timeout"
+            ),
+            RejectReason::Evicted { limit } => write!(
+                f,
+                "evicted after sending nothing while the server was full ({limit} pending at \
+                 most, or no descriptor left) and another connection arrived"
             ),
             RejectReason::Setup { detail } => {
                 write!(f, "the connection could not be set up: {detail}")
@@ -91,6 +102,17 @@ pub enum ServerEvent {
         /// Why.
         reason: RejectReason,
     },
+    /// Not an end: the handshake returned a callback-driven want (a ClientHello callback
+    /// that asked to be called again, ...). It stays pending, its socket unwatched and its
+    /// deadline running, until [`TlsListener::resume`](crate::TlsListener::resume).
+    Callback {
+        /// The client.
+        peer: SocketAddr,
+        /// The handshake's token, for `resume`.
+        token: crate::engine::Token,
+        /// What it wants.
+        want: crate::outcome::Want,
+    },
 }
 
 impl ServerEvent {
@@ -100,7 +122,8 @@ impl ServerEvent {
             ServerEvent::Established(a) => a.peer,
             ServerEvent::HandshakeFailed { peer, .. }
             | ServerEvent::TimedOut { peer, .. }
-            | ServerEvent::Rejected { peer, .. } => *peer,
+            | ServerEvent::Rejected { peer, .. }
+            | ServerEvent::Callback { peer, .. } => *peer,
         }
     }
 
@@ -115,13 +138,15 @@ impl ServerEvent {
         }
     }
 
-    /// A short lower-case name: `established`, `handshake_failed`, `timed_out`, `rejected`.
+    /// A short lower-case name: `established`, `handshake_failed`, `timed_out`, `rejected`,
+    /// `callback`.
     pub fn name(&self) -> &'static str {
         match self {
             ServerEvent::Established(_) => "established",
             ServerEvent::HandshakeFailed { .. } => "handshake_failed",
             ServerEvent::TimedOut { .. } => "timed_out",
             ServerEvent::Rejected { .. } => "rejected",
+            ServerEvent::Callback { .. } => "callback",
         }
     }
 }
@@ -137,6 +162,9 @@ impl fmt::Display for ServerEvent {
             ServerEvent::HandshakeFailed { peer, error } => write!(f, "{peer}: {error}"),
             ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
             ServerEvent::Rejected { peer, reason } => write!(f, "{peer}: rejected: {reason}"),
+            ServerEvent::Callback { peer, want, .. } => {
+                write!(f, "{peer}: the handshake waits for a callback ({want})")
+            }
         }
     }
 }

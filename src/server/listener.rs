@@ -91,6 +91,7 @@ impl TlsListener {
         let candidates = bind::candidates(&host, port)?;
         let options = SocketOptions {
             reuse_address: config.reuse_address,
+            reuse_port: config.reuse_port,
             backlog: i32::try_from(config.backlog).unwrap_or(i32::MAX),
         };
         let listener = bind::bind_first(&candidates, options)?;
@@ -158,6 +159,32 @@ impl TlsListener {
         Ok(event)
     }
 
+    /// The next event without waiting (`Ok(None)`: nothing happened). With
+    /// [`poll_timeout`](Self::poll_timeout) and the descriptor of [`AsFd`](std::os::fd::AsFd)
+    /// (the listener's epoll instance, readable when a connection or a handshake is ready),
+    /// this lets another event loop drive the listener
+    /// ([`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html): an epoll
+    /// descriptor can itself be watched).
+    pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, ServerError> {
+        let event = self.engine.poll_event()?;
+        if let (Some(handler), Some(event)) = (self.handler.as_mut(), event.as_ref()) {
+            handler(event);
+        }
+        Ok(event)
+    }
+
+    /// When [`poll_event`](Self::poll_event) must be called even if the descriptor is not
+    /// readable: the next handshake deadline, or the end of a rest after `accept(2)` failed.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.engine.poll_timeout()
+    }
+
+    /// Steps again a handshake reported as [`ServerEvent::Callback`], once the callback can
+    /// make progress. False when the token names no pending handshake.
+    pub fn resume(&mut self, token: crate::engine::Token) -> bool {
+        self.engine.resume(token)
+    }
+
     /// The next established connection, waiting as long as it takes. Failed, timed-out and
     /// rejected connections are passed to the event handler (and counted in
     /// [`stats`](Self::stats)), and the wait goes on.
@@ -172,10 +199,15 @@ impl TlsListener {
     /// The outcome of the next connection, by `deadline`: its established stream, or the
     /// reason it failed ([`ServerError::Handshake`] with the [`HandshakeError`](crate::HandshakeError),
     /// [`ServerError::Rejected`]), or [`ServerError::AcceptTimedOut`] when no connection
-    /// ended by then.
+    /// ended by then. A [`ServerEvent::Callback`] is no end: that handshake waits for
+    /// [`resume`](Self::resume) (or its deadline) and the wait goes on.
     pub fn accept_one(&mut self, deadline: Instant) -> Result<Accepted, ServerError> {
         let started = Instant::now();
-        match self.next_event(Some(deadline))? {
+        let mut event = self.next_event(Some(deadline))?;
+        while let Some(ServerEvent::Callback { .. }) = event {
+            event = self.next_event(Some(deadline))?;
+        }
+        match event {
             Some(ServerEvent::Established(accepted)) => Ok(accepted),
             Some(ServerEvent::HandshakeFailed { peer, error })
             | Some(ServerEvent::TimedOut { peer, error }) => Err(ServerError::Handshake {
@@ -185,10 +217,17 @@ impl TlsListener {
             Some(ServerEvent::Rejected { peer, reason }) => {
                 Err(ServerError::Rejected { peer, reason })
             }
-            None => Err(ServerError::AcceptTimedOut {
+            Some(ServerEvent::Callback { .. }) | None => Err(ServerError::AcceptTimedOut {
                 waited: started.elapsed(),
             }),
         }
+    }
+}
+
+/// The listener's epoll instance: readable when [`TlsListener::poll_event`] has work.
+impl std::os::fd::AsFd for TlsListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.engine.epoll_fd()
     }
 }
 

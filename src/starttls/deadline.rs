@@ -4,6 +4,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::deadline::Deadline;
+
 use super::{negotiate, StarttlsError, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 
 /// Runs [`negotiate`] on a TCP stream so that the whole dialogue ends by `deadline`.
@@ -75,25 +77,16 @@ struct Bounded<'s> {
 }
 
 impl Bounded<'_> {
-    /// The time left, or a `TimedOut` error once the deadline has passed. Never zero, which
-    /// `set_read_timeout` would refuse.
-    fn time_left(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "STARTTLS deadline passed",
-            ))
-        } else {
-            Ok(left)
-        }
+    /// The time left ([`Deadline::time_left`]), or a `TimedOut` error once it has passed.
+    fn time_left(&self) -> io::Result<Option<Duration>> {
+        Deadline::at(self.deadline).time_left("STARTTLS")
     }
 }
 
 impl Read for Bounded<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.time_left()?;
-        self.stream.set_read_timeout(Some(left))?;
+        self.stream.set_read_timeout(left)?;
         self.stream.read(buf)
     }
 }
@@ -101,7 +94,7 @@ impl Read for Bounded<'_> {
 impl Write for Bounded<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let left = self.time_left()?;
-        self.stream.set_write_timeout(Some(left))?;
+        self.stream.set_write_timeout(left)?;
         self.stream.write(buf)
     }
 

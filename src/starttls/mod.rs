@@ -60,7 +60,7 @@ use std::io::{Read, Write};
 pub use deadline::negotiate_with_deadline;
 pub use error::StarttlsError;
 pub use protocol::{StarttlsProtocol, UnknownStarttlsProtocol};
-pub use upgrade::upgrade;
+pub use upgrade::{upgrade, upgrade_with};
 
 use conversation::Conversation;
 

@@ -6,7 +6,9 @@ use std::time::Instant;
 use crate::client::{self, ClientConfig, ConnectError};
 use crate::stream::TlsStream;
 
-use super::{negotiate_with_deadline, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
+use crate::deadline::Deadline;
+
+use super::{StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 
 /// Runs `protocol`'s dialogue on the connected plain socket `stream` up to the server's
 /// go-ahead, then the TLS handshake with `config` for `host` (SNI and the certificate check),
@@ -17,8 +19,27 @@ use super::{negotiate_with_deadline, StarttlsOptions, StarttlsProtocol, Starttls
 /// go-ahead are refused ([`StarttlsError::InjectedBytes`](super::StarttlsError::InjectedBytes)),
 /// never handed to TLS.
 pub fn upgrade(
-    mut stream: TcpStream,
+    stream: TcpStream,
     protocol: StarttlsProtocol,
+    host: &str,
+    config: &ClientConfig,
+    deadline: Instant,
+) -> Result<(TlsStream<TcpStream>, StarttlsTranscript), ConnectError> {
+    upgrade_with(
+        stream,
+        protocol,
+        &StarttlsOptions::default(),
+        host,
+        config,
+        deadline,
+    )
+}
+
+/// [`upgrade`] with the dialogue's [`StarttlsOptions`] (the EHLO name, ...).
+pub fn upgrade_with(
+    stream: TcpStream,
+    protocol: StarttlsProtocol,
+    options: &StarttlsOptions,
     host: &str,
     config: &ClientConfig,
     deadline: Instant,
@@ -27,25 +48,21 @@ pub fn upgrade(
         during: "reading the peer address",
         source,
     })?;
-    let transcript =
-        negotiate_with_deadline(&mut stream, protocol, &StarttlsOptions::default(), deadline)
-            .map_err(|source| ConnectError::Starttls {
-                peer,
-                connect_time: None,
-                source,
-            })?;
     let ssl = config.new_ssl(host, None)?;
-    let sni = ssl
-        .servername(openssl::ssl::NameType::HOST_NAME)
-        .map(str::to_string);
-    let tls = client::upgrade(stream, config, host, ssl, deadline).map_err(|source| {
-        ConnectError::Handshake {
-            peer,
-            connect_time: std::time::Duration::ZERO,
-            starttls_time: None,
-            sni,
-            source,
-        }
-    })?;
-    Ok((tls, transcript))
+    let plan = client::Secure {
+        peer,
+        connect_time: None,
+        starttls: Some(protocol),
+        starttls_options: options,
+        host,
+        deadline: Deadline::at(deadline),
+    };
+    let secured = client::starttls_then_handshake(stream, ssl, config, &plan)?;
+    match secured.starttls {
+        Some(transcript) => Ok((secured.stream, transcript)),
+        None => Err(ConnectError::Io {
+            during: "running the STARTTLS dialogue",
+            source: std::io::Error::other("no dialogue ran"),
+        }),
+    }
 }

@@ -1,7 +1,9 @@
 //! `tlshake bench`: full handshakes on loopback, tlshake against the plain `openssl` crate;
 //! with `--first-response`, the latency of a first request and reply per TCP_NODELAY policy.
 
+mod events;
 mod first_response;
+mod load;
 mod plot;
 
 use std::io::IsTerminal;
@@ -52,10 +54,15 @@ pub(crate) struct BenchArgs {
     /// Full handshakes per implementation.
     #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..))]
     handshakes: u32,
-    /// Client threads (and as many server threads) running handshakes at once. This is a
-    /// simplified concurrency model: C blocking client threads against C server threads.
-    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Handshakes in flight at once, all from one client thread (tlshake through its engine,
+    /// the plain crate through `MidHandshakeSslStream` and poll), against a `tlshake serve`
+    /// child process.
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     concurrency: u32,
+    /// Instead of --concurrency: T blocking client threads against T server threads, both
+    /// in this process.
+    #[arg(long, value_name = "T", conflicts_with = "concurrency", value_parser = clap::value_parser!(u32).range(1..=256))]
+    threads: Option<u32>,
     /// Protocol version.
     #[arg(long, value_name = "V", default_value = "tls1.3")]
     proto: BenchProto,
@@ -79,6 +86,26 @@ pub(crate) struct BenchArgs {
     /// and gives that up.
     #[arg(long, value_name = "LIST")]
     groups: Option<String>,
+    /// Load-generate against this server (`tls://host:port`) instead of comparing the two
+    /// implementations on loopback: --concurrency handshakes in flight from one thread,
+    /// until --handshakes or --duration.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["threads", "first_response", "plot"])]
+    connect: Option<String>,
+    /// With --connect: run this many seconds instead of --handshakes.
+    #[arg(long, value_name = "SECS", requires = "connect")]
+    duration: Option<f64>,
+    /// With --connect: seconds one handshake may take (connect included).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// With --connect: trusted CAs, PEM (default: the system's).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    cafile: Option<std::path::PathBuf>,
+    /// With --connect: the name sent as SNI and verified (default: the URL's host).
+    #[arg(long, value_name = "NAME", requires = "connect")]
+    servername: Option<String>,
+    /// With --connect: do not verify the server's certificate.
+    #[arg(long, requires = "connect")]
+    insecure: bool,
     /// Connections per policy with `--first-response`.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     iterations: u32,
@@ -118,6 +145,9 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     if a.first_response {
         return run_first_response(a);
     }
+    if let Some(url) = &a.connect {
+        return run_load(a, url);
+    }
     let (pem, key) = match a.key {
         BenchKey::Ecdsa => (bundled::SERVER_PEM, bundled::SERVER_KEY),
         BenchKey::Rsa => (bundled::SERVER_RSA_PEM, bundled::SERVER_RSA_KEY),
@@ -138,15 +168,27 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     };
     let progress = std::io::stderr().is_terminal() && !a.json;
     let n = a.handshakes as usize;
-    let c = a.concurrency as usize;
+    let c = a.threads.unwrap_or(a.concurrency) as usize;
     // The two run in alternating rounds, so that a change of load on a shared machine
     // weighs on both alike and the ratio stays meaningful.
     let rounds = ROUNDS.min(n).max(1);
     let (mut t, mut o) = (Run::default(), Run::default());
-    for r in 0..rounds {
-        let chunk = n / rounds + usize::from(r < n % rounds);
-        t.merge(measure("tlshake", &impls.0, chunk, c, progress));
-        o.merge(measure("openssl crate", &impls.1, chunk, c, progress));
+    if a.threads.is_some() {
+        for r in 0..rounds {
+            let chunk = n / rounds + usize::from(r < n % rounds);
+            t.merge(measure("tlshake", &impls.0, chunk, c, progress));
+            o.merge(measure("openssl crate", &impls.1, chunk, c, progress));
+        }
+    } else {
+        // Each round keeps C in flight: fewer rounds when C is a large part of N.
+        let rounds = (n / c).clamp(1, ROUNDS);
+        match in_flight(a, version, n, c, rounds) {
+            Ok(runs) => (t, o) = runs,
+            Err(e) => {
+                eprintln!("tlshake bench: cannot set up: {e}");
+                return Outcome::Failed;
+            }
+        }
     }
     if let Some(path) = &a.plot {
         let series = [("tlshake", &t.lat[..]), ("openssl crate", &o.lat[..])];
@@ -201,6 +243,120 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
     } else {
         Outcome::Done
     }
+}
+
+/// C handshakes in flight from this thread against a `tlshake serve` child, in alternating
+/// rounds; the CPU time is this process's plus the server's.
+fn in_flight(
+    a: &BenchArgs,
+    version: ProtocolVersion,
+    n: usize,
+    c: usize,
+    rounds: usize,
+) -> Result<(Run, Run), String> {
+    let _ = tlshake::limits::raise_nofile_limit();
+    let cert = match a.key {
+        BenchKey::Ecdsa => None,
+        BenchKey::Rsa => Some((
+            bundled::cert_path("server-rsa.pem").display().to_string(),
+            bundled::cert_path("server-rsa.key").display().to_string(),
+        )),
+    };
+    let server = events::ServerChild::start(cert, version.cli_name())?;
+    let mut builder = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .peer_name("localhost")
+        .min_version(Some(version))
+        .max_version(Some(version));
+    if let Some(list) = &a.groups {
+        builder = builder.groups(list);
+    }
+    let config = builder.build().map_err(|e| e.to_string())?;
+    let connector = plain_connector(version).map_err(|e| e.to_string())?;
+    let (mut t, mut o) = (Run::default(), Run::default());
+    let measured = |run: &dyn Fn() -> Run| {
+        let (cpu0, server0) = (cpu_us(), server.cpu_us());
+        let mut r = run();
+        r.cpu = cpu_us() - cpu0 + server.cpu_us() - server0;
+        r
+    };
+    for r in 0..rounds {
+        let chunk = n / rounds + usize::from(r < n % rounds);
+        let c = c.min(chunk).max(1);
+        t.merge(measured(&|| {
+            events::tlshake(&config, server.addr, chunk, c)
+        }));
+        o.merge(measured(&|| {
+            events::openssl(&connector, server.addr, chunk, c)
+        }));
+    }
+    Ok((t, o))
+}
+
+fn plain_connector(v: ProtocolVersion) -> Result<SslConnector, openssl::error::ErrorStack> {
+    let version = match v {
+        ProtocolVersion::Tls1_2 => SslVersion::TLS1_2,
+        _ => SslVersion::TLS1_3,
+    };
+    let mut cb = SslConnector::builder(SslMethod::tls())?;
+    cb.cert_store_mut()
+        .add_cert(X509::from_pem(bundled::CA_PEM.as_bytes())?)?;
+    cb.set_min_proto_version(Some(version))?;
+    cb.set_max_proto_version(Some(version))?;
+    Ok(cb.build())
+}
+
+/// Runs `tlshake bench --connect URL`.
+fn run_load(a: &BenchArgs, url: &str) -> Outcome {
+    let url: TransportUrl = match url.parse() {
+        Ok(u) => u,
+        Err(e) => return crate::report::bad_input("--connect", e),
+    };
+    let secs = |flag: &str, v: f64| {
+        Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| crate::report::bad_input(flag, "expected a positive number of seconds"))
+    };
+    let timeout = match secs("--timeout", a.timeout) {
+        Ok(t) => t,
+        Err(o) => return o,
+    };
+    let duration = match a.duration.map(|d| secs("--duration", d)).transpose() {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let version = match a.proto {
+        BenchProto::Tls12 => ProtocolVersion::Tls1_2,
+        BenchProto::Tls13 => ProtocolVersion::Tls1_3,
+    };
+    let mut b = ClientConfig::builder()
+        .min_version(Some(version))
+        .max_version(Some(version))
+        .verify_peer(!a.insecure)
+        .verify_peer_name(!a.insecure);
+    if let Some(ca) = &a.cafile {
+        b = b.ca_file(ca);
+    }
+    if let Some(name) = &a.servername {
+        b = b.peer_name(name);
+    }
+    if let Some(list) = &a.groups {
+        b = b.groups(list);
+    }
+    let config = match b.build() {
+        Ok(c) => c,
+        Err(e) => return crate::report::bad_input("bench --connect", e),
+    };
+    load::run(&load::Load {
+        url: &url,
+        config: &config,
+        concurrency: a.concurrency as usize,
+        handshakes: a.handshakes as usize,
+        duration,
+        timeout,
+        json: a.json,
+    })
 }
 
 /// Runs `tlshake bench --first-response`.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
+use tlshake::deadline::Deadline;
 use tlshake::fingerprint::Fingerprint;
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::{Scheme, TransportUrl};
@@ -366,7 +367,7 @@ impl Report {
                 self.peer = Some(peer.to_string());
                 self.sni = sni.clone();
                 self.timings = [
-                    Some(ms(*connect_time)),
+                    connect_time.map(ms),
                     starttls_time.map(ms),
                     source.elapsed().map(ms),
                 ];
@@ -583,12 +584,9 @@ fn exchange(
         return (String::new(), Some((SendStep::Write, e)));
     }
     let mut buf = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        if let Err(e) = conn.stream.get_ref().set_read_timeout(Some(left)) {
+    // The connection's one deadline bounds the exchange too; once passed, it ends.
+    while let Ok(left) = Deadline::at(deadline).time_left("--send") {
+        if let Err(e) = conn.stream.get_ref().set_read_timeout(left) {
             return (lossy(&out), Some((SendStep::Read, e)));
         }
         match conn.stream.read(&mut buf) {

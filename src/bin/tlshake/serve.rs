@@ -1,8 +1,13 @@
 //! `tlshake serve`: a TLS listener that reports every handshake, like `openssl s_server`.
 
-use std::io::{Read, Write};
+mod conn;
+mod worker;
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::thread::{self, JoinHandle};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -12,15 +17,11 @@ use serde_json::{json, Value};
 use tlshake::bundled;
 use tlshake::certstore::CertifiedKey;
 use tlshake::server::{
-    http_reply, Accepted, CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerEvent,
-    TlsListener,
+    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerEvent, TlsListener,
 };
 
 use crate::json;
 use crate::report::{self, Outcome};
-
-/// How long a served connection may stay idle before it is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the server does with a connection after the handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,6 +93,28 @@ pub(crate) struct ServeArgs {
     /// One JSON line per connection on stdout (after the `listening on` line).
     #[arg(long)]
     json: bool,
+    /// Worker threads, each with its own SO_REUSEPORT listener on the port and one event
+    /// loop for its handshakes and connections (default: the available parallelism).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    workers: Option<u32>,
+    /// Seconds from accept to the end of the handshake before the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    handshake_timeout: f64,
+    /// Seconds an established connection may stay silent before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    idle_timeout: f64,
+    /// Handshakes in progress at most, per worker; when full, the connection that has sent
+    /// nothing for longest is evicted.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_pending: usize,
+}
+
+/// A positive, finite number of seconds.
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Outcome> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| report::bad_input(flag, "expected a positive number of seconds"))
 }
 
 /// The bundled test certificate and key, loaded from the PEM embedded in the binary.
@@ -105,7 +128,13 @@ pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
 fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
     let mut c = ServerConfig::new(a.port)
         .reuse_address(!a.no_reuse_address)
-        .allow_cbc_ciphers(a.allow_cbc);
+        .allow_cbc_ciphers(a.allow_cbc)
+        .handshake_timeout(seconds("--handshake-timeout", a.handshake_timeout)?)
+        .idle_timeout(seconds("--idle-timeout", a.idle_timeout)?)
+        .max_pending(a.max_pending)
+        // A deep accept queue (the kernel caps it at net.core.somaxconn): thousands of
+        // clients connecting at once are not dropped and retried a second later.
+        .backlog(4096);
     if let Some(addr) = &a.bind {
         c = c.address(addr);
     }
@@ -154,45 +183,78 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
     Ok(c)
 }
 
-/// Runs `tlshake serve`.
+/// Runs `tlshake serve`: `--workers` threads, each a listener on the same port
+/// (`SO_REUSEPORT`: the kernel spreads connections among them, with no hand-over between
+/// threads) and one event loop serving its handshakes and established connections.
 pub(crate) fn run(a: &ServeArgs) -> Outcome {
+    let workers = a.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n as usize,
+    );
     let config = match config(a) {
-        Ok(c) => c,
+        Ok(c) => c.reuse_port(workers > 1),
         Err(outcome) => return outcome,
     };
-    let mut listener = match TlsListener::bind(&config) {
+    let first = match TlsListener::bind(&config) {
         Ok(l) => l,
         Err(e) => return report::bad_input("cannot serve", e),
     };
-    say(&format!("listening on {}", listener.local_addr()));
-    let mut handshakes = 0u64;
-    let mut workers: Vec<JoinHandle<()>> = Vec::new();
-    loop {
-        if a.max_connections.is_some_and(|max| handshakes >= max) {
-            break;
+    let addr = first.local_addr();
+    let mut listeners = vec![first];
+    let same_port = config.clone().port(u32::from(addr.port()));
+    while listeners.len() < workers {
+        let context = listeners[0].context().clone();
+        match TlsListener::bind_with_context(&same_port, context) {
+            Ok(l) => listeners.push(l),
+            Err(e) => return report::bad_input("cannot serve", e),
         }
-        let event = match listener.next_event(None) {
-            Ok(Some(event)) => event,
-            Ok(None) => continue,
-            Err(e) => {
-                eprintln!("tlshake: the listener failed: {e}");
-                return Outcome::Failed;
-            }
+    }
+    say(&format!("listening on {addr}"));
+    let (stop_tx, stop_rx) = match UnixStream::pair() {
+        Ok(pair) => pair,
+        Err(e) => return report::bad_input("cannot serve", e),
+    };
+    let shared = Arc::new(worker::Shared {
+        handshakes: AtomicU64::new(0),
+        max: a.max_connections,
+        stop_tx,
+        stop_rx,
+        reply: a.reply,
+        idle: config.idle_timeout_value(),
+        report: if a.json { print_json } else { print_text },
+    });
+    let threads: Vec<_> = listeners
+        .into_iter()
+        .enumerate()
+        .map(|(i, listener)| {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("serve-{i}"))
+                .spawn(move || worker::run(listener, &shared))
+        })
+        .collect();
+    let mut outcome = Outcome::Done;
+    for t in threads {
+        let result = match t {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("a worker panicked".into())),
+            Err(e) => Err(format!("cannot start a worker: {e}")),
         };
-        if !matches!(event, ServerEvent::Rejected { .. }) {
-            handshakes += 1;
+        if let Err(e) = result {
+            eprintln!("tlshake: {e}");
+            outcome = Outcome::Failed;
         }
-        print_event(&event, a.json);
-        if let ServerEvent::Established(accepted) = event {
-            let mode = a.reply;
-            workers.push(thread::spawn(move || serve_connection(accepted, mode)));
-        }
-        workers.retain(|w| !w.is_finished());
     }
-    for w in workers {
-        let _ = w.join();
-    }
-    Outcome::Done
+    outcome
+}
+
+fn print_json(event: &ServerEvent) {
+    print_event(event, true);
+}
+
+fn print_text(event: &ServerEvent) {
+    print_event(event, false);
 }
 
 fn print_event(event: &ServerEvent, as_json: bool) {
@@ -252,36 +314,4 @@ fn event_outcome(event: &ServerEvent) -> &'static str {
             _ => "failed",
         },
     }
-}
-
-fn serve_connection(mut accepted: Accepted, mode: ReplyMode) {
-    let _ = accepted
-        .stream
-        .get_ref()
-        .set_read_timeout(Some(IDLE_TIMEOUT));
-    let mut buf = [0u8; 16 * 1024];
-    match mode {
-        ReplyMode::Echo => loop {
-            match accepted.stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let data = buf.get(..n).unwrap_or_default();
-                    if accepted.stream.write_all(data).is_err() {
-                        break;
-                    }
-                }
-            }
-        },
-        ReplyMode::Http => {
-            let mut request = Vec::new();
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 64 * 1024 {
-                match accepted.stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(buf.get(..n).unwrap_or_default()),
-                }
-            }
-            let _ = accepted.stream.write_all(&http_reply(&accepted.session));
-        }
-    }
-    let _ = accepted.stream.shutdown();
 }

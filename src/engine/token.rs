@@ -1,20 +1,26 @@
-//! [`Token`]: the name of one handshake (or listener) inside a [`MultiDriver`](super::MultiDriver).
+//! [`Token`]: the name of one handshake (or listener) inside a
+//! [`HandshakeSet`](super::HandshakeSet) or a runner over it.
 
 use std::fmt;
 
-/// Names one handshake or listener added to a [`MultiDriver`](super::MultiDriver).
+/// The generation bit that marks a listener's token.
+pub(crate) const LISTENER_BIT: u32 = 1 << 31;
+
+/// Names one handshake or listener added to a [`HandshakeSet`](super::HandshakeSet) or to a
+/// [`MultiDriver`](crate::MultiDriver).
 ///
 /// A token is a slot index plus a generation count: when a slot is reused, the new token
-/// differs from the old one, so a stale token never reaches a newer handshake.
+/// differs from the old one, so a stale token never reaches a newer handshake. The top bit
+/// tells a listener's token from a handshake's, so the two never collide in one epoll set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Token(u64);
 
 impl Token {
-    pub(super) fn new(index: u32, generation: u32) -> Token {
+    pub(crate) fn new(index: u32, generation: u32) -> Token {
         Token((u64::from(generation) << 32) | u64::from(index))
     }
 
-    pub(super) fn from_raw(raw: u64) -> Token {
+    pub(crate) fn from_raw(raw: u64) -> Token {
         Token(raw)
     }
 
@@ -23,14 +29,19 @@ impl Token {
         self.0
     }
 
-    pub(super) fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         // The low 32 bits: always fits in usize on the 64-bit targets epoll exists on, and
         // u32 -> usize never truncates on 32-bit ones either.
         (self.0 & u64::from(u32::MAX)) as usize
     }
 
-    pub(super) fn generation(self) -> u32 {
+    pub(crate) fn generation(self) -> u32 {
         (self.0 >> 32) as u32
+    }
+
+    /// True for the token of a listener (the top bit of the generation).
+    pub(crate) fn is_listener(self) -> bool {
+        self.generation() & LISTENER_BIT != 0
     }
 }
 

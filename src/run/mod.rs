@@ -1,0 +1,10 @@
+//! Runners: the loops that own the waiting, each a thin layer over the
+//! [`HandshakeSet`](crate::engine::HandshakeSet) or over [`Handshake::step`](crate::Handshake::step).
+//!
+//! * `blocking`: one descriptor, `select(2)` below `FD_SETSIZE`, `poll(2)` above
+//!   ([`Handshake::drive`](crate::Handshake::drive));
+//! * `epoll`: many descriptors in one epoll instance, with listeners
+//!   ([`MultiDriver`](crate::MultiDriver) and [`TlsListener`](crate::TlsListener) sit on it).
+
+pub(crate) mod blocking;
+pub(crate) mod epoll;

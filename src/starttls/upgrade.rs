@@ -27,13 +27,15 @@ pub fn upgrade(
         during: "reading the peer address",
         source,
     })?;
+    let options = StarttlsOptions::default().with_xmpp_host(host);
     let transcript =
-        negotiate_with_deadline(&mut stream, protocol, &StarttlsOptions::default(), deadline)
-            .map_err(|source| ConnectError::Starttls {
+        negotiate_with_deadline(&mut stream, protocol, &options, deadline).map_err(|source| {
+            ConnectError::Starttls {
                 peer,
                 connect_time: None,
                 source,
-            })?;
+            }
+        })?;
     let ssl = config.new_ssl(host, None)?;
     let sni = ssl
         .servername(openssl::ssl::NameType::HOST_NAME)

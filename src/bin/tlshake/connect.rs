@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
 use tlshake::fingerprint::Fingerprint;
-use tlshake::starttls::StarttlsProtocol;
+use tlshake::starttls::{StarttlsOptions, StarttlsProtocol};
 use tlshake::url::{Scheme, TransportUrl};
 use tlshake::{NodelayPolicy, ProtocolVersion};
 
@@ -91,10 +91,13 @@ pub(crate) struct ConnectArgs {
     /// TLS 1.3 ciphersuites (OpenSSL syntax).
     #[arg(long, value_name = "S")]
     ciphersuites: Option<String>,
-    /// Run this plain-text dialogue before the handshake: smtp, lmtp, imap, pop3, ftp,
-    /// postgres (use a tcp:// URL).
-    #[arg(long, value_name = "PROTO")]
+    /// Run this plain-text dialogue before the handshake (use a tcp:// URL).
+    #[arg(long, value_name = "PROTO", help = starttls_help())]
     starttls: Option<StarttlsProtocol>,
+    /// The XMPP domain for the stream header's to= with --starttls xmpp or xmpp-server
+    /// (default: the URL's host), as s_client's -xmpphost.
+    #[arg(long, value_name = "NAME")]
+    xmpphost: Option<String>,
     /// One deadline in seconds for connect + STARTTLS + handshake (and for reading the
     /// answer to --send).
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
@@ -203,10 +206,11 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         Err(e) => return refuse(a, "configuration refused", &e),
     };
     let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
+    let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| url.host().to_string());
     let options = ConnectOptions {
         starttls: a.starttls,
+        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host),
         deadline: Some(deadline),
-        ..ConnectOptions::default()
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
     let outcome = match client::connect_with(&url, &config, &options) {
@@ -600,4 +604,12 @@ fn exchange(
         }
     }
     (lossy(&out), None)
+}
+
+/// The --starttls help, listing every protocol from the one table.
+fn starttls_help() -> String {
+    format!(
+        "Run this plain-text dialogue before the handshake: {} (use a tcp:// URL)",
+        StarttlsProtocol::names(", ")
+    )
 }

@@ -92,7 +92,8 @@ pub fn parse_xmpp_item(buf: &[u8]) -> Result<Option<(XmppItem, usize)>, ReplyErr
         ));
     }
     let mut pos = start;
-    let mut depth = 0usize;
+    // The names of the open elements below the top one, innermost last.
+    let mut open: Vec<String> = Vec::new();
     let mut top: Option<XmppElement> = None;
     let mut tags = 0usize;
     loop {
@@ -139,27 +140,25 @@ pub fn parse_xmpp_item(buf: &[u8]) -> Result<Option<(XmppItem, usize)>, ReplyErr
             (None, Kind::SelfClose) => {
                 return Ok(Some((XmppItem::Element(tag.element(text())), end)));
             }
-            (None, Kind::Open) => {
-                top = Some(tag.element(String::new()));
-                depth = 1;
-            }
+            (None, Kind::Open) => top = Some(tag.element(String::new())),
             (Some(element), Kind::Open | Kind::SelfClose) => {
-                if depth == 1 {
+                if open.is_empty() {
                     element.children.push(XmppChild {
                         name: tag.name.clone(),
                         xmlns: tag.xmlns.clone(),
                     });
                 }
                 if tag.kind == Kind::Open {
-                    depth += 1;
+                    open.push(tag.name);
                 }
             }
             (Some(element), Kind::Close) => {
-                depth -= 1;
-                if depth == 0 {
-                    if tag.name != element.name {
-                        return Err(malformed("mismatched closing tag", &buf[start..end]));
-                    }
+                let closes_top = open.is_empty();
+                let expected = open.pop().unwrap_or_else(|| element.name.clone());
+                if tag.name != expected {
+                    return Err(malformed("mismatched closing tag", &buf[start..end]));
+                }
+                if closes_top {
                     let mut element = top.take().unwrap_or_else(|| tag.element(String::new()));
                     element.text = text();
                     return Ok(Some((XmppItem::Element(element), end)));

@@ -243,6 +243,15 @@ mod tests {
 
     #[test]
     fn request_encodes_the_oid() {
+        // The bytes of s_client's ldap_tls_genconf, as `openssl asn1parse` shows them.
+        let hex: String = LDAP_STARTTLS_REQUEST
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "301d02010177188016312e332e362e312e342e312e313436362e3230303337"
+        );
         assert_eq!(&LDAP_STARTTLS_REQUEST[9..], STARTTLS_OID.as_bytes());
         assert_eq!(
             usize::from(LDAP_STARTTLS_REQUEST[1]) + 2,

@@ -32,6 +32,7 @@ pub mod outcome;
 mod record;
 pub mod server;
 pub mod session;
+pub mod session_file;
 pub mod starttls;
 pub mod stream;
 pub mod transport;

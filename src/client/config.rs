@@ -302,6 +302,9 @@ pub struct ClientConfig {
     ctx: SslContext,
     options: Arc<ClientOptions>,
     sessions: SessionCache,
+    /// Sessions given by [`ClientConfig::import_session`] (decoded from a file, made by
+    /// another context), offered when `sessions` has none for the name.
+    imported: SessionCache,
     verify_cache: Option<Arc<VerifyCache>>,
 }
 
@@ -520,6 +523,7 @@ impl ClientConfigBuilder {
             ctx,
             options: Arc::new(options),
             sessions,
+            imported: SessionCache::default(),
             verify_cache,
         })
     }
@@ -987,6 +991,10 @@ impl ClientConfig {
             let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
             if let Some(session) = saved {
                 crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
+            } else if let Some(session) =
+                self.imported.lock().ok().and_then(|m| m.get(&key).cloned())
+            {
+                crate::ffi::set_decoded_session(&mut ssl, &session)?;
             }
         }
         Ok(ssl)
@@ -1011,6 +1019,37 @@ impl ClientConfig {
                     map.insert(session_key(self.expected_name(host)), session.to_owned());
                 }
             }
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The session saved for connections to `host` (its peer name), the one the next
+    /// connection offers: to keep it, e.g. in a file with
+    /// [`session_file::write_session`](crate::session_file::write_session). `None` unless
+    /// [`resume_sessions`](ClientConfigBuilder::resume_sessions) is on and a connection to the
+    /// name produced a resumable session. Under TLS 1.3 the session arrives after the
+    /// handshake: wait for it with
+    /// [`wait_for_session`](crate::client::wait_for_session) first.
+    pub fn saved_session(&self, host: &str) -> Option<SslSession> {
+        let key = session_key(self.expected_name(host));
+        let own = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
+        own.or_else(|| self.imported.lock().ok().and_then(|m| m.get(&key).cloned()))
+    }
+
+    /// Offers `session` on the next connections to `host` (its peer name) until one of them
+    /// gets a session of its own, as `openssl s_client -sess_in` does
+    /// ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)). The session
+    /// may come from another program, e.g. read with
+    /// [`session_file::read_session`](crate::session_file::read_session) from a file
+    /// `s_client -sess_out` wrote. Needs
+    /// [`resume_sessions`](ClientConfigBuilder::resume_sessions); without it the session is
+    /// kept but never offered. Whether the server resumed shows in
+    /// [`SessionInfo::resumed`](crate::SessionInfo::resumed).
+    pub fn import_session(&self, host: &str, session: SslSession) {
+        let key = session_key(self.expected_name(host));
+        if let Ok(mut map) = self.imported.lock() {
+            map.insert(key, session);
         }
     }
 }

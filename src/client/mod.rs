@@ -16,6 +16,7 @@
 mod config;
 mod connect;
 mod error;
+mod ticket;
 pub(crate) mod verify_cache;
 
 pub(crate) use config::{certificate_was_requested, note_certificate_request, pin_mismatch};
@@ -25,3 +26,4 @@ pub use connect::{
     Timings, TlsConnection,
 };
 pub use error::ConnectError;
+pub use ticket::wait_for_session;

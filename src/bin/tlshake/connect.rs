@@ -14,6 +14,7 @@ use tlshake::{NodelayPolicy, ProtocolVersion};
 
 use crate::json;
 use crate::report::{self, ms, Outcome};
+use crate::sessions;
 
 /// Appends formatted text to a `String`.
 macro_rules! out {
@@ -111,6 +112,18 @@ pub(crate) struct ConnectArgs {
     /// Print the whole certificate chain the server sent, as PEM.
     #[arg(long)]
     showcerts: bool,
+    /// Offer the TLS session saved in FILE (PEM, as s_client -sess_out writes it) for
+    /// resumption; "resumed" says whether the server took it.
+    #[arg(long, value_name = "FILE")]
+    sess_in: Option<PathBuf>,
+    /// Save the TLS session to FILE (PEM, as s_client -sess_in reads it; mode 0600: it holds
+    /// the session's secrets). Under TLS 1.3, waits up to 2 s for the server's ticket.
+    #[arg(long, value_name = "FILE")]
+    sess_out: Option<PathBuf>,
+    /// After the first connection, make N more that offer its session, reporting for each
+    /// whether it was resumed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    reconnect: u32,
     /// Print exactly one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -175,6 +188,9 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
     if let Some(n) = a.nodelay {
         b = b.nodelay(n);
     }
+    if a.sess_in.is_some() || a.sess_out.is_some() || a.reconnect > 0 {
+        b = b.resume_sessions(true);
+    }
     b.build()
 }
 
@@ -206,15 +222,41 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         Err(e) => return refuse(a, "configuration refused", &e),
     };
     let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
-    let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| url.host().to_string());
-    let options = ConnectOptions {
+    let host = url.host().to_string();
+    if let Some(path) = &a.sess_in {
+        if let Err(e) = sessions::import(&config, &host, path) {
+            return refuse(a, "--sess-in refused", &sessions::report_chain(&e));
+        }
+    }
+    let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| host.clone());
+    let options = |deadline: Instant| ConnectOptions {
         starttls: a.starttls,
-        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host),
+        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()),
         deadline: Some(deadline),
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
-    let outcome = match client::connect_with(&url, &config, &options) {
-        Ok(conn) => r.success(conn, a.send.as_deref(), deadline),
+    let outcome = match client::connect_with(&url, &config, &options(deadline)) {
+        Ok(mut conn) => {
+            let wants_session = a.sess_out.is_some() || a.reconnect > 0;
+            let kept =
+                wants_session.then(|| sessions::keep(&mut conn, a.sess_out.as_deref(), deadline));
+            let mut outcome = r.success(&mut conn, a.send.as_deref(), deadline);
+            let _ = conn.stream.shutdown();
+            match kept {
+                Some(Ok(saved)) => r.session_saved = Some(saved),
+                Some(Err(e)) => {
+                    r.error = json::other_error("session_file", &e);
+                    r.error_text = Some(e);
+                    outcome = Outcome::Failed;
+                }
+                None => {}
+            }
+            if outcome == Outcome::Done && a.reconnect > 0 {
+                let timeout = Duration::from_secs_f64(a.timeout);
+                r.reconnects = sessions::reconnect(&url, &config, options, a.reconnect, timeout);
+            }
+            outcome
+        }
         Err(e) => r.failure(&e),
     };
     if outcome == Outcome::BadInput && !a.json {
@@ -269,6 +311,9 @@ struct Report {
     error_text: Option<String>,
     hint_text: Option<String>,
     response: Option<String>,
+    /// With --sess-out or --reconnect: whether the server gave a resumable session.
+    session_saved: Option<bool>,
+    reconnects: Vec<sessions::Attempt>,
 }
 
 impl Report {
@@ -293,6 +338,8 @@ impl Report {
             error_text: None,
             hint_text: None,
             response: None,
+            session_saved: None,
+            reconnects: Vec::new(),
         }
     }
 
@@ -307,7 +354,7 @@ impl Report {
 
     fn success(
         &mut self,
-        mut conn: TlsConnection,
+        conn: &mut TlsConnection,
         send: Option<&str>,
         deadline: Instant,
     ) -> Outcome {
@@ -340,7 +387,7 @@ impl Report {
         let stats = conn.stream.stats();
         self.retries = Some((stats.want_read, stats.want_write));
         if let Some(text) = send {
-            let (response, failed) = exchange(&mut conn, text, deadline);
+            let (response, failed) = exchange(conn, text, deadline);
             self.response = Some(response);
             if let Some((step, e)) = failed {
                 let (error, hint) = json::stream_error(step, &e);
@@ -464,6 +511,13 @@ impl Report {
             "retries": self.retries.map(|(r, w)| json!({"want_read": r, "want_write": w})),
             "error": self.error,
             "response": self.response,
+            "session_saved": self.session_saved,
+            "reconnects": self
+                .reconnects
+                .iter()
+                .enumerate()
+                .map(|(i, r)| r.to_json(i + 1))
+                .collect::<Vec<_>>(),
         })
     }
 
@@ -488,6 +542,17 @@ impl Report {
         }
         if self.outcome == Outcome::Done {
             outln!(out, "  resumed:     {}", self.resumed);
+        }
+        match self.session_saved {
+            Some(true) => outln!(out, "  session:     resumable"),
+            Some(false) => outln!(
+                out,
+                "  session:     none (the server gave no resumable session)"
+            ),
+            None => {}
+        }
+        for (i, attempt) in self.reconnects.iter().enumerate() {
+            outln!(out, "{}", attempt.to_text(i + 1));
         }
         if let Some(cert) = self.peer_certificate.as_object() {
             let field = |k: &str| {

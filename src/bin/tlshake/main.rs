@@ -12,6 +12,7 @@ mod demo;
 mod json;
 mod report;
 mod serve;
+mod sessions;
 
 /// OpenSSL's TLS handshake, typed and deadline-bounded.
 ///

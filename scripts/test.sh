@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: installs the extra real peers when missing (gnutls-bin, the STARTTLS
-# servers of scripts/starttls_servers.sh, a Python virtual environment with aiosmtpd and
-# sslyze), then runs every test, the ones that need those peers included.
+# servers of scripts/starttls_servers.sh, tcpdump and tshark, a Python virtual environment
+# with aiosmtpd and sslyze), then runs every test, the ones that need those peers included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,9 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v strace >/dev/null || need_apt+=(strace)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v unshare >/dev/null || need_apt+=(util-linux)
+# tests/keylog.rs captures a loopback session and decrypts it with the key log.
+command -v tcpdump >/dev/null || need_apt+=(tcpdump)
+command -v tshark >/dev/null || need_apt+=(tshark)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # shellcheck source=scripts/starttls_servers.sh
@@ -24,6 +27,8 @@ if [ ${#need_apt[@]} -gt 0 ] || [ -n "${need_servers// /}" ]; then
         # shellcheck source=scripts/apt.sh
         . scripts/apt.sh
         apt_update
+        # tshark asks whether non-root users may capture: no.
+        echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
         [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
         # The real STARTTLS servers (tests/starttls_servers.rs): about a minute on a fresh
         # Debian 12 machine.

@@ -24,6 +24,7 @@ pub mod handshake;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod hint;
+pub mod keylog;
 pub mod limits;
 pub mod membio;
 pub mod multi;

@@ -32,6 +32,13 @@ const X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The key log file ([`ClientOptions::key_log`]) could not be opened.
+    #[error("key log refused: check the path and its directory's permissions")]
+    KeyLog {
+        /// Which file, and why.
+        #[source]
+        source: crate::keylog::KeyLogError,
+    },
     /// The CA file does not exist or cannot be read.
     #[error(
         "CA file {path}: cannot be read ({source}): give a PEM file of trusted CA certificates"
@@ -209,6 +216,10 @@ pub struct ClientOptions {
     /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
     /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
     pub tickets: Option<bool>,
+    /// Write every connection's TLS secrets to this file, in the NSS key log format
+    /// Wireshark reads ([`keylog`](crate::keylog); the file holds secrets that decrypt the
+    /// traffic: debugging only). Default: none.
+    pub key_log: Option<PathBuf>,
     /// Deadline for the TCP connect. Default: 10 s.
     pub connect_timeout: Duration,
     /// Deadline for the TLS handshake (and STARTTLS dialogue). Default: 10 s.
@@ -272,6 +283,7 @@ impl Default for ClientOptions {
             allow_legacy_versions: false,
             alpn: Vec::new(),
             resume_sessions: false,
+            key_log: None,
             tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -388,6 +400,14 @@ impl ClientConfigBuilder {
         self.options.tickets = Some(on);
         self
     }
+    setter!(
+        /// Write the TLS secrets of every connection to this file, appending, in the NSS
+        /// key log format Wireshark reads (`tshark -o tls.keylog_file:FILE`), as `SSLKEYLOGFILE`
+        /// does for curl and Firefox ([`SSL_CTX_set_keylog_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_keylog_callback/);
+        /// [`keylog`](crate::keylog)). **The file holds secrets**: whoever reads it can decrypt
+        /// the connections; use it only to debug.
+        key_log: path
+    );
     setter!(
         /// Trusted CAs, PEM file ([`SSL_CTX_load_verify_locations(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_load_verify_locations/)).
         ca_file: path
@@ -644,6 +664,11 @@ fn build_context(
     // Idle connections give their record buffers back (~34 kB less per connection pair,
     // measured in benches/heap.rs); `SslConnector` sets the same mode.
     b.set_mode(SslMode::RELEASE_BUFFERS);
+    if let Some(path) = &o.key_log {
+        crate::keylog::KeyLog::open(path)
+            .map_err(|source| ConfigError::KeyLog { source })?
+            .install(&mut b);
+    }
     if o.resume_sessions {
         b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
         // Sessions (TLS 1.3 tickets arrive after the handshake) are kept per peer name.

@@ -184,6 +184,7 @@ pub struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     pub(crate) nodelay: NodelayPolicy,
     pub(crate) max_pending: usize,
+    pub(crate) key_log: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -215,6 +216,7 @@ impl ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             nodelay: NodelayPolicy::Always,
             max_pending: 1024,
+            key_log: None,
         }
     }
 
@@ -391,6 +393,16 @@ impl ServerConfig {
     /// [`ServerEvent::Rejected`](super::ServerEvent::Rejected).
     pub fn max_pending(mut self, limit: usize) -> ServerConfig {
         self.max_pending = limit;
+        self
+    }
+
+    /// Write the TLS secrets of every accepted connection to this file, appending, in the NSS
+    /// key log format Wireshark reads (`tshark -o tls.keylog_file:FILE`)
+    /// ([`SSL_CTX_set_keylog_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_keylog_callback/);
+    /// [`keylog`](crate::keylog)). **The file holds secrets**: whoever reads it can decrypt
+    /// the connections; use it only to debug. Default: none.
+    pub fn key_log(mut self, path: impl Into<std::path::PathBuf>) -> ServerConfig {
+        self.key_log = Some(path.into());
         self
     }
 

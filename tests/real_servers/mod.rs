@@ -4,6 +4,9 @@
 //! A missing server binary is a failure, not a skip: the full test script
 //! (`./scripts/test.sh`) installs every one of them.
 
+// Shared by several test crates; each uses a part.
+#![allow(dead_code)]
+
 use std::fs;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};

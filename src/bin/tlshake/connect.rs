@@ -124,6 +124,11 @@ pub(crate) struct ConnectArgs {
     /// whether it was resumed.
     #[arg(long, value_name = "N", default_value_t = 0)]
     reconnect: u32,
+    /// Append the connection's TLS secrets to FILE in the NSS key log format, for
+    /// Wireshark (default: $SSLKEYLOGFILE when set). The file holds secrets that decrypt the
+    /// traffic: debugging only.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
     /// Print exactly one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -187,6 +192,9 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
     }
     if let Some(n) = a.nodelay {
         b = b.nodelay(n);
+    }
+    if let Some(path) = crate::keylog::path(a.keylog.as_deref()) {
+        b = b.key_log(path);
     }
     if a.sess_in.is_some() || a.sess_out.is_some() || a.reconnect > 0 {
         b = b.resume_sessions(true);

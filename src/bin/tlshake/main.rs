@@ -10,6 +10,7 @@ mod bench;
 mod connect;
 mod demo;
 mod json;
+mod keylog;
 mod report;
 mod serve;
 mod sessions;

@@ -377,6 +377,8 @@ fn demo_runs_every_section_and_exits_0() {
         "nonblocking handshake",
         "memory BIOs",
         "STARTTLS",
+        "resumed reconnection",
+        "connection 2: resumed, ",
         "chosen by hash",
         "wrong host name",
         "untrusted CA",

@@ -216,6 +216,10 @@ pub struct ClientOptions {
     /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
     /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
     pub tickets: Option<bool>,
+    /// Ask the server to staple its certificate's OCSP status (the `status_request`
+    /// extension, RFC 6066 section 8); read it with [`ocsp::stapled`](super::ocsp::stapled).
+    /// Default: off.
+    pub status_request: bool,
     /// Write every connection's TLS secrets to this file, in the NSS key log format
     /// Wireshark reads ([`keylog`](crate::keylog); the file holds secrets that decrypt the
     /// traffic: debugging only). Default: none.
@@ -284,6 +288,7 @@ impl Default for ClientOptions {
             alpn: Vec::new(),
             resume_sessions: false,
             key_log: None,
+            status_request: false,
             tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -400,6 +405,13 @@ impl ClientConfigBuilder {
         self.options.tickets = Some(on);
         self
     }
+    setter!(
+        /// Ask for the server's stapled OCSP status
+        /// ([`SSL_set_tlsext_status_type(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_tlsext_status_cb/));
+        /// read it with [`ocsp::stapled`](super::ocsp::stapled). It is reported, not
+        /// enforced: a handshake does not fail for a missing or revoked status.
+        status_request: bool
+    );
     setter!(
         /// Write the TLS secrets of every connection to this file, appending, in the NSS
         /// key log format Wireshark reads (`tshark -o tls.keylog_file:FILE`), as `SSLKEYLOGFILE`
@@ -1003,6 +1015,9 @@ impl ClientConfig {
                 Some(ip) => ssl.param_mut().set_ip(ip)?,
                 None => ssl.param_mut().set_host(name)?,
             }
+        }
+        if o.status_request {
+            ssl.set_status_type(openssl::ssl::StatusType::OCSP)?;
         }
         if let Some(version) = pinned {
             check_versions([version], o.allow_legacy_versions)?;

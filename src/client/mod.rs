@@ -16,6 +16,7 @@
 mod config;
 mod connect;
 mod error;
+pub mod ocsp;
 mod ticket;
 pub(crate) mod verify_cache;
 

@@ -124,6 +124,10 @@ pub(crate) struct ConnectArgs {
     /// whether it was resumed.
     #[arg(long, value_name = "N", default_value_t = 0)]
     reconnect: u32,
+    /// Ask the server to staple its certificate's OCSP status and report it (none, good,
+    /// revoked, unknown, with its times and whether its signature verified).
+    #[arg(long)]
+    status: bool,
     /// Append the connection's TLS secrets to FILE in the NSS key log format, for
     /// Wireshark (default: $SSLKEYLOGFILE when set). The file holds secrets that decrypt the
     /// traffic: debugging only.
@@ -196,6 +200,7 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
     if let Some(path) = crate::keylog::path(a.keylog.as_deref()) {
         b = b.key_log(path);
     }
+    b = b.status_request(a.status);
     if a.sess_in.is_some() || a.sess_out.is_some() || a.reconnect > 0 {
         b = b.resume_sessions(true);
     }
@@ -248,6 +253,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
             let wants_session = a.sess_out.is_some() || a.reconnect > 0;
             let kept =
                 wants_session.then(|| sessions::keep(&mut conn, a.sess_out.as_deref(), deadline));
+            r.ocsp = client::ocsp::stapled(conn.stream.ssl(), a.status);
             let mut outcome = r.success(&mut conn, a.send.as_deref(), deadline);
             let _ = conn.stream.shutdown();
             match kept {
@@ -322,6 +328,8 @@ struct Report {
     /// With --sess-out or --reconnect: whether the server gave a resumable session.
     session_saved: Option<bool>,
     reconnects: Vec<sessions::Attempt>,
+    /// With --status: what the server stapled.
+    ocsp: Option<client::ocsp::Stapled>,
 }
 
 impl Report {
@@ -348,6 +356,7 @@ impl Report {
             response: None,
             session_saved: None,
             reconnects: Vec::new(),
+            ocsp: None,
         }
     }
 
@@ -520,6 +529,7 @@ impl Report {
             "error": self.error,
             "response": self.response,
             "session_saved": self.session_saved,
+            "ocsp": crate::ocsp::to_json(self.ocsp.as_ref()),
             "reconnects": self
                 .reconnects
                 .iter()
@@ -587,6 +597,9 @@ impl Report {
         }
         if let Some(v) = &self.verify_text {
             outln!(out, "  verify:      {v}");
+        }
+        if let Some(stapled) = &self.ocsp {
+            outln!(out, "  OCSP:        {}", crate::ocsp::to_text(stapled));
         }
         let [connect, starttls, handshake] = self.timings;
         let t = |v: Option<f64>| {

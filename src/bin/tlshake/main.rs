@@ -11,6 +11,7 @@ mod connect;
 mod demo;
 mod json;
 mod keylog;
+mod ocsp;
 mod report;
 mod serve;
 mod sessions;

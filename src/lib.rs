@@ -36,6 +36,7 @@ pub mod session;
 pub mod session_file;
 pub mod starttls;
 pub mod stream;
+pub mod trace;
 pub mod transport;
 pub mod url;
 pub mod version;

@@ -216,6 +216,9 @@ pub struct ClientOptions {
     /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
     /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
     pub tickets: Option<bool>,
+    /// Record every TLS message of every connection in this sink ([`trace`](crate::trace)).
+    /// Default: none.
+    pub trace: Option<crate::trace::TraceSink>,
     /// Ask the server to staple its certificate's OCSP status (the `status_request`
     /// extension, RFC 6066 section 8); read it with [`ocsp::stapled`](super::ocsp::stapled).
     /// Default: off.
@@ -289,6 +292,7 @@ impl Default for ClientOptions {
             resume_sessions: false,
             key_log: None,
             status_request: false,
+            trace: None,
             tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -398,6 +402,13 @@ impl ClientConfigBuilder {
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
         resume_sessions: bool
     );
+    /// Record every TLS message of the connections in `sink`: direction, size, time and the
+    /// decoded facts ([`trace`](crate::trace);
+    /// [`SSL_set_msg_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_msg_callback/)).
+    pub fn trace(mut self, sink: crate::trace::TraceSink) -> Self {
+        self.options.trace = Some(sink);
+        self
+    }
     /// Ask for session tickets even without [`resume_sessions`](Self::resume_sessions), or
     /// never (off sets `SSL_OP_NO_TICKET`). Default: only when resuming
     /// ([`ClientOptions::tickets`]; [`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
@@ -1018,6 +1029,9 @@ impl ClientConfig {
         }
         if o.status_request {
             ssl.set_status_type(openssl::ssl::StatusType::OCSP)?;
+        }
+        if let Some(sink) = &o.trace {
+            crate::ffi::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
         }
         if let Some(version) = pinned {
             check_versions([version], o.allow_legacy_versions)?;

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
 use tlshake::fingerprint::Fingerprint;
 use tlshake::starttls::{StarttlsOptions, StarttlsProtocol};
+use tlshake::trace::{TraceEvent, TraceSink};
 use tlshake::url::{Scheme, TransportUrl};
 use tlshake::{NodelayPolicy, ProtocolVersion};
 
@@ -124,6 +125,10 @@ pub(crate) struct ConnectArgs {
     /// whether it was resumed.
     #[arg(long, value_name = "N", default_value_t = 0)]
     reconnect: u32,
+    /// Show every TLS message sent and received, with its size, its time since the start of
+    /// the connection and what it says (groups, signature, ALPN, certificates, alerts).
+    #[arg(long)]
+    trace: bool,
     /// Ask the server to staple its certificate's OCSP status and report it (none, good,
     /// revoked, unknown, with its times and whether its signature verified).
     #[arg(long)]
@@ -152,7 +157,10 @@ fn parse_secs(text: &str) -> Result<f64, String> {
     }
 }
 
-fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
+fn build_config(
+    a: &ConnectArgs,
+    trace: Option<&TraceSink>,
+) -> Result<ClientConfig, client::ConfigError> {
     let mut b = ClientConfig::builder()
         .verify_peer(!a.insecure)
         .verify_peer_name(!a.no_verify_name && !a.insecure)
@@ -201,6 +209,9 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
         b = b.key_log(path);
     }
     b = b.status_request(a.status);
+    if let Some(sink) = trace {
+        b = b.trace(sink.clone());
+    }
     if a.sess_in.is_some() || a.sess_out.is_some() || a.reconnect > 0 {
         b = b.resume_sessions(true);
     }
@@ -230,7 +241,8 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
             return refuse(a, &format!("cannot read --cafile {}", p.display()), &e);
         }
     }
-    let config = match build_config(a) {
+    let sink = a.trace.then(TraceSink::new);
+    let config = match build_config(a, sink.as_ref()) {
         Ok(c) => c,
         Err(e) => return refuse(a, "configuration refused", &e),
     };
@@ -254,6 +266,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
             let kept =
                 wants_session.then(|| sessions::keep(&mut conn, a.sess_out.as_deref(), deadline));
             r.ocsp = client::ocsp::stapled(conn.stream.ssl(), a.status);
+
             let mut outcome = r.success(&mut conn, a.send.as_deref(), deadline);
             let _ = conn.stream.shutdown();
             match kept {
@@ -265,13 +278,18 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
                 }
                 None => {}
             }
+            // The first connection's messages, up to its close_notify (after the ticket).
+            r.trace = sink.as_ref().map(TraceSink::take);
             if outcome == Outcome::Done && a.reconnect > 0 {
                 let timeout = Duration::from_secs_f64(a.timeout);
                 r.reconnects = sessions::reconnect(&url, &config, options, a.reconnect, timeout);
             }
             outcome
         }
-        Err(e) => r.failure(&e),
+        Err(e) => {
+            r.trace = sink.as_ref().map(TraceSink::take);
+            r.failure(&e)
+        }
     };
     if outcome == Outcome::BadInput && !a.json {
         return outcome;
@@ -330,6 +348,8 @@ struct Report {
     reconnects: Vec<sessions::Attempt>,
     /// With --status: what the server stapled.
     ocsp: Option<client::ocsp::Stapled>,
+    /// With --trace: the first connection's messages.
+    trace: Option<Vec<TraceEvent>>,
 }
 
 impl Report {
@@ -357,6 +377,7 @@ impl Report {
             session_saved: None,
             reconnects: Vec::new(),
             ocsp: None,
+            trace: None,
         }
     }
 
@@ -530,6 +551,7 @@ impl Report {
             "response": self.response,
             "session_saved": self.session_saved,
             "ocsp": crate::ocsp::to_json(self.ocsp.as_ref()),
+            "trace": self.trace.as_deref().map(crate::trace::to_json),
             "reconnects": self
                 .reconnects
                 .iter()
@@ -613,6 +635,14 @@ impl Report {
         outln!(out, ", handshake {}", t(handshake));
         if let Some((r, w)) = self.retries {
             outln!(out, "  retries:     WANT_READ {r}, WANT_WRITE {w}");
+        }
+        if let Some(events) = &self.trace {
+            outln!(
+                out,
+                "  trace:       {} messages (ms since the start of the connection)",
+                events.len()
+            );
+            out.push_str(&crate::trace::to_text(events));
         }
         if let Some(e) = &self.error_text {
             outln!(out, "  error:       {e}");

@@ -15,6 +15,7 @@ mod ocsp;
 mod report;
 mod serve;
 mod sessions;
+mod trace;
 
 /// OpenSSL's TLS handshake, typed and deadline-bounded.
 ///

@@ -379,6 +379,8 @@ fn demo_runs_every_section_and_exits_0() {
         "STARTTLS",
         "resumed reconnection",
         "connection 2: resumed, ",
+        "handshake timeline",
+        "< CertificateVerify",
         "chosen by hash",
         "wrong host name",
         "untrusted CA",

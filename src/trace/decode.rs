@@ -302,6 +302,8 @@ fn group(g: usize) -> String {
         0x0100 => "ffdhe2048".into(),
         0x0101 => "ffdhe3072".into(),
         0x0102 => "ffdhe4096".into(),
+        0x0103 => "ffdhe6144".into(),
+        0x0104 => "ffdhe8192".into(),
         0x11ec => "X25519MLKEM768".into(),
         other => format!("0x{other:04x}"),
     }

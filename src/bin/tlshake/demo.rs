@@ -52,6 +52,7 @@ pub(crate) fn run() -> Outcome {
             "resumed reconnection (session ticket)",
             Box::new(resumed_reconnection),
         ),
+        ("handshake timeline (--trace)", Box::new(timeline)),
         (
             "server certificate chosen by hash",
             Box::new(|_: &SslContext| by_hash()),
@@ -264,6 +265,36 @@ fn nonblocking(ctx: &SslContext) -> SectionResult {
     } else {
         Err(text)
     }
+}
+
+/// One handshake with every message recorded: what `--trace` prints.
+fn timeline(ctx: &SslContext) -> SectionResult {
+    let ctx = ctx.clone();
+    let addr = peer(1, move |tcp| {
+        let Ok(ssl) = Ssl::new(&ctx) else { return };
+        if let Ok(Ok(mut tls)) = Handshake::server(ssl, tcp).map(|hs| hs.finish()) {
+            let mut sink = Vec::new();
+            let _ = tls.read_to_end(&mut sink);
+        }
+    })?;
+    let sink = tlshake::trace::TraceSink::new();
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .trace(sink.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let options = ConnectOptions {
+        deadline: Some(Instant::now() + PEER_TIMEOUT),
+        ..ConnectOptions::default()
+    };
+    let mut conn =
+        client::connect_with(&url(addr)?, &config, &options).map_err(|e| e.to_string())?;
+    let _ = conn.stream.shutdown();
+    let events = sink.take();
+    if !events.iter().any(|e| e.message == "CertificateVerify") {
+        return Err(format!("no CertificateVerify in {} messages", events.len()));
+    }
+    Ok(crate::trace::to_text(&events).trim_end().to_string())
 }
 
 /// Two connections to one server: the second offers the session ticket the first got

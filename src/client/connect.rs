@@ -92,6 +92,9 @@ pub struct ConnectOptions {
     /// One deadline for everything (connect + STARTTLS + handshake), instead of the
     /// configuration's separate connect and handshake timeouts.
     pub deadline: Option<Instant>,
+    /// Tunnel through this HTTP proxy (`host:port`) with `CONNECT` first
+    /// ([`proxy::http_connect`](super::proxy::http_connect)), within the connect deadline.
+    pub proxy: Option<String>,
 }
 
 /// Opens whatever the URL names: TLS, plain TCP or UDP.
@@ -169,7 +172,10 @@ pub fn connect_with(
     let o = config.options();
     let start = Instant::now();
     let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
-    let tcp = tcp_connect(url, connect_deadline)?;
+    let tcp = match &options.proxy {
+        Some(proxy) => super::proxy::http_connect(proxy, &url.authority(), connect_deadline)?,
+        None => tcp_connect(url, connect_deadline)?,
+    };
     let peer = tcp.peer;
     let mut stream = tcp.stream;
     let connect_time = tcp.connect_time;

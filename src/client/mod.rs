@@ -17,6 +17,7 @@ mod config;
 mod connect;
 mod error;
 pub mod ocsp;
+pub mod proxy;
 mod ticket;
 pub(crate) mod verify_cache;
 

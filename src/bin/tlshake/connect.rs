@@ -125,6 +125,9 @@ pub(crate) struct ConnectArgs {
     /// whether it was resumed.
     #[arg(long, value_name = "N", default_value_t = 0)]
     reconnect: u32,
+    /// Tunnel through this HTTP proxy (HOST:PORT) with CONNECT first, within --timeout.
+    #[arg(long, value_name = "HOST:PORT")]
+    proxy: Option<String>,
     /// Show every TLS message sent and received, with its size, its time since the start of
     /// the connection and what it says (groups, signature, ALPN, certificates, alerts).
     #[arg(long)]
@@ -258,6 +261,7 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         starttls: a.starttls,
         starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()),
         deadline: Some(deadline),
+        proxy: a.proxy.clone(),
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
     let outcome = match client::connect_with(&url, &config, &options(deadline)) {
@@ -523,6 +527,16 @@ impl Report {
             ConnectError::ResolveTimeout { .. } => {
                 self.error = json::other_error("resolve_timeout", &e.to_string());
                 Outcome::Timeout
+            }
+            ConnectError::Proxy { source, .. } => {
+                let message = crate::sessions::report_chain(e);
+                self.error = json::other_error("proxy", &message);
+                self.error_text = Some(message);
+                if matches!(source, tlshake::client::proxy::ProxyError::Timeout) {
+                    Outcome::Timeout
+                } else {
+                    Outcome::ConnectFailed
+                }
             }
             _ => {
                 self.error = json::other_error("connect", &e.to_string());

@@ -22,9 +22,11 @@
 //! | ManageSieve | `< "STARTTLS" ... OK ...`, `> STARTTLS`, `< OK ...` |
 //! | LDAP | `> ExtendedRequest 1.3.6.1.4.1.1466.20037` (BER), `< ExtendedResponse resultCode 0` |
 //!
-//! `openssl s_client` also knows `telnet` (the START_TLS option of RFC draft
-//! `draft-altman-telnet-starttls`); tlshake does not speak it, as no maintained telnet server
-//! implements that option.
+//! `openssl s_client` also knows `telnet` (the START_TLS option 46 of
+//! `draft-altman-telnet-starttls`); tlshake does not speak it, because no server can test it:
+//! the one telnet server with TLS in Debian, `telnetd-ssl`, negotiates TLS through its own
+//! AUTHENTICATION option instead (it opens with `IAC DO NEW-ENVIRON`, not `IAC DO
+//! START_TLS`), and `openssl s_client -starttls telnet` fails against it too.
 //!
 //! Where `s_client` prints "Didn't find STARTTLS in server response, trying anyway..." or
 //! ignores the server's answer, tlshake stops with a typed [`StarttlsError`]: a client that

@@ -97,7 +97,6 @@ fn unexpected_item(
             during,
             reply: e.text,
         },
-        // `XmppItem` is non_exhaustive for users of the crate only.
     }
 }
 

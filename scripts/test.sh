@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The full test suite: installs the extra real peers when missing (gnutls-bin, a Python
-# virtual environment with aiosmtpd and sslyze), then runs every test, the ones that need
-# those peers included.
+# The full test suite: installs the extra real peers when missing (gnutls-bin, the STARTTLS
+# servers of scripts/starttls_servers.sh, tcpdump and tshark, a Python virtual environment
+# with aiosmtpd and sslyze), then runs every test, the ones that need those peers included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,16 +13,28 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v strace >/dev/null || need_apt+=(strace)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v unshare >/dev/null || need_apt+=(util-linux)
+# tests/keylog.rs captures a loopback session and decrypts it with the key log.
+command -v tcpdump >/dev/null || need_apt+=(tcpdump)
+command -v tshark >/dev/null || need_apt+=(tshark)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
-if [ ${#need_apt[@]} -gt 0 ]; then
+# shellcheck source=scripts/starttls_servers.sh
+. scripts/starttls_servers.sh
+need_servers=$(starttls_servers_missing)
+[ -x /usr/lib/news/bin/nnrpd ] || need_servers="$need_servers inn2"
+if [ ${#need_apt[@]} -gt 0 ] || [ -n "${need_servers// /}" ]; then
     if [ "$(id -u)" = 0 ]; then
         # shellcheck source=scripts/apt.sh
         . scripts/apt.sh
         apt_update
-        apt_install "${need_apt[@]}"
+        # tshark asks whether non-root users may capture: no.
+        echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+        [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
+        # The real STARTTLS servers (tests/starttls_servers.rs): about a minute on a fresh
+        # Debian 12 machine.
+        install_starttls_servers
     else
-        echo "missing: ${need_apt[*]} (install them, or run as root)" >&2
+        echo "missing: ${need_apt[*]} $need_servers (install them, or run as root)" >&2
         exit 1
     fi
 fi

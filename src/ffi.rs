@@ -99,6 +99,23 @@ pub(crate) fn set_session_from_same_context(
     unsafe { ssl.set_session(session) }
 }
 
+/// [`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/) for a session
+/// decoded from its ASN.1 form
+/// ([`PEM_read_bio_SSL_SESSION(3)`](https://docs.openssl.org/3.0/man3/PEM_read_bio_PrivateKey/)),
+/// as `openssl s_client -sess_in` uses one. Only `ClientConfig::import_session`'s sessions
+/// come here.
+pub(crate) fn set_decoded_session(
+    ssl: &mut SslRef,
+    session: &SslSessionRef,
+) -> Result<(), ErrorStack> {
+    // SAFETY: `ssl` is exclusively borrowed and `session` is a live session. The `openssl`
+    // crate asks for a session of the same SSL_CTX because a session made by a context may
+    // carry that context's ex_data; a decoded session has no ex_data and refers to no
+    // context (d2i_SSL_SESSION fills only the fields of its ASN.1 form), so any SSL may take
+    // it, which is what s_client -sess_in does. SSL_set_session takes its own reference.
+    unsafe { ssl.set_session(session) }
+}
+
 /// [`SSL_SESSION_is_resumable(3)`](https://docs.openssl.org/3.0/man3/SSL_SESSION_is_resumable/).
 pub(crate) fn session_is_resumable(session: &SslSessionRef) -> bool {
     // SAFETY: `session` is a live SSL_SESSION borrowed for the call; the function only reads it.
@@ -443,6 +460,69 @@ unsafe fn param_bytes(param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
 #[cfg(not(ossl300))]
 unsafe fn param_bytes(_param: *mut sys::X509_VERIFY_PARAM) -> Option<Vec<u8>> {
     None
+}
+
+// ---- the handshake timeline (crate::trace) ------------------------------------------------
+
+type MsgFn =
+    unsafe extern "C" fn(c_int, c_int, c_int, *const c_void, usize, *mut sys::SSL, *mut c_void);
+
+extern "C" {
+    // OpenSSL 1.0.0 and newer.
+    fn SSL_set_msg_callback(ssl: *mut sys::SSL, cb: Option<MsgFn>);
+}
+
+fn trace_index() -> Result<Index<openssl::ssl::Ssl, crate::trace::Recorder>, ErrorStack> {
+    static INDEX: OnceLock<Index<openssl::ssl::Ssl, crate::trace::Recorder>> = OnceLock::new();
+    if let Some(index) = INDEX.get() {
+        return Ok(*index);
+    }
+    let index = openssl::ssl::Ssl::new_ex_index::<crate::trace::Recorder>()?;
+    Ok(*INDEX.get_or_init(|| index))
+}
+
+/// Records every TLS message of `ssl` with `recorder`
+/// ([`SSL_set_msg_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_msg_callback/)).
+/// The recorder lives in the connection's ex_data, so it is freed with it.
+pub(crate) fn install_trace(
+    ssl: &mut SslRef,
+    recorder: crate::trace::Recorder,
+) -> Result<(), ErrorStack> {
+    ssl.set_ex_data(trace_index()?, recorder);
+    // SAFETY: `ssl` is a live SSL, exclusively borrowed; `msg_callback` matches the
+    // callback type of SSL_set_msg_callback and only reads what OpenSSL passes it.
+    unsafe { SSL_set_msg_callback(ssl_ptr(ssl), Some(msg_callback)) };
+    Ok(())
+}
+
+/// The message callback: hands the message to the connection's recorder. A panic stops
+/// here, never unwinding into OpenSSL.
+unsafe extern "C" fn msg_callback(
+    write_p: c_int,
+    _version: c_int,
+    content_type: c_int,
+    buf: *const c_void,
+    len: usize,
+    ssl: *mut sys::SSL,
+    _arg: *mut c_void,
+) {
+    if ssl.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: OpenSSL calls this with the live SSL the message belongs to, valid for the
+        // duration of the call; the callback does not keep it.
+        let ssl = unsafe { SslRef::from_ptr(ssl) };
+        let bytes: &[u8] = if buf.is_null() || len == 0 {
+            &[]
+        } else {
+            // SAFETY: OpenSSL passes `len` readable bytes at `buf`, valid during the call.
+            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
+        };
+        if let Some(recorder) = trace_index().ok().and_then(|i| ssl.ex_data(i)) {
+            recorder.record(ssl, write_p != 0, content_type, bytes);
+        }
+    }));
 }
 
 #[cfg(test)]

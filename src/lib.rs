@@ -26,6 +26,7 @@ pub mod handshake;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod hint;
+pub mod keylog;
 pub mod limits;
 pub mod membio;
 pub mod multi;
@@ -35,8 +36,10 @@ mod record;
 mod run;
 pub mod server;
 pub mod session;
+pub mod session_file;
 pub mod starttls;
 pub mod stream;
+pub mod trace;
 pub mod transport;
 pub mod url;
 pub mod version;

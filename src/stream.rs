@@ -263,6 +263,12 @@ impl<S> TlsStream<S> {
 }
 
 impl<S: Read + Write> TlsStream<S> {
+    /// [`SSL_peek(3)`](https://docs.openssl.org/3.0/man3/SSL_read/): processes the records
+    /// that can be read (a TLS 1.3 NewSessionTicket, ...) without taking application data.
+    pub(crate) fn peek(&mut self, buf: &mut [u8]) -> Result<usize, openssl::ssl::Error> {
+        self.stream.ssl_peek(buf)
+    }
+
     /// Sends close_notify ([`SSL_shutdown(3)`](https://docs.openssl.org/3.0/man3/SSL_shutdown/)).
     /// Returns `true` once the peer's close_notify was received too.
     pub fn shutdown(&mut self) -> io::Result<bool> {

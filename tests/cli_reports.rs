@@ -388,7 +388,9 @@ fn plaintext_peer_hint_lists_every_starttls_protocol() {
         .unwrap_or_default()
         .to_string();
     assert!(
-        hint.contains("(--starttls smtp|lmtp|imap|pop3|ftp|postgres)"),
+        hint.contains(
+            "(--starttls smtp|lmtp|imap|pop3|ftp|postgres|xmpp|xmpp-server|irc|mysql|nntp|sieve|ldap)"
+        ),
         "{hint}"
     );
 }

@@ -675,7 +675,7 @@ fn client_name_with_line_break_is_refused_before_any_io() {
 type Check = fn(&[u8]) -> Option<Result<usize, ReplyError>>;
 
 /// Every parser, reduced to "consumed bytes or error" (`None` = incomplete).
-fn parsers() -> [(&'static str, Check); 5] {
+fn parsers() -> [(&'static str, Check); 11] {
     fn reduce<T>(r: Result<Option<(T, usize)>, ReplyError>) -> Option<Result<usize, ReplyError>> {
         r.map(|o| o.map(|(_, n)| n)).transpose()
     }
@@ -685,6 +685,12 @@ fn parsers() -> [(&'static str, Check); 5] {
         ("imap", |b| reduce(parse_imap_response(b))),
         ("pop3", |b| reduce(parse_pop3_reply(b))),
         ("postgres", |b| reduce(parse_postgres_response(b))),
+        ("xmpp", |b| reduce(reply::parse_xmpp_item(b))),
+        ("ldap", |b| reduce(reply::parse_ldap_message(b))),
+        ("nntp", |b| reduce(reply::parse_nntp_reply(b))),
+        ("sieve", |b| reduce(reply::parse_sieve_response(b))),
+        ("mysql", |b| reduce(reply::parse_mysql_greeting(b))),
+        ("irc", |b| reduce(reply::parse_irc_message(b))),
     ]
 }
 

@@ -10,8 +10,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use tlshake::starttls::reply::{
-    parse_ftp_reply, parse_imap_response, parse_pop3_reply, parse_postgres_response,
-    parse_smtp_reply, ReplyError,
+    parse_ftp_reply, parse_imap_response, parse_irc_message, parse_ldap_message,
+    parse_mysql_greeting, parse_nntp_reply, parse_pop3_reply, parse_postgres_response,
+    parse_sieve_response, parse_smtp_reply, parse_xmpp_item, ReplyError,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -20,6 +21,12 @@ fuzz_target!(|data: &[u8]| {
     check(data, parse_imap_response);
     check(data, parse_pop3_reply);
     check(data, parse_postgres_response);
+    check(data, parse_xmpp_item);
+    check(data, parse_ldap_message);
+    check(data, parse_nntp_reply);
+    check(data, parse_sieve_response);
+    check(data, parse_mysql_greeting);
+    check(data, parse_irc_message);
 });
 
 fn check<T: PartialEq + std::fmt::Debug>(

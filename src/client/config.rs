@@ -32,6 +32,13 @@ const X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The key log file ([`ClientOptions::key_log`]) could not be opened.
+    #[error("key log refused: check the path and its directory's permissions")]
+    KeyLog {
+        /// Which file, and why.
+        #[source]
+        source: crate::keylog::KeyLogError,
+    },
     /// The CA file does not exist or cannot be read.
     #[error(
         "CA file {path}: cannot be read ({source}): give a PEM file of trusted CA certificates"
@@ -209,6 +216,17 @@ pub struct ClientOptions {
     /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
     /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
     pub tickets: Option<bool>,
+    /// Record every TLS message of every connection in this sink ([`trace`](crate::trace)).
+    /// Default: none.
+    pub trace: Option<crate::trace::TraceSink>,
+    /// Ask the server to staple its certificate's OCSP status (the `status_request`
+    /// extension, RFC 6066 section 8); read it with [`ocsp::stapled`](super::ocsp::stapled).
+    /// Default: off.
+    pub status_request: bool,
+    /// Write every connection's TLS secrets to this file, in the NSS key log format
+    /// Wireshark reads ([`keylog`](crate::keylog); the file holds secrets that decrypt the
+    /// traffic: debugging only). Default: none.
+    pub key_log: Option<PathBuf>,
     /// Deadline for the TCP connect. Default: 10 s.
     pub connect_timeout: Duration,
     /// Deadline for the TLS handshake (and STARTTLS dialogue). Default: 10 s.
@@ -272,6 +290,9 @@ impl Default for ClientOptions {
             allow_legacy_versions: false,
             alpn: Vec::new(),
             resume_sessions: false,
+            key_log: None,
+            status_request: false,
+            trace: None,
             tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -302,6 +323,9 @@ pub struct ClientConfig {
     ctx: SslContext,
     options: Arc<ClientOptions>,
     sessions: SessionCache,
+    /// Sessions given by [`ClientConfig::import_session`] (decoded from a file, made by
+    /// another context), offered when `sessions` has none for the name.
+    imported: SessionCache,
     verify_cache: Option<Arc<VerifyCache>>,
 }
 
@@ -378,6 +402,13 @@ impl ClientConfigBuilder {
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
         resume_sessions: bool
     );
+    /// Record every TLS message of the connections in `sink`: direction, size, time and the
+    /// decoded facts ([`trace`](crate::trace);
+    /// [`SSL_set_msg_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_msg_callback/)).
+    pub fn trace(mut self, sink: crate::trace::TraceSink) -> Self {
+        self.options.trace = Some(sink);
+        self
+    }
     /// Ask for session tickets even without [`resume_sessions`](Self::resume_sessions), or
     /// never (off sets `SSL_OP_NO_TICKET`). Default: only when resuming
     /// ([`ClientOptions::tickets`]; [`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
@@ -385,6 +416,21 @@ impl ClientConfigBuilder {
         self.options.tickets = Some(on);
         self
     }
+    setter!(
+        /// Ask for the server's stapled OCSP status
+        /// ([`SSL_set_tlsext_status_type(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_tlsext_status_cb/));
+        /// read it with [`ocsp::stapled`](super::ocsp::stapled). It is reported, not
+        /// enforced: a handshake does not fail for a missing or revoked status.
+        status_request: bool
+    );
+    setter!(
+        /// Write the TLS secrets of every connection to this file, appending, in the NSS
+        /// key log format Wireshark reads (`tshark -o tls.keylog_file:FILE`), as `SSLKEYLOGFILE`
+        /// does for curl and Firefox ([`SSL_CTX_set_keylog_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_keylog_callback/);
+        /// [`keylog`](crate::keylog)). **The file holds secrets**: whoever reads it can decrypt
+        /// the connections; use it only to debug.
+        key_log: path
+    );
     setter!(
         /// Trusted CAs, PEM file ([`SSL_CTX_load_verify_locations(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_load_verify_locations/)).
         ca_file: path
@@ -520,6 +566,7 @@ impl ClientConfigBuilder {
             ctx,
             options: Arc::new(options),
             sessions,
+            imported: SessionCache::default(),
             verify_cache,
         })
     }
@@ -640,6 +687,11 @@ fn build_context(
     // Idle connections give their record buffers back (~34 kB less per connection pair,
     // measured in benches/heap.rs); `SslConnector` sets the same mode.
     b.set_mode(SslMode::RELEASE_BUFFERS);
+    if let Some(path) = &o.key_log {
+        crate::keylog::KeyLog::open(path)
+            .map_err(|source| ConfigError::KeyLog { source })?
+            .install(&mut b);
+    }
     if o.resume_sessions {
         b.set_session_cache_mode(SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL);
         // Sessions (TLS 1.3 tickets arrive after the handshake) are kept per peer name.
@@ -997,6 +1049,12 @@ impl ClientConfig {
                 None => ssl.param_mut().set_host(name)?,
             }
         }
+        if o.status_request {
+            ssl.set_status_type(openssl::ssl::StatusType::OCSP)?;
+        }
+        if let Some(sink) = &o.trace {
+            crate::ffi::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
+        }
         if let Some(version) = pinned {
             check_versions([version], o.allow_legacy_versions)?;
             let v = version.to_openssl();
@@ -1009,6 +1067,10 @@ impl ClientConfig {
             let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
             if let Some(session) = saved {
                 crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
+            } else if let Some(session) =
+                self.imported.lock().ok().and_then(|m| m.get(&key).cloned())
+            {
+                crate::ffi::set_decoded_session(&mut ssl, &session)?;
             }
         }
         Ok(ssl)
@@ -1033,6 +1095,37 @@ impl ClientConfig {
                     map.insert(session_key(self.expected_name(host)), session.to_owned());
                 }
             }
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The session saved for connections to `host` (its peer name), the one the next
+    /// connection offers: to keep it, e.g. in a file with
+    /// [`session_file::write_session`](crate::session_file::write_session). `None` unless
+    /// [`resume_sessions`](ClientConfigBuilder::resume_sessions) is on and a connection to the
+    /// name produced a resumable session. Under TLS 1.3 the session arrives after the
+    /// handshake: wait for it with
+    /// [`wait_for_session`](crate::client::wait_for_session) first.
+    pub fn saved_session(&self, host: &str) -> Option<SslSession> {
+        let key = session_key(self.expected_name(host));
+        let own = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
+        own.or_else(|| self.imported.lock().ok().and_then(|m| m.get(&key).cloned()))
+    }
+
+    /// Offers `session` on the next connections to `host` (its peer name) until one of them
+    /// gets a session of its own, as `openssl s_client -sess_in` does
+    /// ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)). The session
+    /// may come from another program, e.g. read with
+    /// [`session_file::read_session`](crate::session_file::read_session) from a file
+    /// `s_client -sess_out` wrote. Needs
+    /// [`resume_sessions`](ClientConfigBuilder::resume_sessions); without it the session is
+    /// kept but never offered. Whether the server resumed shows in
+    /// [`SessionInfo::resumed`](crate::SessionInfo::resumed).
+    pub fn import_session(&self, host: &str, session: SslSession) {
+        let key = session_key(self.expected_name(host));
+        if let Ok(mut map) = self.imported.lock() {
+            map.insert(key, session);
         }
     }
 }

@@ -93,6 +93,9 @@ pub struct ConnectOptions {
     /// One deadline for everything (connect + STARTTLS + handshake), instead of the
     /// configuration's separate connect and handshake timeouts.
     pub deadline: Option<Instant>,
+    /// Tunnel through this HTTP proxy (`host:port`) with `CONNECT` first
+    /// ([`proxy::http_connect`](super::proxy::http_connect)), within the connect deadline.
+    pub proxy: Option<String>,
 }
 
 /// Opens whatever the URL names: TLS, plain TCP or UDP.
@@ -170,7 +173,10 @@ pub fn connect_with(
     let o = config.options();
     let start = Instant::now();
     let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
-    let tcp = tcp_connect(url, connect_deadline)?;
+    let tcp = match &options.proxy {
+        Some(proxy) => super::proxy::http_connect(proxy, &url.authority(), connect_deadline)?,
+        None => tcp_connect(url, connect_deadline)?,
+    };
     let peer = tcp.peer;
     let stream = tcp.stream;
     let connect_time = tcp.connect_time;
@@ -284,10 +290,19 @@ pub fn starttls_then_handshake(
     let mut starttls_time = None;
     if let Some(protocol) = plan.starttls {
         let t0 = Instant::now();
+        // As s_client's -xmpphost: the XMPP domain is the host connected to unless given.
+        let defaulted;
+        let options = match plan.starttls_options.xmpp_host {
+            Some(_) => plan.starttls_options,
+            None => {
+                defaulted = plan.starttls_options.clone().with_xmpp_host(plan.host);
+                &defaulted
+            }
+        };
         let t = starttls::negotiate_with_deadline(
             &mut stream,
             protocol,
-            plan.starttls_options,
+            options,
             deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout),
         )
         .map_err(|source| ConnectError::Starttls {

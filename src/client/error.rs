@@ -70,6 +70,25 @@ pub enum ConnectError {
         #[source]
         source: io::Error,
     },
+    /// The HTTP proxy ([`ConnectOptions::proxy`](super::ConnectOptions::proxy)) did not open
+    /// the tunnel.
+    #[error("no tunnel through the HTTP proxy {proxy}")]
+    Proxy {
+        /// The proxy's host:port.
+        proxy: String,
+        /// What the proxy did.
+        #[source]
+        source: super::proxy::ProxyError,
+    },
+    /// The proxy address is not a host:port.
+    #[error("invalid HTTP proxy address {proxy:?}: give host:port")]
+    ProxyAddress {
+        /// What was given.
+        proxy: String,
+        /// Why it is not an address.
+        #[source]
+        source: crate::url::UrlError,
+    },
     /// Every address refused or failed.
     #[error("cannot connect to {authority}: {}", describe_attempts(.attempts))]
     Connect {

@@ -16,6 +16,9 @@
 mod config;
 mod connect;
 mod error;
+pub mod ocsp;
+pub mod proxy;
+mod ticket;
 pub(crate) mod verify_cache;
 
 pub(crate) use config::{
@@ -27,3 +30,4 @@ pub use connect::{
     Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
 pub use error::ConnectError;
+pub use ticket::wait_for_session;

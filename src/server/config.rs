@@ -186,6 +186,7 @@ pub struct ServerConfig {
     pub(crate) nodelay: NodelayPolicy,
     pub(crate) max_pending: usize,
     pub(crate) idle_timeout: Duration,
+    pub(crate) key_log: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -219,6 +220,7 @@ impl ServerConfig {
             nodelay: NodelayPolicy::Always,
             max_pending: 1024,
             idle_timeout: Duration::from_secs(30),
+            key_log: None,
         }
     }
 
@@ -418,6 +420,16 @@ impl ServerConfig {
     /// reported as [`ServerEvent::Rejected`](super::ServerEvent::Rejected).
     pub fn max_pending(mut self, limit: usize) -> ServerConfig {
         self.max_pending = limit;
+        self
+    }
+
+    /// Write the TLS secrets of every accepted connection to this file, appending, in the NSS
+    /// key log format Wireshark reads (`tshark -o tls.keylog_file:FILE`)
+    /// ([`SSL_CTX_set_keylog_callback(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_keylog_callback/);
+    /// [`keylog`](crate::keylog)). **The file holds secrets**: whoever reads it can decrypt
+    /// the connections; use it only to debug. Default: none.
+    pub fn key_log(mut self, path: impl Into<std::path::PathBuf>) -> ServerConfig {
+        self.key_log = Some(path.into());
         self
     }
 

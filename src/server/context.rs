@@ -49,6 +49,12 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
         .certificate
         .as_ref()
         .ok_or(ServerError::NoCertificate)?;
+    let key_log = match &config.key_log {
+        Some(path) => Some(
+            crate::keylog::KeyLog::open(path).map_err(|source| ServerError::KeyLog { source })?,
+        ),
+        None => None,
+    };
     let mut stores = StoreCache::default();
     let identity = resolve(source, config.allow_invalid_dates, &mut stores)?;
 
@@ -67,11 +73,17 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
                 other => other,
             })?;
         let mut builder = base(&common)?;
+        if let Some(log) = &key_log {
+            log.install(&mut builder);
+        }
         use_identity(&mut builder, &certified)?;
         by_name.insert(key, builder.build());
     }
 
     let mut builder = base(&common)?;
+    if let Some(log) = &key_log {
+        log.install(&mut builder);
+    }
     use_identity(&mut builder, &identity)?;
     if !by_name.is_empty() {
         builder.set_servername_callback(move |ssl, _alert| {

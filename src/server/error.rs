@@ -18,6 +18,14 @@ use crate::version::ProtocolVersion;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
+    /// The key log file ([`ServerConfig::key_log`](super::ServerConfig::key_log)) could not
+    /// be opened.
+    #[error("key log refused: check the path and its directory's permissions")]
+    KeyLog {
+        /// Which file, and why.
+        #[source]
+        source: crate::keylog::KeyLogError,
+    },
     /// The port is outside 0..=65535.
     #[error("port {given} is out of range: use 1..=65535, or 0 for a port the system picks")]
     InvalidPort {

@@ -36,9 +36,9 @@ pub enum StarttlsError {
     /// lack `STARTTLS`, or an IMAP server greeted with `PREAUTH` (after which STARTTLS is not
     /// allowed). Unlike `openssl s_client`, which then "tries anyway", tlshake stops here.
     #[error(
-        "the {} server does not offer {}; it said: \"{}\"; enable STARTTLS on the server{}",
+        "the {} server does not offer {}; it said: \"{}\"; {}",
         .protocol.label(), .protocol.upgrade_command(), shown(.reply),
-        implicit_tls_advice(*.protocol)
+        not_offered_advice(*.protocol)
     )]
     NotOffered {
         /// The protocol spoken.
@@ -110,6 +110,16 @@ pub enum StarttlsError {
         /// The name that was given, escaped.
         name: String,
     },
+    /// The XMPP stream header needs a server name (`to=`) and none was given, or the one
+    /// given cannot be sent safely.
+    #[error(
+        "invalid or missing XMPP host \"{name}\": set StarttlsOptions::xmpp_host to the XMPP \
+         domain, 1 to 255 printable ASCII characters without spaces, quotes, <, > or &"
+    )]
+    InvalidXmppHost {
+        /// The name that was given, escaped (empty when none was).
+        name: String,
+    },
     /// Reading from or writing to the stream failed.
     #[error("I/O error at the {during}: {source}")]
     Io {
@@ -131,10 +141,7 @@ impl StarttlsError {
                 "check that TLS is enabled on the server{}",
                 implicit_tls_advice(*protocol)
             )),
-            StarttlsError::NotOffered { protocol, .. } => Some(format!(
-                "enable STARTTLS on the server{}",
-                implicit_tls_advice(*protocol)
-            )),
+            StarttlsError::NotOffered { protocol, .. } => Some(not_offered_advice(*protocol)),
             StarttlsError::UnexpectedReply { reply, .. } => {
                 Some(unexpected_advice(reply).to_string())
             }
@@ -155,6 +162,11 @@ impl StarttlsError {
             StarttlsError::InvalidClientName { .. } => Some(
                 "use a domain name or an address literal such as [192.0.2.1], 1 to 255 \
                  printable ASCII characters without spaces"
+                    .to_string(),
+            ),
+            StarttlsError::InvalidXmppHost { .. } => Some(
+                "set StarttlsOptions::xmpp_host to the XMPP domain, 1 to 255 printable ASCII \
+                 characters without spaces, quotes, <, > or &"
                     .to_string(),
             ),
             StarttlsError::Io { .. } => None,
@@ -186,6 +198,21 @@ fn implicit_tls_advice(protocol: StarttlsProtocol) -> String {
         Some(port) => format!(", or connect with TLS from the first byte (usually port {port})"),
         None => String::new(),
     }
+}
+
+fn not_offered_advice(protocol: StarttlsProtocol) -> String {
+    let what = match protocol {
+        StarttlsProtocol::Mysql => "give the server a certificate and key (ssl_cert, ssl_key), \
+                                   without which it does not set CLIENT_SSL"
+            .to_string(),
+        StarttlsProtocol::Xmpp | StarttlsProtocol::XmppServer => "check that the XMPP host \
+                                                                  (to=) is a virtual host of \
+                                                                  the server with a \
+                                                                  certificate"
+            .to_string(),
+        _ => "enable STARTTLS on the server".to_string(),
+    };
+    format!("{what}{}", implicit_tls_advice(protocol))
 }
 
 fn unexpected_advice(reply: &str) -> &'static str {

@@ -14,6 +14,19 @@
 //! | POP3 | `< +OK ...`, `> STLS`, `< +OK ...` |
 //! | FTP | `< 220 ...`, `> AUTH TLS`, `< 234 ...` |
 //! | PostgreSQL | `> SSLRequest` (8 bytes), `< S` |
+//! | XMPP | `> <stream:stream ... to='HOST'>`, `< <stream:stream ...>`, `< <stream:features><starttls .../>...`, `> <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`, `< <proceed .../>` |
+//! | XMPP server | as XMPP, with `xmlns='jabber:server'` |
+//! | IRC | `> STARTTLS`, `< :server 670 ...` |
+//! | MySQL | `< greeting` (protocol 10, `CLIENT_SSL` set), `> SSL request` (36 bytes) |
+//! | NNTP | `< 200 ...`, `> CAPABILITIES`, `< 101 ... STARTTLS ... .`, `> STARTTLS`, `< 382 ...` |
+//! | ManageSieve | `< "STARTTLS" ... OK ...`, `> STARTTLS`, `< OK ...` |
+//! | LDAP | `> ExtendedRequest 1.3.6.1.4.1.1466.20037` (BER), `< ExtendedResponse resultCode 0` |
+//!
+//! `openssl s_client` also knows `telnet` (the START_TLS option 46 of
+//! `draft-altman-telnet-starttls`); tlshake does not speak it, because no server can test it:
+//! the one telnet server with TLS in Debian, `telnetd-ssl`, negotiates TLS through its own
+//! AUTHENTICATION option instead (it opens with `IAC DO NEW-ENVIRON`, not `IAC DO
+//! START_TLS`), and `openssl s_client -starttls telnet` fails against it too.
 //!
 //! Where `s_client` prints "Didn't find STARTTLS in server response, trying anyway..." or
 //! ignores the server's answer, tlshake stops with a typed [`StarttlsError`]: a client that
@@ -48,12 +61,18 @@ mod deadline;
 mod error;
 mod ftp;
 mod imap;
+mod irc;
+mod ldap;
+mod mysql;
+mod nntp;
 mod pop3;
 mod postgres;
 mod protocol;
 pub mod reply;
+mod sieve;
 mod smtp;
 mod upgrade;
+mod xmpp;
 
 use std::io::{Read, Write};
 
@@ -79,12 +98,19 @@ pub struct StarttlsOptions {
     /// without spaces ([`StarttlsError::InvalidClientName`] otherwise), so that it cannot add
     /// a command of its own.
     pub client_name: String,
+    /// The server name sent in the XMPP stream header's `to=` attribute (`s_client
+    /// -xmpphost`): the XMPP domain, which must be a virtual host of the server or it will
+    /// not offer STARTTLS. [`upgrade`] uses the host it connects to when this is `None`;
+    /// [`negotiate`] then refuses with [`StarttlsError::InvalidXmppHost`]. At most 255
+    /// printable ASCII characters without spaces, quotes, `<`, `>` or `&`.
+    pub xmpp_host: Option<String>,
 }
 
 impl Default for StarttlsOptions {
     fn default() -> Self {
         StarttlsOptions {
             client_name: DEFAULT_CLIENT_NAME.to_owned(),
+            xmpp_host: None,
         }
     }
 }
@@ -94,6 +120,28 @@ impl StarttlsOptions {
     pub fn with_client_name(mut self, name: impl Into<String>) -> Self {
         self.client_name = name.into();
         self
+    }
+
+    /// These options with another XMPP domain for the stream header's `to=`.
+    pub fn with_xmpp_host(mut self, host: impl Into<String>) -> Self {
+        self.xmpp_host = Some(host.into());
+        self
+    }
+
+    /// The XMPP host to send, checked so that it cannot break out of its attribute.
+    fn xmpp_host(&self) -> Result<&str, StarttlsError> {
+        let host = self.xmpp_host.as_deref().unwrap_or_default();
+        let fits = (1..=255).contains(&host.len())
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'\'' | b'"' | b'<' | b'>' | b'&'));
+        if fits {
+            Ok(host)
+        } else {
+            Err(StarttlsError::InvalidXmppHost {
+                name: reply::escape_bytes(host.as_bytes()),
+            })
+        }
     }
 
     fn check(&self) -> Result<(), StarttlsError> {
@@ -116,16 +164,20 @@ impl StarttlsOptions {
 pub struct StarttlsTranscript {
     /// The protocol spoken.
     pub protocol: StarttlsProtocol,
-    /// The server's greeting, e.g. `"220 mx.example.org ESMTP"`; empty for PostgreSQL, whose
-    /// server does not greet.
+    /// The server's greeting, e.g. `"220 mx.example.org ESMTP"`, the XMPP stream header, or
+    /// the MySQL handshake summary; empty for PostgreSQL and LDAP, whose servers do not
+    /// greet. For IRC, the notices sent before the answer.
     pub greeting: String,
     /// The extensions the server announced: the `EHLO`/`LHLO` keyword lines after the first
     /// (`"SIZE 10240000"`, `"STARTTLS"`, ...) or the IMAP capability names (`"IMAP4rev1"`,
-    /// `"STARTTLS"`, ...). Empty for POP3, FTP and PostgreSQL, whose `s_client` dialogues do
-    /// not ask.
+    /// `"STARTTLS"`, ...), the NNTP capability lines, the ManageSieve capabilities, the XMPP
+    /// stream features, or the MySQL capability flags. Empty for POP3, FTP, PostgreSQL, IRC
+    /// and LDAP, whose `s_client` dialogues do not ask.
     pub capabilities: Vec<String>,
     /// The server's go-ahead, e.g. `"220 2.0.0 Ready to start TLS"`, `". OK Begin TLS"`,
-    /// `"+OK"`, `"234 AUTH TLS OK."` or `"S"`.
+    /// `"+OK"`, `"234 AUTH TLS OK."`, `"S"`, `"<proceed .../>"`, `"382 ..."`, or
+    /// `"extendedResp resultCode 0 (success)"`. Empty for MySQL, whose server starts TLS
+    /// without one.
     pub go_ahead: String,
 }
 
@@ -168,6 +220,14 @@ pub fn negotiate<S: Read + Write>(
         StarttlsProtocol::Pop3 => pop3::negotiate(&mut conv)?,
         StarttlsProtocol::Ftp => ftp::negotiate(&mut conv)?,
         StarttlsProtocol::Postgres => postgres::negotiate(&mut conv)?,
+        StarttlsProtocol::Xmpp | StarttlsProtocol::XmppServer => {
+            xmpp::negotiate(&mut conv, protocol, options)?
+        }
+        StarttlsProtocol::Irc => irc::negotiate(&mut conv)?,
+        StarttlsProtocol::Mysql => mysql::negotiate(&mut conv)?,
+        StarttlsProtocol::Nntp => nntp::negotiate(&mut conv)?,
+        StarttlsProtocol::Sieve => sieve::negotiate(&mut conv)?,
+        StarttlsProtocol::Ldap => ldap::negotiate(&mut conv)?,
     };
     conv.finish()?;
     Ok(transcript)

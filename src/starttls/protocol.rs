@@ -20,21 +20,47 @@ pub enum StarttlsProtocol {
     Ftp,
     /// PostgreSQL: the 8-byte `SSLRequest` message, answered by the single byte `S`.
     Postgres,
+    /// XMPP client-to-server (RFC 6120 section 5): a `jabber:client` stream header naming the
+    /// server in `to=`, then `<starttls/>`, answered by `<proceed/>`.
+    Xmpp,
+    /// XMPP server-to-server (RFC 6120 section 5): as [`Xmpp`](Self::Xmpp), with the
+    /// `jabber:server` namespace.
+    XmppServer,
+    /// IRC (IRCv3 `tls` extension): `STARTTLS`, answered by numeric `670` (`691` is failure).
+    Irc,
+    /// MySQL and MariaDB: the server's protocol-10 greeting must offer `CLIENT_SSL`; the client
+    /// answers with an SSL request packet and starts TLS at once.
+    Mysql,
+    /// NNTP (RFC 4642): `CAPABILITIES`, then `STARTTLS`, answered by `382`.
+    Nntp,
+    /// ManageSieve (RFC 5804 section 2.2): the capability list up to `OK`, then `STARTTLS`,
+    /// answered by `OK`.
+    Sieve,
+    /// LDAP (RFC 4511 section 4.14): the StartTLS extended operation
+    /// (OID `1.3.6.1.4.1.1466.20037`), answered by result code 0 (`success`).
+    Ldap,
 }
 
 impl StarttlsProtocol {
     /// Every protocol, in the order of this enum.
-    pub const ALL: [StarttlsProtocol; 6] = [
+    pub const ALL: [StarttlsProtocol; 13] = [
         StarttlsProtocol::Smtp,
         StarttlsProtocol::Lmtp,
         StarttlsProtocol::Imap,
         StarttlsProtocol::Pop3,
         StarttlsProtocol::Ftp,
         StarttlsProtocol::Postgres,
+        StarttlsProtocol::Xmpp,
+        StarttlsProtocol::XmppServer,
+        StarttlsProtocol::Irc,
+        StarttlsProtocol::Mysql,
+        StarttlsProtocol::Nntp,
+        StarttlsProtocol::Sieve,
+        StarttlsProtocol::Ldap,
     ];
 
     /// The [`name`](Self::name)s of [`ALL`](Self::ALL), in order, joined by `separator`
-    /// (`"smtp|lmtp|imap|pop3|ftp|postgres"` for `"|"`): the one list messages quote.
+    /// (`"smtp|lmtp|imap|pop3|ftp|postgres|xmpp|..."` for `"|"`): the one list messages quote.
     pub fn names(separator: &str) -> String {
         StarttlsProtocol::ALL
             .iter()
@@ -44,7 +70,8 @@ impl StarttlsProtocol {
     }
 
     /// The name `openssl s_client -starttls` uses: `smtp`, `lmtp`, `imap`, `pop3`, `ftp`,
-    /// `postgres`. [`Display`](fmt::Display) and [`FromStr`] use it too.
+    /// `postgres`, `xmpp`, `xmpp-server`, `irc`, `mysql`, `nntp`, `sieve`, `ldap`.
+    /// [`Display`](fmt::Display) and [`FromStr`] use it too.
     pub fn name(self) -> &'static str {
         match self {
             StarttlsProtocol::Smtp => "smtp",
@@ -53,10 +80,18 @@ impl StarttlsProtocol {
             StarttlsProtocol::Pop3 => "pop3",
             StarttlsProtocol::Ftp => "ftp",
             StarttlsProtocol::Postgres => "postgres",
+            StarttlsProtocol::Xmpp => "xmpp",
+            StarttlsProtocol::XmppServer => "xmpp-server",
+            StarttlsProtocol::Irc => "irc",
+            StarttlsProtocol::Mysql => "mysql",
+            StarttlsProtocol::Nntp => "nntp",
+            StarttlsProtocol::Sieve => "sieve",
+            StarttlsProtocol::Ldap => "ldap",
         }
     }
 
-    /// The protocol's usual written name, for messages: `SMTP`, ..., `PostgreSQL`.
+    /// The protocol's usual written name, for messages: `SMTP`, ..., `PostgreSQL`, `XMPP`,
+    /// ..., `ManageSieve`, `LDAP`.
     pub fn label(self) -> &'static str {
         match self {
             StarttlsProtocol::Smtp => "SMTP",
@@ -65,22 +100,38 @@ impl StarttlsProtocol {
             StarttlsProtocol::Pop3 => "POP3",
             StarttlsProtocol::Ftp => "FTP",
             StarttlsProtocol::Postgres => "PostgreSQL",
+            StarttlsProtocol::Xmpp => "XMPP",
+            StarttlsProtocol::XmppServer => "XMPP server-to-server",
+            StarttlsProtocol::Irc => "IRC",
+            StarttlsProtocol::Mysql => "MySQL",
+            StarttlsProtocol::Nntp => "NNTP",
+            StarttlsProtocol::Sieve => "ManageSieve",
+            StarttlsProtocol::Ldap => "LDAP",
         }
     }
 
-    /// The command that asks the server for TLS: `STARTTLS`, `STLS`, `AUTH TLS` or
-    /// `SSLRequest`.
+    /// The command that asks the server for TLS: `STARTTLS`, `STLS`, `AUTH TLS`,
+    /// `SSLRequest`, `<starttls/>`, `CLIENT_SSL` (MySQL's capability flag) or `StartTLS`
+    /// (LDAP's extended operation).
     pub fn upgrade_command(self) -> &'static str {
         match self {
-            StarttlsProtocol::Smtp | StarttlsProtocol::Lmtp | StarttlsProtocol::Imap => "STARTTLS",
+            StarttlsProtocol::Smtp
+            | StarttlsProtocol::Lmtp
+            | StarttlsProtocol::Imap
+            | StarttlsProtocol::Irc
+            | StarttlsProtocol::Nntp
+            | StarttlsProtocol::Sieve => "STARTTLS",
             StarttlsProtocol::Pop3 => "STLS",
             StarttlsProtocol::Ftp => "AUTH TLS",
             StarttlsProtocol::Postgres => "SSLRequest",
+            StarttlsProtocol::Xmpp | StarttlsProtocol::XmppServer => "<starttls/>",
+            StarttlsProtocol::Mysql => "CLIENT_SSL",
+            StarttlsProtocol::Ldap => "StartTLS",
         }
     }
 
     /// The port where the protocol is served in plain text and upgraded: 25, 24, 143, 110, 21,
-    /// 5432.
+    /// 5432, 5222, 5269, 6667, 3306, 119, 4190, 389.
     pub fn default_port(self) -> u16 {
         match self {
             StarttlsProtocol::Smtp => 25,
@@ -89,18 +140,34 @@ impl StarttlsProtocol {
             StarttlsProtocol::Pop3 => 110,
             StarttlsProtocol::Ftp => 21,
             StarttlsProtocol::Postgres => 5432,
+            StarttlsProtocol::Xmpp => 5222,
+            StarttlsProtocol::XmppServer => 5269,
+            StarttlsProtocol::Irc => 6667,
+            StarttlsProtocol::Mysql => 3306,
+            StarttlsProtocol::Nntp => 119,
+            StarttlsProtocol::Sieve => 4190,
+            StarttlsProtocol::Ldap => 389,
         }
     }
 
     /// The port where the same service speaks TLS from the first byte ("implicit TLS"), if
-    /// there is one: 465 (SMTP submission, RFC 8314), 993 (IMAP), 995 (POP3), 990 (FTP).
+    /// there is one: 465 (SMTP submission, RFC 8314), 993 (IMAP), 995 (POP3), 990 (FTP),
+    /// 5223 (XMPP, XEP-0368), 6697 (IRC, RFC 7194), 563 (NNTP, RFC 4642), 636 (LDAP).
     pub fn implicit_tls_port(self) -> Option<u16> {
         match self {
             StarttlsProtocol::Smtp => Some(465),
             StarttlsProtocol::Imap => Some(993),
             StarttlsProtocol::Pop3 => Some(995),
             StarttlsProtocol::Ftp => Some(990),
-            StarttlsProtocol::Lmtp | StarttlsProtocol::Postgres => None,
+            StarttlsProtocol::Xmpp => Some(5223),
+            StarttlsProtocol::Irc => Some(6697),
+            StarttlsProtocol::Nntp => Some(563),
+            StarttlsProtocol::Ldap => Some(636),
+            StarttlsProtocol::Lmtp
+            | StarttlsProtocol::Postgres
+            | StarttlsProtocol::XmppServer
+            | StarttlsProtocol::Mysql
+            | StarttlsProtocol::Sieve => None,
         }
     }
 }
@@ -152,11 +219,12 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_known_ones() {
-        let err = "xmpp".parse::<StarttlsProtocol>().unwrap_err();
-        assert_eq!(err.given, "xmpp");
+        let err = "telnet".parse::<StarttlsProtocol>().unwrap_err();
+        assert_eq!(err.given, "telnet");
         assert_eq!(
             err.to_string(),
-            "unknown STARTTLS protocol \"xmpp\": use one of smtp, lmtp, imap, pop3, ftp, postgres"
+            "unknown STARTTLS protocol \"telnet\": use one of smtp, lmtp, imap, pop3, ftp, \
+             postgres, xmpp, xmpp-server, irc, mysql, nntp, sieve, ldap"
         );
     }
 
@@ -174,7 +242,14 @@ mod tests {
                 (143, Some(993)),
                 (110, Some(995)),
                 (21, Some(990)),
-                (5432, None)
+                (5432, None),
+                (5222, Some(5223)),
+                (5269, None),
+                (6667, Some(6697)),
+                (3306, None),
+                (119, Some(563)),
+                (4190, None),
+                (389, Some(636)),
             ]
         );
     }

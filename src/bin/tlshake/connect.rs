@@ -9,12 +9,14 @@ use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig, ConnectError, ConnectOptions, TlsConnection};
 use tlshake::deadline::Deadline;
 use tlshake::fingerprint::Fingerprint;
-use tlshake::starttls::StarttlsProtocol;
+use tlshake::starttls::{StarttlsOptions, StarttlsProtocol};
+use tlshake::trace::{TraceEvent, TraceSink};
 use tlshake::url::{Scheme, TransportUrl};
 use tlshake::{NodelayPolicy, ProtocolVersion};
 
 use crate::json;
 use crate::report::{self, ms, Outcome};
+use crate::sessions;
 
 /// Appends formatted text to a `String`.
 macro_rules! out {
@@ -92,10 +94,13 @@ pub(crate) struct ConnectArgs {
     /// TLS 1.3 ciphersuites (OpenSSL syntax).
     #[arg(long, value_name = "S")]
     ciphersuites: Option<String>,
-    /// Run this plain-text dialogue before the handshake: smtp, lmtp, imap, pop3, ftp,
-    /// postgres (use a tcp:// URL).
-    #[arg(long, value_name = "PROTO")]
+    /// Run this plain-text dialogue before the handshake (use a tcp:// URL).
+    #[arg(long, value_name = "PROTO", help = starttls_help())]
     starttls: Option<StarttlsProtocol>,
+    /// The XMPP domain for the stream header's to= with --starttls xmpp or xmpp-server
+    /// (default: the URL's host), as s_client's -xmpphost.
+    #[arg(long, value_name = "NAME")]
+    xmpphost: Option<String>,
     /// One deadline in seconds for connect + STARTTLS + handshake (and for reading the
     /// answer to --send).
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
@@ -109,6 +114,34 @@ pub(crate) struct ConnectArgs {
     /// Print the whole certificate chain the server sent, as PEM.
     #[arg(long)]
     showcerts: bool,
+    /// Offer the TLS session saved in FILE (PEM, as s_client -sess_out writes it) for
+    /// resumption; "resumed" says whether the server took it.
+    #[arg(long, value_name = "FILE")]
+    sess_in: Option<PathBuf>,
+    /// Save the TLS session to FILE (PEM, as s_client -sess_in reads it; mode 0600: it holds
+    /// the session's secrets). Under TLS 1.3, waits up to 2 s for the server's ticket.
+    #[arg(long, value_name = "FILE")]
+    sess_out: Option<PathBuf>,
+    /// After the first connection, make N more that offer its session, reporting for each
+    /// whether it was resumed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    reconnect: u32,
+    /// Tunnel through this HTTP proxy (HOST:PORT) with CONNECT first, within --timeout.
+    #[arg(long, value_name = "HOST:PORT")]
+    proxy: Option<String>,
+    /// Show every TLS message sent and received, with its size, its time since the start of
+    /// the connection and what it says (groups, signature, ALPN, certificates, alerts).
+    #[arg(long)]
+    trace: bool,
+    /// Ask the server to staple its certificate's OCSP status and report it (none, good,
+    /// revoked, unknown, with its times and whether its signature verified).
+    #[arg(long)]
+    status: bool,
+    /// Append the connection's TLS secrets to FILE in the NSS key log format, for
+    /// Wireshark (default: $SSLKEYLOGFILE when set). The file holds secrets that decrypt the
+    /// traffic: debugging only.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
     /// Print exactly one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -128,7 +161,10 @@ fn parse_secs(text: &str) -> Result<f64, String> {
     }
 }
 
-fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
+fn build_config(
+    a: &ConnectArgs,
+    trace: Option<&TraceSink>,
+) -> Result<ClientConfig, client::ConfigError> {
     let mut b = ClientConfig::builder()
         .verify_peer(!a.insecure)
         .verify_peer_name(!a.no_verify_name && !a.insecure)
@@ -173,6 +209,16 @@ fn build_config(a: &ConnectArgs) -> Result<ClientConfig, client::ConfigError> {
     if let Some(n) = a.nodelay {
         b = b.nodelay(n);
     }
+    if let Some(path) = crate::keylog::path(a.keylog.as_deref()) {
+        b = b.key_log(path);
+    }
+    b = b.status_request(a.status);
+    if let Some(sink) = trace {
+        b = b.trace(sink.clone());
+    }
+    if a.sess_in.is_some() || a.sess_out.is_some() || a.reconnect > 0 {
+        b = b.resume_sessions(true);
+    }
     b.build()
 }
 
@@ -199,20 +245,56 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
             return refuse(a, &format!("cannot read --cafile {}", p.display()), &e);
         }
     }
-    let config = match build_config(a) {
+    let sink = a.trace.then(TraceSink::new);
+    let config = match build_config(a, sink.as_ref()) {
         Ok(c) => c,
         Err(e) => return refuse(a, "configuration refused", &e),
     };
     let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
-    let options = ConnectOptions {
+    let host = url.host().to_string();
+    if let Some(path) = &a.sess_in {
+        if let Err(e) = sessions::import(&config, &host, path) {
+            return refuse(a, "--sess-in refused", &sessions::report_chain(&e));
+        }
+    }
+    let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| host.clone());
+    let options = |deadline: Instant| ConnectOptions {
         starttls: a.starttls,
+        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()),
         deadline: Some(deadline),
-        ..ConnectOptions::default()
+        proxy: a.proxy.clone(),
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
-    let outcome = match client::connect_with(&url, &config, &options) {
-        Ok(conn) => r.success(conn, a.send.as_deref(), deadline),
-        Err(e) => r.failure(&e),
+    let outcome = match client::connect_with(&url, &config, &options(deadline)) {
+        Ok(mut conn) => {
+            let wants_session = a.sess_out.is_some() || a.reconnect > 0;
+            let kept =
+                wants_session.then(|| sessions::keep(&mut conn, a.sess_out.as_deref(), deadline));
+            r.ocsp = client::ocsp::stapled(conn.stream.ssl(), a.status);
+
+            let mut outcome = r.success(&mut conn, a.send.as_deref(), deadline);
+            let _ = conn.stream.shutdown();
+            match kept {
+                Some(Ok(saved)) => r.session_saved = Some(saved),
+                Some(Err(e)) => {
+                    r.error = json::other_error("session_file", &e);
+                    r.error_text = Some(e);
+                    outcome = Outcome::Failed;
+                }
+                None => {}
+            }
+            // The first connection's messages, up to its close_notify (after the ticket).
+            r.trace = sink.as_ref().map(TraceSink::take);
+            if outcome == Outcome::Done && a.reconnect > 0 {
+                let timeout = Duration::from_secs_f64(a.timeout);
+                r.reconnects = sessions::reconnect(&url, &config, options, a.reconnect, timeout);
+            }
+            outcome
+        }
+        Err(e) => {
+            r.trace = sink.as_ref().map(TraceSink::take);
+            r.failure(&e)
+        }
     };
     if outcome == Outcome::BadInput && !a.json {
         return outcome;
@@ -266,6 +348,13 @@ struct Report {
     error_text: Option<String>,
     hint_text: Option<String>,
     response: Option<String>,
+    /// With --sess-out or --reconnect: whether the server gave a resumable session.
+    session_saved: Option<bool>,
+    reconnects: Vec<sessions::Attempt>,
+    /// With --status: what the server stapled.
+    ocsp: Option<client::ocsp::Stapled>,
+    /// With --trace: the first connection's messages.
+    trace: Option<Vec<TraceEvent>>,
 }
 
 impl Report {
@@ -290,6 +379,10 @@ impl Report {
             error_text: None,
             hint_text: None,
             response: None,
+            session_saved: None,
+            reconnects: Vec::new(),
+            ocsp: None,
+            trace: None,
         }
     }
 
@@ -304,7 +397,7 @@ impl Report {
 
     fn success(
         &mut self,
-        mut conn: TlsConnection,
+        conn: &mut TlsConnection,
         send: Option<&str>,
         deadline: Instant,
     ) -> Outcome {
@@ -337,7 +430,7 @@ impl Report {
         let stats = conn.stream.stats();
         self.retries = Some((stats.want_read, stats.want_write));
         if let Some(text) = send {
-            let (response, failed) = exchange(&mut conn, text, deadline);
+            let (response, failed) = exchange(conn, text, deadline);
             self.response = Some(response);
             if let Some((step, e)) = failed {
                 let (error, hint) = json::stream_error(step, &e);
@@ -436,6 +529,16 @@ impl Report {
                 self.error = json::other_error("resolve_timeout", &e.to_string());
                 Outcome::Timeout
             }
+            ConnectError::Proxy { source, .. } => {
+                let message = crate::sessions::report_chain(e);
+                self.error = json::other_error("proxy", &message);
+                self.error_text = Some(message);
+                if matches!(source, tlshake::client::proxy::ProxyError::Timeout) {
+                    Outcome::Timeout
+                } else {
+                    Outcome::ConnectFailed
+                }
+            }
             _ => {
                 self.error = json::other_error("connect", &e.to_string());
                 Outcome::ConnectFailed
@@ -461,6 +564,15 @@ impl Report {
             "retries": self.retries.map(|(r, w)| json!({"want_read": r, "want_write": w})),
             "error": self.error,
             "response": self.response,
+            "session_saved": self.session_saved,
+            "ocsp": crate::ocsp::to_json(self.ocsp.as_ref()),
+            "trace": self.trace.as_deref().map(crate::trace::to_json),
+            "reconnects": self
+                .reconnects
+                .iter()
+                .enumerate()
+                .map(|(i, r)| r.to_json(i + 1))
+                .collect::<Vec<_>>(),
         })
     }
 
@@ -485,6 +597,17 @@ impl Report {
         }
         if self.outcome == Outcome::Done {
             outln!(out, "  resumed:     {}", self.resumed);
+        }
+        match self.session_saved {
+            Some(true) => outln!(out, "  session:     resumable"),
+            Some(false) => outln!(
+                out,
+                "  session:     none (the server gave no resumable session)"
+            ),
+            None => {}
+        }
+        for (i, attempt) in self.reconnects.iter().enumerate() {
+            outln!(out, "{}", attempt.to_text(i + 1));
         }
         if let Some(cert) = self.peer_certificate.as_object() {
             let field = |k: &str| {
@@ -512,6 +635,9 @@ impl Report {
         if let Some(v) = &self.verify_text {
             outln!(out, "  verify:      {v}");
         }
+        if let Some(stapled) = &self.ocsp {
+            outln!(out, "  OCSP:        {}", crate::ocsp::to_text(stapled));
+        }
         let [connect, starttls, handshake] = self.timings;
         let t = |v: Option<f64>| {
             v.map(|v| format!("{v:.3} ms"))
@@ -524,6 +650,14 @@ impl Report {
         outln!(out, ", handshake {}", t(handshake));
         if let Some((r, w)) = self.retries {
             outln!(out, "  retries:     WANT_READ {r}, WANT_WRITE {w}");
+        }
+        if let Some(events) = &self.trace {
+            outln!(
+                out,
+                "  trace:       {} messages (ms since the start of the connection)",
+                events.len()
+            );
+            out.push_str(&crate::trace::to_text(events));
         }
         if let Some(e) = &self.error_text {
             outln!(out, "  error:       {e}");
@@ -598,4 +732,12 @@ fn exchange(
         }
     }
     (lossy(&out), None)
+}
+
+/// The --starttls help, listing every protocol from the one table.
+fn starttls_help() -> String {
+    format!(
+        "Run this plain-text dialogue before the handshake: {} (use a tcp:// URL)",
+        StarttlsProtocol::names(", ")
+    )
 }

@@ -49,6 +49,11 @@ pub(crate) fn run() -> Outcome {
         ("memory BIOs (sans-IO, no socket)", Box::new(memory_bios)),
         ("STARTTLS (SMTP dialogue, then TLS)", Box::new(starttls)),
         (
+            "resumed reconnection (session ticket)",
+            Box::new(resumed_reconnection),
+        ),
+        ("handshake timeline (--trace)", Box::new(timeline)),
+        (
             "server certificate chosen by hash",
             Box::new(|_: &SslContext| by_hash()),
         ),
@@ -260,6 +265,86 @@ fn nonblocking(ctx: &SslContext) -> SectionResult {
     } else {
         Err(text)
     }
+}
+
+/// One handshake with every message recorded: what `--trace` prints.
+fn timeline(ctx: &SslContext) -> SectionResult {
+    let ctx = ctx.clone();
+    let addr = peer(1, move |tcp| {
+        let Ok(ssl) = Ssl::new(&ctx) else { return };
+        if let Ok(Ok(mut tls)) = Handshake::server(ssl, tcp).map(|hs| hs.finish()) {
+            let mut sink = Vec::new();
+            let _ = tls.read_to_end(&mut sink);
+        }
+    })?;
+    let sink = tlshake::trace::TraceSink::new();
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .trace(sink.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let options = ConnectOptions {
+        deadline: Some(Instant::now() + PEER_TIMEOUT),
+        ..ConnectOptions::default()
+    };
+    let mut conn =
+        client::connect_with(&url(addr)?, &config, &options).map_err(|e| e.to_string())?;
+    let _ = conn.stream.shutdown();
+    let events = sink.take();
+    if !events.iter().any(|e| e.message == "CertificateVerify") {
+        return Err(format!("no CertificateVerify in {} messages", events.len()));
+    }
+    Ok(crate::trace::to_text(&events).trim_end().to_string())
+}
+
+/// Two connections to one server: the second offers the session ticket the first got
+/// (under TLS 1.3 it arrives after the handshake, so the client waits for it) and resumes.
+fn resumed_reconnection(ctx: &SslContext) -> SectionResult {
+    let ctx = ctx.clone();
+    let addr = peer(2, move |tcp| {
+        let Ok(ssl) = Ssl::new(&ctx) else { return };
+        if let Ok(Ok(mut tls)) = Handshake::server(ssl, tcp).map(|hs| hs.finish()) {
+            // Until the client's close_notify.
+            let mut sink = Vec::new();
+            let _ = tls.read_to_end(&mut sink);
+            let _ = tls.shutdown();
+        }
+    })?;
+    let config = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .resume_sessions(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let url = url(addr)?;
+    let mut lines = Vec::new();
+    for attempt in 1..=2 {
+        let deadline = Instant::now() + PEER_TIMEOUT;
+        let options = ConnectOptions {
+            deadline: Some(deadline),
+            ..ConnectOptions::default()
+        };
+        let mut conn = client::connect_with(&url, &config, &options).map_err(|e| e.to_string())?;
+        let s = conn.session();
+        let ticket = client::wait_for_session(&mut conn.stream, deadline)
+            .map_err(|e| e.to_string())?
+            .is_some();
+        let _ = conn.stream.shutdown();
+        lines.push(format!(
+            "connection {attempt}: {}, {}, handshake {:.2} ms, ticket for the next: {}",
+            if s.resumed { "resumed" } else { "new session" },
+            s.protocol,
+            conn.timings.handshake.as_secs_f64() * 1e3,
+            if ticket { "yes" } else { "no" }
+        ));
+        if attempt == 2 && !s.resumed {
+            return Err(format!(
+                "the second connection was not resumed\n{}",
+                lines.join("\n")
+            ));
+        }
+    }
+    lines.push("(tlshake connect URL --reconnect N; --sess-out/--sess-in FILE as s_client)".into());
+    Ok(lines.join("\n"))
 }
 
 fn starttls(ctx: &SslContext) -> SectionResult {

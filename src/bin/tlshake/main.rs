@@ -10,8 +10,12 @@ mod bench;
 mod connect;
 mod demo;
 mod json;
+mod keylog;
+mod ocsp;
 mod report;
 mod serve;
+mod sessions;
+mod trace;
 
 /// OpenSSL's TLS handshake, typed and deadline-bounded.
 ///

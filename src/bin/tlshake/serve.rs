@@ -90,6 +90,11 @@ pub(crate) struct ServeArgs {
     /// Exit after this many handshakes, successful or not.
     #[arg(long, value_name = "N")]
     max_connections: Option<u64>,
+    /// Append every connection's TLS secrets to FILE in the NSS key log format, for
+    /// Wireshark (default: $SSLKEYLOGFILE when set). The file holds secrets that decrypt the
+    /// traffic: debugging only.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
     /// One JSON line per connection on stdout (after the `listening on` line).
     #[arg(long)]
     json: bool,
@@ -137,6 +142,9 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
         .backlog(4096);
     if let Some(addr) = &a.bind {
         c = c.address(addr);
+    }
+    if let Some(path) = crate::keylog::path(a.keylog.as_deref()) {
+        c = c.key_log(path);
     }
     c = match (&a.cert, &a.key, &a.store) {
         (Some(cert), Some(key), _) => c.certificate(CertificateSource::pem_files(cert, key)),

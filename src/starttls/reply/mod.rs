@@ -30,16 +30,31 @@
 //! ```
 
 mod imap;
+mod irc;
+mod ldap;
+mod mysql;
+mod nntp;
 mod numeric;
 mod pop3;
 mod postgres;
+mod sieve;
 mod text;
+mod xmpp;
 
 pub use imap::{parse_imap_response, ImapResponse, ImapStatus, ImapTag};
+pub use irc::{parse_irc_message, IrcMessage};
+pub use ldap::{
+    parse_ldap_message, result_name as ldap_result_name, LdapResponse, EXTENDED_RESPONSE,
+    LDAP_STARTTLS_REQUEST, NOTICE_OF_DISCONNECTION_OID, STARTTLS_OID,
+};
+pub use mysql::{parse_mysql_greeting, MysqlGreeting, CLIENT_SSL, MYSQL_SSL_REQUEST};
+pub use nntp::{parse_nntp_reply, NntpReply};
 pub use numeric::{parse_ftp_reply, parse_smtp_reply, NumericReply};
 pub use pop3::{parse_pop3_reply, Pop3Reply};
 pub use postgres::{parse_postgres_response, PostgresResponse, SSL_REQUEST};
+pub use sieve::{parse_sieve_response, SieveResponse, SieveStatus};
 pub use text::escape_bytes;
+pub use xmpp::{parse_xmpp_item, XmppChild, XmppElement, XmppItem, XMPP_TLS_NS};
 
 pub(crate) use text::preview;
 

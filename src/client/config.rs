@@ -33,9 +33,7 @@ const X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 #[non_exhaustive]
 pub enum ConfigError {
     /// The CA file does not exist or cannot be read.
-    #[error(
-        "CA file {path}: cannot be read ({source}): give a PEM file of trusted CA certificates"
-    )]
+    #[error("CA file {path}: cannot be read: give a PEM file of trusted CA certificates")]
     CaFileUnreadable {
         /// The path given.
         path: PathBuf,
@@ -44,7 +42,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The CA file holds no certificate OpenSSL can parse.
-    #[error("CA file {path}: no PEM certificate could be loaded ({source})")]
+    #[error("CA file {path}: no PEM certificate could be loaded")]
     CaFileInvalid {
         /// The path given.
         path: PathBuf,
@@ -68,13 +66,13 @@ pub enum ConfigError {
         path: PathBuf,
     },
     /// The client certificate or its key could not be loaded or do not match.
-    #[error("client certificate: {0}")]
+    #[error("the client certificate could not be used")]
     Certificate(#[from] CertStoreError),
     /// A key was given without a certificate, or the reverse.
     #[error("a client certificate needs both a certificate file and a key file")]
     CertificateWithoutKey,
     /// OpenSSL refused the TLS 1.2 cipher list.
-    #[error("cipher list {list:?} selects no usable cipher ({source}): see `openssl ciphers -v {list:?}`")]
+    #[error("cipher list {list:?} selects no usable cipher: see `openssl ciphers -v {list:?}`")]
     Ciphers {
         /// The list given.
         list: String,
@@ -83,7 +81,7 @@ pub enum ConfigError {
         source: ErrorStack,
     },
     /// OpenSSL refused the TLS 1.3 ciphersuites.
-    #[error("TLS 1.3 ciphersuites {list:?} are not valid ({source}): e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
+    #[error("TLS 1.3 ciphersuites {list:?} are not valid: e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
     Ciphersuites {
         /// The list given.
         list: String,
@@ -92,7 +90,7 @@ pub enum ConfigError {
         source: ErrorStack,
     },
     /// OpenSSL refused the key-exchange group list.
-    #[error("key-exchange groups {list:?} are not valid ({source}): e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
+    #[error("key-exchange groups {list:?} are not valid: e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
     Groups {
         /// The list given.
         list: String,
@@ -127,7 +125,7 @@ pub enum ConfigError {
         name: String,
     },
     /// OpenSSL failed to build the context.
-    #[error("OpenSSL could not build the TLS context: {0}")]
+    #[error("OpenSSL could not build the TLS context")]
     Tls(#[from] ErrorStack),
 }
 

@@ -64,6 +64,8 @@ impl ErrorKind {
 /// One entry of OpenSSL's per-thread error queue
 /// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[doc(alias = "ERR_get_error")]
 pub struct OpensslError {
     /// The packed error code (`ERR_get_error`).
     pub code: u64,
@@ -107,6 +109,8 @@ impl StdError for OpensslError {}
 /// The X509 verification result of the peer's certificate
 /// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[doc(alias = "SSL_get_verify_result")]
 pub struct VerifyResult {
     /// The `X509_V_*` code; 0 is `X509_V_OK`.
     pub code: i32,
@@ -208,6 +212,7 @@ impl HandshakeError {
     }
 
     /// The named [`SSL_get_error(3)`](https://docs.openssl.org/3.0/man3/SSL_get_error/) code.
+    #[doc(alias = "SSL_get_error")]
     pub fn ssl_error(&self) -> SslErrorCode {
         self.inner.ssl_error
     }
@@ -246,6 +251,7 @@ impl HandshakeError {
     /// The certificate the peer sent, when one arrived before the handshake stopped
     /// ([`SSL_get1_peer_certificate(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_certificate/)):
     /// after a failed verification, the certificate that was refused.
+    #[doc(alias = "SSL_get1_peer_certificate")]
     pub fn peer_certificate(&self) -> Option<&openssl::x509::X509Ref> {
         self.inner.peer_certificate.as_deref()
     }

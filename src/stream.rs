@@ -204,11 +204,13 @@ impl<S> TlsStream<S> {
     }
 
     /// The protocol as OpenSSL names it (`"TLSv1.3"`).
+    #[doc(alias = "SSL_get_version")]
     pub fn protocol(&self) -> &'static str {
         self.stream.ssl().version_str()
     }
 
     /// OpenSSL's name of the cipher suite.
+    #[doc(alias = "SSL_CIPHER_get_name")]
     pub fn cipher(&self) -> &'static str {
         self.stream
             .ssl()
@@ -265,6 +267,7 @@ impl<S> TlsStream<S> {
 impl<S: Read + Write> TlsStream<S> {
     /// Sends close_notify ([`SSL_shutdown(3)`](https://docs.openssl.org/3.0/man3/SSL_shutdown/)).
     /// Returns `true` once the peer's close_notify was received too.
+    #[doc(alias = "SSL_shutdown")]
     pub fn shutdown(&mut self) -> io::Result<bool> {
         match self.stream.shutdown() {
             Ok(ShutdownResult::Sent) => Ok(false),

@@ -131,6 +131,7 @@ pub enum ConfigError {
 
 /// Everything a [`ClientConfig`] was built from. Fields mirror PHP's SSL context options.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// Verify the peer's certificate chain (PHP `verify_peer`). Default: on.
     pub verify_peer: bool,
@@ -313,6 +314,7 @@ impl std::fmt::Debug for ClientConfig {
 
 /// Builds a [`ClientConfig`].
 #[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until build() is called"]
 pub struct ClientConfigBuilder {
     options: ClientOptions,
 }
@@ -970,6 +972,7 @@ impl ClientConfig {
     /// SNI for a DNS name (unless disabled), the name or IP checked against the certificate
     /// (unless disabled), a pinned version range when given, and a saved session offered when
     /// resumption is on. `host` is the URL host; [`ClientOptions::peer_name`] overrides it.
+    #[doc(alias = "SSL_new")]
     pub fn new_ssl(&self, host: &str, pinned: Option<ProtocolVersion>) -> Result<Ssl, ConfigError> {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);

@@ -292,11 +292,9 @@ fn starttls(ctx: &SslContext) -> SectionResult {
     let url: TransportUrl = format!("tcp://{addr}")
         .parse()
         .map_err(|e| format!("{e}"))?;
-    let options = ConnectOptions {
-        starttls: Some(StarttlsProtocol::Smtp),
-        deadline: Some(Instant::now() + PEER_TIMEOUT),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new()
+        .starttls(StarttlsProtocol::Smtp)
+        .deadline(Instant::now() + PEER_TIMEOUT);
     let conn = client::connect_with(&url, &client_config()?, &options)
         .map_err(|e| crate::report::chain(&e))?;
     let s = conn.session();
@@ -443,10 +441,7 @@ fn stall() -> SectionResult {
         let mut buf = [0u8; 1024];
         while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
     })?;
-    let options = ConnectOptions {
-        deadline: Some(Instant::now() + Duration::from_millis(300)),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new().deadline(Instant::now() + Duration::from_millis(300));
     let t0 = Instant::now();
     let result = client::connect_with(&url(addr)?, &client_config()?, &options);
     let waited = t0.elapsed();

@@ -173,6 +173,12 @@ impl<S: Read + Write> Handshake<S> {
         self.stream.get_ref()
     }
 
+    /// The OpenSSL connection object, mutably (ex_data, a new `SSL_CTX` from a ClientHello
+    /// callback, ...).
+    pub fn ssl_mut(&mut self) -> &mut SslRef {
+        crate::ffi::ssl_mut(&mut self.stream)
+    }
+
     /// The transport, mutably (for memory transports: feed and take bytes).
     pub fn transport_mut(&mut self) -> &mut Transport<S> {
         self.stream.get_mut()

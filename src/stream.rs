@@ -198,6 +198,32 @@ impl<S> TlsStream<S> {
         self.stream.ssl()
     }
 
+    /// The OpenSSL connection object, mutably (ex_data, renegotiation settings, a new
+    /// `SSL_CTX`, ...).
+    pub fn ssl_mut(&mut self) -> &mut SslRef {
+        ffi::ssl_mut(&mut self.stream)
+    }
+
+    /// Gives the session back as rust-openssl's [`SslStream`], for crates built on it
+    /// (hyper-openssl, postgres-openssl, ...). The transport keeps its bytes read ahead and its
+    /// traffic record; [`Transport::get_mut`] reaches the socket. The `TCP_NODELAY` setting
+    /// changed for the handshake is left as it is (see
+    /// [`restore_nodelay`](Self::restore_nodelay)).
+    ///
+    /// ```no_run
+    /// # fn hand_on(tls: tlshake::TlsStream<std::net::TcpStream>) -> std::io::Result<()> {
+    /// use std::io::Write;
+    ///
+    /// let mut stream: openssl::ssl::SslStream<_> = tls.into_ssl_stream();
+    /// stream.get_mut().get_mut().set_nonblocking(false)?;
+    /// stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_ssl_stream(self) -> SslStream<Transport<S>> {
+        self.stream
+    }
+
     /// The facts of the session: protocol, cipher, ALPN, resumption, peer certificate, ...
     pub fn session(&self) -> SessionInfo {
         SessionInfo::from_ssl(self.stream.ssl())

@@ -376,6 +376,15 @@ impl ClientConfigBuilder {
     );
     setter!(
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
+        ///
+        /// **Read the stream after the handshake, or nothing is resumed.** A TLS 1.3 server
+        /// sends its session tickets (NewSessionTicket) after the handshake completes, and
+        /// OpenSSL only sees them when the client reads application data
+        /// ([`SSL_read(3)`](https://docs.openssl.org/3.0/man3/SSL_read/)). A client that
+        /// handshakes and closes without reading saves no session, and its next connection
+        /// does a full handshake. TLS 1.2 sessions are saved at the end of the handshake.
+        /// Sessions are saved as they arrive; [`ClientConfig::save_session`] stores one by
+        /// hand.
         resume_sessions: bool
     );
     /// Ask for session tickets even without [`resume_sessions`](Self::resume_sessions), or
@@ -972,8 +981,29 @@ impl ClientConfig {
     /// SNI for a DNS name (unless disabled), the name or IP checked against the certificate
     /// (unless disabled), a pinned version range when given, and a saved session offered when
     /// resumption is on. `host` is the URL host; [`ClientOptions::peer_name`] overrides it.
+    ///
+    /// ```
+    /// use tlshake::client::ClientConfig;
+    ///
+    /// let config = ClientConfig::builder().build()?;
+    /// let ssl = config.new_ssl("example.com")?;
+    /// assert_eq!(ssl.servername(openssl::ssl::NameType::HOST_NAME), Some("example.com"));
+    /// # Ok::<(), tlshake::client::ConfigError>(())
+    /// ```
     #[doc(alias = "SSL_new")]
-    pub fn new_ssl(&self, host: &str, pinned: Option<ProtocolVersion>) -> Result<Ssl, ConfigError> {
+    pub fn new_ssl(&self, host: &str) -> Result<Ssl, ConfigError> {
+        self.new_ssl_pinned(host, None)
+    }
+
+    /// [`new_ssl`](Self::new_ssl) with the protocol version pinned to exactly `pinned`
+    /// (as a `tls1.2://` URL does), when given
+    /// ([`SSL_set_min_proto_version(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_min_proto_version/)).
+    #[doc(alias = "SSL_new")]
+    pub fn new_ssl_pinned(
+        &self,
+        host: &str,
+        pinned: Option<ProtocolVersion>,
+    ) -> Result<Ssl, ConfigError> {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;

@@ -206,7 +206,7 @@ pub fn connect_with(
         _ => {}
     }
     let host = ssl_host(url.host());
-    let ssl = config.new_ssl(&host, scheme.pinned_version())?;
+    let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
 
     let o = config.options();
     let start = Instant::now();

@@ -100,7 +100,7 @@ fn memory_bios(ctx: &SslContext) -> SectionResult {
     use tlshake::membio::MemoryHandshake;
     let config = client_config()?;
     let e = |e: &dyn std::fmt::Display| e.to_string();
-    let mut client = MemoryHandshake::client(config.new_ssl("localhost", None).map_err(|x| e(&x))?)
+    let mut client = MemoryHandshake::client(config.new_ssl("localhost").map_err(|x| e(&x))?)
         .map_err(|x| e(&x))?;
     let mut server =
         MemoryHandshake::server(Ssl::new(ctx).map_err(|x| e(&x))?).map_err(|x| e(&x))?;
@@ -214,7 +214,7 @@ fn blocking(ctx: &SslContext) -> SectionResult {
     let tcp = TcpStream::connect(addr).map_err(|e| crate::report::chain(&e))?;
     let _ = tcp.set_read_timeout(Some(PEER_TIMEOUT));
     let ssl = config
-        .new_ssl("127.0.0.1", None)
+        .new_ssl("127.0.0.1")
         .map_err(|e| crate::report::chain(&e))?;
     let mut hs = Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))?;
     hs.set_expected_host("127.0.0.1");

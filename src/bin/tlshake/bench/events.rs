@@ -126,7 +126,7 @@ pub(super) fn tlshake(config: &ClientConfig, addr: SocketAddr, n: usize, c: usiz
             .map_err(|e| crate::report::chain(&e))
             .and_then(|tcp| {
                 let ssl = config
-                    .new_ssl("localhost", None)
+                    .new_ssl("localhost")
                     .map_err(|e| crate::report::chain(&e))?;
                 Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))
             });

@@ -203,16 +203,17 @@ fn server_by_fingerprint_serves_the_chosen_certificate_to_s_client() {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("{listening}"));
 
-    let run = OpensslClient::builder(addr)
+    let client = OpensslClient::builder(addr)
         .ca_file(cert("ca.pem"))
         .servername("localhost")
         .verify_return_error()
         .keep_stdin_open()
         .spawn()
-        .expect("s_client")
-        .wait(LIMIT)
-        .expect("s_client ends");
-    assert!(run.stdout.contains("hello from tlshake"), "{}", run.stdout);
+        .expect("s_client");
+    // s_client exits once its stdin closes: read the greeting first.
+    let greeted = client.wait_for_output("hello from tlshake", LIMIT);
+    let run = client.wait(LIMIT).expect("s_client ends");
+    assert!(greeted, "{}", run.stdout);
     assert!(
         run.stdout.contains("Verify return code: 0 (ok)"),
         "{}",

@@ -191,7 +191,7 @@ impl Pairs for Tlshake {
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
         let sockets = dup_pair(&c, &s);
-        let ssl = self.config.new_ssl("localhost", None).expect("client ssl");
+        let ssl = self.config.new_ssl("localhost").expect("client ssl");
         let mut client = Handshake::client(ssl, c).expect("client");
         client.set_nodelay_policy(NodelayPolicy::Always);
         let mut ssl = openssl::ssl::Ssl::new(&self.ctx).expect("server ssl");
@@ -259,7 +259,7 @@ impl Pairs for Mixed {
             let ssl = self
                 .tlshake
                 .config
-                .new_ssl("localhost", None)
+                .new_ssl("localhost")
                 .expect("client ssl");
             (
                 Handshake::client(ssl, c).expect("client"),
@@ -311,7 +311,7 @@ impl Pairs for ConfigClient {
         let ssl = self
             .tlshake
             .config
-            .new_ssl("localhost", None)
+            .new_ssl("localhost")
             .expect("client ssl");
         let sockets = dup_pair(&c, &s);
         let mut client = SslStream::new(ssl, c).expect("client stream");

@@ -59,7 +59,7 @@ impl Tlshake {
     }
 
     fn handshake(&self, buf: &mut Vec<u8>) {
-        let ssl = self.config.new_ssl("localhost", None).expect("client ssl");
+        let ssl = self.config.new_ssl("localhost").expect("client ssl");
         let mut c = MemoryHandshake::client(ssl).expect("client");
         let mut s =
             MemoryHandshake::server(openssl::ssl::Ssl::new(&self.server).expect("server ssl"))

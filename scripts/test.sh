@@ -58,6 +58,8 @@ cargo clippy --all-targets -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps
 # The library alone, without the CLI's crates.
 cargo build --lib --no-default-features
+# The crate as published: package it and build the packaged copy (the verify step).
+cargo package --allow-dirty
 cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.

@@ -64,6 +64,8 @@ impl ErrorKind {
 /// One entry of OpenSSL's per-thread error queue
 /// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[doc(alias = "ERR_get_error")]
 pub struct OpensslError {
     /// The packed error code (`ERR_get_error`).
     pub code: u64,
@@ -107,6 +109,8 @@ impl StdError for OpensslError {}
 /// The X509 verification result of the peer's certificate
 /// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[doc(alias = "SSL_get_verify_result")]
 pub struct VerifyResult {
     /// The `X509_V_*` code; 0 is `X509_V_OK`.
     pub code: i32,
@@ -208,6 +212,7 @@ impl HandshakeError {
     }
 
     /// The named [`SSL_get_error(3)`](https://docs.openssl.org/3.0/man3/SSL_get_error/) code.
+    #[doc(alias = "SSL_get_error")]
     pub fn ssl_error(&self) -> SslErrorCode {
         self.inner.ssl_error
     }
@@ -246,6 +251,7 @@ impl HandshakeError {
     /// The certificate the peer sent, when one arrived before the handshake stopped
     /// ([`SSL_get1_peer_certificate(3)`](https://docs.openssl.org/3.0/man3/SSL_get_peer_certificate/)):
     /// after a failed verification, the certificate that was refused.
+    #[doc(alias = "SSL_get1_peer_certificate")]
     pub fn peer_certificate(&self) -> Option<&openssl::x509::X509Ref> {
         self.inner.peer_certificate.as_deref()
     }
@@ -317,8 +323,13 @@ impl HandshakeError {
         )
     }
 
-    fn summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Writes this level's summary. With `whole`, every queue reason and the I/O error too
+    /// (the alternate form); without it, what [`source`](StdError::source) returns is left
+    /// out, so that a chain printer shows each fact once.
+    fn summary(&self, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
         let i = &self.inner;
+        // `source()` is the I/O error when there is one, else the first queue entry.
+        let skip_first = !whole && i.io.is_none();
         match i.kind {
             ErrorKind::Timeout => {
                 let waited = i
@@ -362,7 +373,7 @@ impl HandshakeError {
                     i.ssl_error.name()
                 )?;
                 let mut sep = ": ";
-                for e in &i.queue {
+                for e in i.queue.iter().skip(usize::from(skip_first)) {
                     write!(f, "{sep}{}", e.reason_or_text())?;
                     sep = "; ";
                 }
@@ -371,7 +382,9 @@ impl HandshakeError {
                     sep = "; ";
                 }
                 if let Some(io) = &i.io {
-                    write!(f, "{sep}{io}")?;
+                    if whole {
+                        write!(f, "{sep}{io}")?;
+                    }
                 } else if i.kind == ErrorKind::UnexpectedEof && i.queue.is_empty() {
                     write!(f, "{sep}unexpected EOF from the peer")?;
                 }
@@ -381,11 +394,30 @@ impl HandshakeError {
     }
 }
 
+/// One line, this level only: what failed, the queue reasons and verify result that
+/// [`source`](StdError::source) does not return, and the [`Hint`]. The cause (the I/O error,
+/// else the first entry of the error queue) is left to `source()`, so a chain printer such as
+/// anyhow's shows every fact once.
+///
+/// The alternate form `{:#}` tells the whole story in one string: every queue reason, the
+/// I/O error, and the hint on a second line.
+///
+/// ```
+/// # fn show(e: &tlshake::HandshakeError) {
+/// eprintln!("{e}"); // one line
+/// eprintln!("{e:#}"); // the whole story
+/// # }
+/// ```
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.summary(f)?;
+        let whole = f.alternate();
+        self.summary(f, whole)?;
         if let Some(hint) = &self.inner.hint {
-            write!(f, "\n  hint: {hint}")?;
+            if whole {
+                write!(f, "\n  hint: {hint}")?;
+            } else {
+                write!(f, "; hint: {hint}")?;
+            }
         }
         Ok(())
     }

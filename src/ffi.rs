@@ -195,6 +195,14 @@ extern "C" {
     fn X509_VERIFY_PARAM_get1_ip_asc(param: *mut sys::X509_VERIFY_PARAM) -> *mut c_char;
 }
 
+/// The stream's `SslRef`, mutably: `SslStream` itself only lends `&SslRef`.
+pub(crate) fn ssl_mut<S>(stream: &mut SslStream<S>) -> &mut SslRef {
+    // SAFETY: the pointer is the stream's own live `SSL`, which lives as long as the stream;
+    // the `&mut` borrow of the stream makes the returned reference the only one for its
+    // lifetime.
+    unsafe { SslRef::from_ptr_mut(ssl_ptr(stream.ssl())) }
+}
+
 fn ssl_ptr(ssl: &SslRef) -> *mut sys::SSL {
     ssl.as_ptr()
 }

@@ -24,6 +24,7 @@ use crate::version::ProtocolVersion;
 
 /// Counters a handshake keeps: how often it had to wait, and how long it took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HandshakeStats {
     /// Steps that returned `SSL_ERROR_WANT_READ`.
     pub want_read: u32,
@@ -84,6 +85,9 @@ impl<S: Read + Write> Handshake<S> {
     /// Prepares a handshake in `role` over `transport`
     /// ([`SSL_set_connect_state(3)`](https://docs.openssl.org/3.0/man3/SSL_set_connect_state/)
     /// or `SSL_set_accept_state`, then `SSL_set_bio`). No I/O happens yet.
+    #[doc(alias = "SSL_set_connect_state")]
+    #[doc(alias = "SSL_set_accept_state")]
+    #[doc(alias = "SSL_set_bio")]
     pub fn new(mut ssl: Ssl, transport: S, role: Role) -> Result<Handshake<S>, HandshakeError> {
         let function = match role {
             Role::Client => {
@@ -110,11 +114,13 @@ impl<S: Read + Write> Handshake<S> {
     }
 
     /// A client handshake ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)).
+    #[doc(alias = "SSL_connect")]
     pub fn client(ssl: Ssl, transport: S) -> Result<Handshake<S>, HandshakeError> {
         Handshake::new(ssl, transport, Role::Client)
     }
 
     /// A server handshake ([`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/)).
+    #[doc(alias = "SSL_accept")]
     pub fn server(ssl: Ssl, transport: S) -> Result<Handshake<S>, HandshakeError> {
         Handshake::new(ssl, transport, Role::Server)
     }
@@ -167,6 +173,12 @@ impl<S: Read + Write> Handshake<S> {
         self.stream.get_ref()
     }
 
+    /// The OpenSSL connection object, mutably (ex_data, a new `SSL_CTX` from a ClientHello
+    /// callback, ...).
+    pub fn ssl_mut(&mut self) -> &mut SslRef {
+        crate::ffi::ssl_mut(&mut self.stream)
+    }
+
     /// The transport, mutably (for memory transports: feed and take bytes).
     pub fn transport_mut(&mut self) -> &mut Transport<S> {
         self.stream.get_mut()
@@ -176,6 +188,10 @@ impl<S: Read + Write> Handshake<S> {
     ///
     /// The thread's OpenSSL error queue is cleared before the call and drained after it, so
     /// one handshake's errors never leak into another call. No clock is read.
+    #[must_use = "the outcome says what to do next: wait for read or write, or stop"]
+    #[doc(alias = "SSL_connect")]
+    #[doc(alias = "SSL_accept")]
+    #[doc(alias = "SSL_do_handshake")]
     pub fn step(&mut self) -> HandshakeOutcome {
         ffi::clear_error_queue();
         let ret = match self.function {

@@ -12,7 +12,8 @@
 //! on. [`Handshake::drive`] runs the WANT_READ / WANT_WRITE loop on a nonblocking socket with a
 //! deadline.
 #![deny(unsafe_code)]
-#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
 
 pub mod bundled;
 pub mod certstore;

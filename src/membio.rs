@@ -298,6 +298,8 @@ impl MemoryHandshake {
     /// [`Want::Read`](crate::Want::Read) means the handshake needs more bytes from the peer: take the pending
     /// output, send it, feed what comes back, and step again. [`Want::Write`](crate::Want::Write) does not occur,
     /// since writes to memory always succeed. No clock is read.
+    #[must_use = "the outcome says what to do next: move bytes, or stop"]
+    #[doc(alias = "SSL_do_handshake")]
     pub fn step(&mut self) -> HandshakeOutcome {
         self.handshake.step()
     }

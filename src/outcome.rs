@@ -238,6 +238,7 @@ impl fmt::Display for SslErrorCode {
 /// assert_eq!(next_move(&HandshakeOutcome::Done), "established");
 /// ```
 #[derive(Debug)]
+#[must_use = "the outcome says what to do next: wait for read or write, or stop"]
 pub enum HandshakeOutcome {
     /// The return value was 1: the handshake completed and the connection is established.
     Done,

@@ -10,6 +10,7 @@ use crate::version::ProtocolVersion;
 
 /// What was negotiated, read from the `SSL` object once the handshake is done.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionInfo {
     /// The protocol as OpenSSL names it (`"TLSv1.3"`), from
     /// [`SSL_get_version(3)`](https://docs.openssl.org/3.0/man3/SSL_get_version/).
@@ -97,6 +98,7 @@ pub(crate) fn verify_result(ssl: &SslRef) -> VerifyResult {
 }
 
 /// One-line distinguished name, OpenSSL's short names: `CN=localhost, O=tlshake`.
+#[doc(hidden)]
 pub fn name_to_string(name: &X509NameRef) -> String {
     name.entries()
         .map(|e| {

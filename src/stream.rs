@@ -198,17 +198,45 @@ impl<S> TlsStream<S> {
         self.stream.ssl()
     }
 
+    /// The OpenSSL connection object, mutably (ex_data, renegotiation settings, a new
+    /// `SSL_CTX`, ...).
+    pub fn ssl_mut(&mut self) -> &mut SslRef {
+        ffi::ssl_mut(&mut self.stream)
+    }
+
+    /// Gives the session back as rust-openssl's [`SslStream`], for crates built on it
+    /// (hyper-openssl, postgres-openssl, ...). The transport keeps its bytes read ahead and its
+    /// traffic record; [`Transport::get_mut`] reaches the socket. The `TCP_NODELAY` setting
+    /// changed for the handshake is left as it is (see
+    /// [`restore_nodelay`](Self::restore_nodelay)).
+    ///
+    /// ```no_run
+    /// # fn hand_on(tls: tlshake::TlsStream<std::net::TcpStream>) -> std::io::Result<()> {
+    /// use std::io::Write;
+    ///
+    /// let mut stream: openssl::ssl::SslStream<_> = tls.into_ssl_stream();
+    /// stream.get_mut().get_mut().set_nonblocking(false)?;
+    /// stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_ssl_stream(self) -> SslStream<Transport<S>> {
+        self.stream
+    }
+
     /// The facts of the session: protocol, cipher, ALPN, resumption, peer certificate, ...
     pub fn session(&self) -> SessionInfo {
         SessionInfo::from_ssl(self.stream.ssl())
     }
 
     /// The protocol as OpenSSL names it (`"TLSv1.3"`).
+    #[doc(alias = "SSL_get_version")]
     pub fn protocol(&self) -> &'static str {
         self.stream.ssl().version_str()
     }
 
     /// OpenSSL's name of the cipher suite.
+    #[doc(alias = "SSL_CIPHER_get_name")]
     pub fn cipher(&self) -> &'static str {
         self.stream
             .ssl()
@@ -271,6 +299,7 @@ impl<S: Read + Write> TlsStream<S> {
 
     /// Sends close_notify ([`SSL_shutdown(3)`](https://docs.openssl.org/3.0/man3/SSL_shutdown/)).
     /// Returns `true` once the peer's close_notify was received too.
+    #[doc(alias = "SSL_shutdown")]
     pub fn shutdown(&mut self) -> io::Result<bool> {
         match self.stream.shutdown() {
             Ok(ShutdownResult::Sent) => Ok(false),

@@ -102,6 +102,7 @@ pub fn wait_for_any(
 }
 
 /// True when `fd` fits in an `fd_set`, so `select(2)` can be used.
+#[doc(hidden)]
 pub fn uses_select(fd: BorrowedFd<'_>) -> bool {
     usize::try_from(fd.as_raw_fd()).is_ok_and(|n| n < FD_SETSIZE)
 }

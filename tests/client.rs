@@ -307,11 +307,16 @@ fn bad_configuration_is_refused_before_any_network_io() {
         .key_file(cert("server.key"))
         .build()
         .unwrap_err();
+    // This level says what failed; its source says why.
+    assert_eq!(
+        mismatch.to_string(),
+        "the client certificate could not be used"
+    );
+    let why = std::error::Error::source(&mismatch).map(ToString::to_string);
     assert!(
-        mismatch
-            .to_string()
-            .contains("does not belong to the certificate"),
-        "{mismatch}"
+        why.as_deref()
+            .is_some_and(|w| w.contains("does not belong to the certificate")),
+        "{why:?}"
     );
     let ciphers = ClientConfig::builder()
         .ciphers("NOPE-NOTHING")

@@ -38,7 +38,7 @@ fn connect_as(
     port: u16,
 ) -> Result<tlshake::TlsStream<TcpStream>, tlshake::HandshakeError> {
     let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let ssl = config.new_ssl(name, None).unwrap();
+    let ssl = config.new_ssl(name).unwrap();
     client::upgrade(
         tcp,
         config,

@@ -27,7 +27,7 @@ pub enum CertStoreError {
         source: io::Error,
     },
     /// A certificate, key or PKCS#12 file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -46,7 +46,7 @@ pub enum CertStoreError {
         path: PathBuf,
     },
     /// OpenSSL could not parse a certificate in the file.
-    #[error("cannot parse the certificate in {}: {source}", path.display())]
+    #[error("cannot parse the certificate in {}", path.display())]
     CertificateParse {
         /// The file.
         path: PathBuf,
@@ -144,7 +144,7 @@ pub enum CertStoreError {
         missing: &'static str,
     },
     /// OpenSSL failed while computing a digest or comparing times.
-    #[error("cannot {what}: {source}")]
+    #[error("cannot {what}")]
     Inspect {
         /// What was being done.
         what: String,

@@ -40,9 +40,7 @@ pub enum ConfigError {
         source: crate::keylog::KeyLogError,
     },
     /// The CA file does not exist or cannot be read.
-    #[error(
-        "CA file {path}: cannot be read ({source}): give a PEM file of trusted CA certificates"
-    )]
+    #[error("CA file {path}: cannot be read: give a PEM file of trusted CA certificates")]
     CaFileUnreadable {
         /// The path given.
         path: PathBuf,
@@ -51,7 +49,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The CA file holds no certificate OpenSSL can parse.
-    #[error("CA file {path}: no PEM certificate could be loaded ({source})")]
+    #[error("CA file {path}: no PEM certificate could be loaded")]
     CaFileInvalid {
         /// The path given.
         path: PathBuf,
@@ -75,13 +73,13 @@ pub enum ConfigError {
         path: PathBuf,
     },
     /// The client certificate or its key could not be loaded or do not match.
-    #[error("client certificate: {0}")]
+    #[error("the client certificate could not be used")]
     Certificate(#[from] CertStoreError),
     /// A key was given without a certificate, or the reverse.
     #[error("a client certificate needs both a certificate file and a key file")]
     CertificateWithoutKey,
     /// OpenSSL refused the TLS 1.2 cipher list.
-    #[error("cipher list {list:?} selects no usable cipher ({source}): see `openssl ciphers -v {list:?}`")]
+    #[error("cipher list {list:?} selects no usable cipher: see `openssl ciphers -v {list:?}`")]
     Ciphers {
         /// The list given.
         list: String,
@@ -90,7 +88,7 @@ pub enum ConfigError {
         source: ErrorStack,
     },
     /// OpenSSL refused the TLS 1.3 ciphersuites.
-    #[error("TLS 1.3 ciphersuites {list:?} are not valid ({source}): e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
+    #[error("TLS 1.3 ciphersuites {list:?} are not valid: e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
     Ciphersuites {
         /// The list given.
         list: String,
@@ -99,7 +97,7 @@ pub enum ConfigError {
         source: ErrorStack,
     },
     /// OpenSSL refused the key-exchange group list.
-    #[error("key-exchange groups {list:?} are not valid ({source}): e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
+    #[error("key-exchange groups {list:?} are not valid: e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
     Groups {
         /// The list given.
         list: String,
@@ -134,12 +132,13 @@ pub enum ConfigError {
         name: String,
     },
     /// OpenSSL failed to build the context.
-    #[error("OpenSSL could not build the TLS context: {0}")]
+    #[error("OpenSSL could not build the TLS context")]
     Tls(#[from] ErrorStack),
 }
 
 /// Everything a [`ClientConfig`] was built from. Fields mirror PHP's SSL context options.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// Verify the peer's certificate chain (PHP `verify_peer`). Default: on.
     pub verify_peer: bool,
@@ -339,6 +338,7 @@ impl std::fmt::Debug for ClientConfig {
 
 /// Builds a [`ClientConfig`].
 #[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until build() is called"]
 pub struct ClientConfigBuilder {
     options: ClientOptions,
 }
@@ -400,6 +400,15 @@ impl ClientConfigBuilder {
     );
     setter!(
         /// Offer saved sessions again ([`SSL_set_session(3)`](https://docs.openssl.org/3.0/man3/SSL_set_session/)).
+        ///
+        /// **Read the stream after the handshake, or nothing is resumed.** A TLS 1.3 server
+        /// sends its session tickets (NewSessionTicket) after the handshake completes, and
+        /// OpenSSL only sees them when the client reads application data
+        /// ([`SSL_read(3)`](https://docs.openssl.org/3.0/man3/SSL_read/)). A client that
+        /// handshakes and closes without reading saves no session, and its next connection
+        /// does a full handshake. TLS 1.2 sessions are saved at the end of the handshake.
+        /// Sessions are saved as they arrive; [`ClientConfig::save_session`] stores one by
+        /// hand.
         resume_sessions: bool
     );
     /// Record every TLS message of the connections in `sink`: direction, size, time and the
@@ -1024,7 +1033,29 @@ impl ClientConfig {
     /// SNI for a DNS name (unless disabled), the name or IP checked against the certificate
     /// (unless disabled), a pinned version range when given, and a saved session offered when
     /// resumption is on. `host` is the URL host; [`ClientOptions::peer_name`] overrides it.
-    pub fn new_ssl(&self, host: &str, pinned: Option<ProtocolVersion>) -> Result<Ssl, ConfigError> {
+    ///
+    /// ```
+    /// use tlshake::client::ClientConfig;
+    ///
+    /// let config = ClientConfig::builder().build()?;
+    /// let ssl = config.new_ssl("example.com")?;
+    /// assert_eq!(ssl.servername(openssl::ssl::NameType::HOST_NAME), Some("example.com"));
+    /// # Ok::<(), tlshake::client::ConfigError>(())
+    /// ```
+    #[doc(alias = "SSL_new")]
+    pub fn new_ssl(&self, host: &str) -> Result<Ssl, ConfigError> {
+        self.new_ssl_pinned(host, None)
+    }
+
+    /// [`new_ssl`](Self::new_ssl) with the protocol version pinned to exactly `pinned`
+    /// (as a `tls1.2://` URL does), when given
+    /// ([`SSL_set_min_proto_version(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_min_proto_version/)).
+    #[doc(alias = "SSL_new")]
+    pub fn new_ssl_pinned(
+        &self,
+        host: &str,
+        pinned: Option<ProtocolVersion>,
+    ) -> Result<Ssl, ConfigError> {
         let o = &self.options;
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;

@@ -16,6 +16,7 @@ use super::error::ConnectError;
 
 /// How long each step took.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Timings {
     /// TCP connect (the address that answered).
     pub connect: Duration,
@@ -82,7 +83,18 @@ pub enum Connection {
     },
 }
 
-/// Extra choices for [`connect_with`].
+/// Extra choices for [`connect_with`]. Build it with [`ConnectOptions::new`] and its setters:
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use tlshake::client::ConnectOptions;
+/// use tlshake::starttls::StarttlsProtocol;
+///
+/// let options = ConnectOptions::new()
+///     .starttls(StarttlsProtocol::Smtp)
+///     .deadline(Instant::now() + Duration::from_secs(5));
+/// assert!(options.deadline.is_some());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
     /// Run this STARTTLS dialogue on the plain connection before the handshake (the URL must
@@ -96,6 +108,35 @@ pub struct ConnectOptions {
     /// Tunnel through this HTTP proxy (`host:port`) with `CONNECT` first
     /// ([`proxy::http_connect`](super::proxy::http_connect)), within the connect deadline.
     pub proxy: Option<String>,
+}
+
+impl ConnectOptions {
+    /// No STARTTLS, default STARTTLS options, the configuration's own timeouts.
+    #[must_use]
+    pub fn new() -> ConnectOptions {
+        ConnectOptions::default()
+    }
+
+    /// Run this STARTTLS dialogue before the handshake.
+    #[must_use]
+    pub fn starttls(mut self, protocol: StarttlsProtocol) -> ConnectOptions {
+        self.starttls = Some(protocol);
+        self
+    }
+
+    /// Options of the STARTTLS dialogue.
+    #[must_use]
+    pub fn starttls_options(mut self, options: StarttlsOptions) -> ConnectOptions {
+        self.starttls_options = options;
+        self
+    }
+
+    /// One deadline for connect, STARTTLS and handshake together.
+    #[must_use]
+    pub fn deadline(mut self, deadline: Instant) -> ConnectOptions {
+        self.deadline = Some(deadline);
+        self
+    }
 }
 
 /// Opens whatever the URL names: TLS, plain TCP or UDP.
@@ -168,7 +209,7 @@ pub fn connect_with(
         _ => {}
     }
     let host = ssl_host(url.host());
-    let ssl = config.new_ssl(&host, scheme.pinned_version())?;
+    let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
 
     let o = config.options();
     let start = Instant::now();

@@ -41,7 +41,7 @@ pub enum ConnectError {
         authority: String,
     },
     /// The host name could not be resolved.
-    #[error("cannot resolve {host}: {source}")]
+    #[error("cannot resolve {host}")]
     Resolve {
         /// The host.
         host: String,
@@ -108,7 +108,7 @@ pub enum ConnectError {
         elapsed: Duration,
     },
     /// The STARTTLS dialogue failed.
-    #[error("STARTTLS with {peer} failed: {source}")]
+    #[error("STARTTLS with {peer} failed")]
     Starttls {
         /// The address connected.
         peer: SocketAddr,
@@ -119,7 +119,7 @@ pub enum ConnectError {
         source: StarttlsError,
     },
     /// The TLS handshake did not complete.
-    #[error("{source}")]
+    #[error("the TLS handshake with {peer} did not complete")]
     Handshake {
         /// The address connected.
         peer: SocketAddr,
@@ -135,7 +135,7 @@ pub enum ConnectError {
         source: HandshakeError,
     },
     /// A socket operation failed.
-    #[error("socket error while {during}: {source}")]
+    #[error("socket error while {during}")]
     Io {
         /// What was being done.
         during: &'static str,

@@ -357,6 +357,7 @@ impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
     /// Calls the handshake function of `token` (again while bytes read ahead wait in its
     /// transport) and says what the runner should do next. A handshake that ends is moved
     /// to the ended queue, with `now - inserted` as its duration.
+    #[must_use = "the step says what the runner should do next"]
     pub fn step(&mut self, token: Token, now: Instant) -> Step {
         let Some(entry) = self.entries.get_mut(token) else {
             return Step::Stale;

@@ -19,7 +19,7 @@ pub enum MultiError {
     #[error(transparent)]
     Limit(#[from] LimitError),
     /// Another operating-system error.
-    #[error("{operation} failed: {source}")]
+    #[error("{operation} failed")]
     Io {
         /// What failed (`"epoll_wait"`, `"epoll_ctl"`, `"connect"`, `"accept"`, ...).
         operation: &'static str,
@@ -34,11 +34,11 @@ pub enum MultiError {
     Listen(ServerError),
     /// The listener's `Ssl` factory failed for an accepted connection; the connection was
     /// closed. Check the server context (certificate, key).
-    #[error("could not create the TLS object for an accepted connection: {0}")]
+    #[error("could not create the TLS object for an accepted connection")]
     Ssl(#[source] ErrorStack),
     /// The server handshake for an accepted connection could not be set up; the connection
     /// was closed.
-    #[error("could not set up the TLS server handshake for an accepted connection: {0}")]
+    #[error("could not set up the TLS server handshake for an accepted connection")]
     Setup(#[source] HandshakeError),
 }
 

@@ -167,6 +167,7 @@ pub enum ClientAuth {
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "a configuration does nothing until a listener is bound with it"]
 pub struct ServerConfig {
     pub(crate) address: Option<String>,
     pub(crate) port: u32,

@@ -149,10 +149,10 @@ pub enum ServerError {
     },
     /// The server certificate could not be loaded or selected, its key does not match, or it
     /// is outside its validity dates (the message says which, and what to do).
-    #[error("server certificate: {0}")]
+    #[error("the server certificate could not be used")]
     Certificate(#[source] Box<CertStoreError>),
     /// The certificate for one SNI server name could not be loaded or selected.
-    #[error("certificate for server name {name:?}: {source}")]
+    #[error("the certificate for server name {name:?} could not be used")]
     SniCertificate {
         /// The server name it was configured for.
         name: String,

@@ -13,6 +13,7 @@ use crate::stream::TlsStream;
 /// The stream is in **blocking** mode again (like a stream from `std::net::TcpListener`),
 /// with `TCP_NODELAY` as the listener's [`NodelayPolicy`](crate::NodelayPolicy) left it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Accepted {
     /// The established connection: `Read` + `Write` for application data.
     pub stream: TlsStream<TcpStream>,
@@ -171,6 +172,7 @@ impl fmt::Display for ServerEvent {
 
 /// Counters of a listener since it was bound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListenerStats {
     /// Connections accepted from the socket.
     pub accepted: u64,

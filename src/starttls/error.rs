@@ -121,7 +121,7 @@ pub enum StarttlsError {
         name: String,
     },
     /// Reading from or writing to the stream failed.
-    #[error("I/O error at the {during}: {source}")]
+    #[error("I/O error at the {during}")]
     Io {
         /// The step, e.g. `"STARTTLS command"`.
         during: &'static str,

@@ -48,7 +48,7 @@ pub fn upgrade_with(
         during: "reading the peer address",
         source,
     })?;
-    let ssl = config.new_ssl(host, None)?;
+    let ssl = config.new_ssl(host)?;
     let plan = client::Secure {
         peer,
         connect_time: None,

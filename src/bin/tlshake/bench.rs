@@ -271,8 +271,8 @@ fn in_flight(
     if let Some(list) = &a.groups {
         builder = builder.groups(list);
     }
-    let config = builder.build().map_err(|e| e.to_string())?;
-    let connector = plain_connector(version).map_err(|e| e.to_string())?;
+    let config = builder.build().map_err(|e| crate::report::chain(&e))?;
+    let connector = plain_connector(version).map_err(|e| crate::report::chain(&e))?;
     let (mut t, mut o) = (Run::default(), Run::default());
     let measured = |run: &dyn Fn() -> Run| {
         let (cpu0, server0) = (cpu_us(), server.cpu_us());
@@ -369,7 +369,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
             .certificate(ck)
             .protocols(ProtocolSet::of(v))
             .build_context()
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::report::chain(&e))
     }) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -431,9 +431,9 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
 }
 
 fn certified_key(pem: &str, key: &str) -> Result<CertifiedKey, String> {
-    let cert = X509::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
-    let key = PKey::private_key_from_pem(key.as_bytes()).map_err(|e| e.to_string())?;
-    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| e.to_string())
+    let cert = X509::from_pem(pem.as_bytes()).map_err(|e| crate::report::chain(&e))?;
+    let key = PKey::private_key_from_pem(key.as_bytes()).map_err(|e| crate::report::chain(&e))?;
+    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| crate::report::chain(&e))
 }
 
 fn tlshake_impl(
@@ -446,7 +446,7 @@ fn tlshake_impl(
         .certificate(certified_key(pem, key)?)
         .protocols(ProtocolSet::of(v))
         .build_context()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::report::chain(&e))?;
     // SNI and a host-name check, as the plain crate's `connector.connect("localhost", ..)`.
     let mut builder = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
@@ -456,7 +456,7 @@ fn tlshake_impl(
     if let Some(list) = groups {
         builder = builder.groups(list);
     }
-    let config = builder.build().map_err(|e| e.to_string())?;
+    let config = builder.build().map_err(|e| crate::report::chain(&e))?;
     let client: ClientFn = Arc::new(move |addr| {
         let Ok(url) = format!("tls://{addr}").parse::<TransportUrl>() else {
             return false;
@@ -466,8 +466,8 @@ fn tlshake_impl(
     let server: ServerFn = Arc::new(move |tcp| {
         let _ = tcp.set_nonblocking(true);
         if let Ok(hs) = Ssl::new(&ctx)
-            .map_err(|e| e.to_string())
-            .and_then(|ssl| Handshake::server(ssl, tcp).map_err(|e| e.to_string()))
+            .map_err(|e| crate::report::chain(&e))
+            .and_then(|ssl| Handshake::server(ssl, tcp).map_err(|e| crate::report::chain(&e)))
         {
             let _ = hs.drive(Instant::now() + Duration::from_secs(10));
         }

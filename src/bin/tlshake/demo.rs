@@ -105,7 +105,7 @@ fn memory_bios(ctx: &SslContext) -> SectionResult {
     use tlshake::membio::MemoryHandshake;
     let config = client_config()?;
     let e = |e: &dyn std::fmt::Display| e.to_string();
-    let mut client = MemoryHandshake::client(config.new_ssl("localhost", None).map_err(|x| e(&x))?)
+    let mut client = MemoryHandshake::client(config.new_ssl("localhost").map_err(|x| e(&x))?)
         .map_err(|x| e(&x))?;
     let mut server =
         MemoryHandshake::server(Ssl::new(ctx).map_err(|x| e(&x))?).map_err(|x| e(&x))?;
@@ -154,14 +154,14 @@ fn server_context() -> Result<SslContext, String> {
     ServerConfig::new(0)
         .certificate(key)
         .build_context()
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::report::chain(&e))
 }
 
 fn client_config() -> Result<ClientConfig, String> {
     ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::report::chain(&e))
 }
 
 /// Binds 127.0.0.1 on a free port and runs `handler` on each of the next `count`
@@ -170,8 +170,10 @@ fn peer<F>(count: usize, handler: F) -> Result<SocketAddr, String>
 where
     F: Fn(TcpStream) + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| crate::report::chain(&e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| crate::report::chain(&e))?;
     thread::spawn(move || {
         for _ in 0..count {
             let Ok((stream, _)) = listener.accept() else {
@@ -214,15 +216,15 @@ fn url(addr: SocketAddr) -> Result<TransportUrl, String> {
 fn blocking(ctx: &SslContext) -> SectionResult {
     let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
     let config = client_config()?;
-    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let tcp = TcpStream::connect(addr).map_err(|e| crate::report::chain(&e))?;
     let _ = tcp.set_read_timeout(Some(PEER_TIMEOUT));
     let ssl = config
-        .new_ssl("127.0.0.1", None)
-        .map_err(|e| e.to_string())?;
-    let mut hs = Handshake::client(ssl, tcp).map_err(|e| e.to_string())?;
+        .new_ssl("127.0.0.1")
+        .map_err(|e| crate::report::chain(&e))?;
+    let mut hs = Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))?;
     hs.set_expected_host("127.0.0.1");
     let t0 = Instant::now();
-    let tls = hs.finish().map_err(|e| e.to_string())?;
+    let tls = hs.finish().map_err(|e| crate::report::chain(&e))?;
     let s = tls.session();
     let stats = tls.stats();
     let text = format!(
@@ -247,7 +249,8 @@ fn blocking(ctx: &SslContext) -> SectionResult {
 
 fn nonblocking(ctx: &SslContext) -> SectionResult {
     let addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
-    let conn = client::connect(&url(addr)?, &client_config()?).map_err(|e| e.to_string())?;
+    let conn =
+        client::connect(&url(addr)?, &client_config()?).map_err(|e| crate::report::chain(&e))?;
     let s = conn.session();
     let stats = conn.stream.stats();
     let text = format!(
@@ -374,13 +377,11 @@ fn starttls(ctx: &SslContext) -> SectionResult {
     let url: TransportUrl = format!("tcp://{addr}")
         .parse()
         .map_err(|e| format!("{e}"))?;
-    let options = ConnectOptions {
-        starttls: Some(StarttlsProtocol::Smtp),
-        deadline: Some(Instant::now() + PEER_TIMEOUT),
-        ..ConnectOptions::default()
-    };
-    let conn =
-        client::connect_with(&url, &client_config()?, &options).map_err(|e| e.to_string())?;
+    let options = ConnectOptions::new()
+        .starttls(StarttlsProtocol::Smtp)
+        .deadline(Instant::now() + PEER_TIMEOUT);
+    let conn = client::connect_with(&url, &client_config()?, &options)
+        .map_err(|e| crate::report::chain(&e))?;
     let s = conn.session();
     Ok(format!(
         "220 greeting, EHLO, 250-STARTTLS, STARTTLS, 220, then the TLS handshake\n\
@@ -408,7 +409,7 @@ fn by_hash() -> SectionResult {
         std::process::id(),
         Instant::now().elapsed().as_nanos()
     )));
-    std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir.0).map_err(|e| crate::report::chain(&e))?;
     let files = [
         ("server.pem", bundled::SERVER_PEM),
         ("server.key", bundled::SERVER_KEY),
@@ -416,17 +417,20 @@ fn by_hash() -> SectionResult {
         ("other-host.key", bundled::OTHER_HOST_KEY),
     ];
     for (name, text) in files {
-        std::fs::write(dir.0.join(name), text).map_err(|e| e.to_string())?;
+        std::fs::write(dir.0.join(name), text).map_err(|e| crate::report::chain(&e))?;
     }
-    let wanted = X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| e.to_string())?;
-    let hash = Fingerprint::of(&wanted, DigestKind::Sha256).map_err(|e| e.to_string())?;
+    let wanted =
+        X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| crate::report::chain(&e))?;
+    let hash =
+        Fingerprint::of(&wanted, DigestKind::Sha256).map_err(|e| crate::report::chain(&e))?;
     let config = ServerConfig::new(0)
         .address("127.0.0.1")
         .store_certificate_by_hash(&dir.0, hash.to_string());
-    let mut listener = TlsListener::bind(&config).map_err(|e| e.to_string())?;
+    let mut listener = TlsListener::bind(&config).map_err(|e| crate::report::chain(&e))?;
     let addr = listener.local_addr();
     let server = thread::spawn(move || listener.accept_one(Instant::now() + PEER_TIMEOUT).is_ok());
-    let conn = client::connect(&url(addr)?, &client_config()?).map_err(|e| e.to_string())?;
+    let conn =
+        client::connect(&url(addr)?, &client_config()?).map_err(|e| crate::report::chain(&e))?;
     let got = conn
         .session()
         .peer_certificate
@@ -458,10 +462,13 @@ fn expect_failure(
         Err(e) => e,
     };
     let Some(h) = e.handshake_error() else {
-        return Err(format!("failed before the handshake: {e}"));
+        return Err(format!(
+            "failed before the handshake: {}",
+            crate::report::chain(&e)
+        ));
     };
     let text = format!(
-        "kind {}, {} (ret {}), reasons: {}\nerror (with its hint): {h}",
+        "kind {}, {} (ret {}), reasons: {}\nerror (with its hint): {h:#}",
         h.kind().name(),
         h.ssl_error().name(),
         h.ret(),
@@ -480,7 +487,7 @@ fn wrong_name(ctx: &SslContext) -> SectionResult {
         .ca_pem(bundled::CA_PEM.as_bytes())
         .peer_name("wrong.example")
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::report::chain(&e))?;
     expect_failure(
         client::connect(&url(addr)?, &config),
         ErrorKind::CertificateVerification,
@@ -493,7 +500,7 @@ fn untrusted_ca(ctx: &SslContext) -> SectionResult {
     let config = ClientConfig::builder()
         .ca_pem(bundled::ROGUE_CA_PEM.as_bytes())
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::report::chain(&e))?;
     expect_failure(
         client::connect(&url(addr)?, &config),
         ErrorKind::CertificateVerification,
@@ -519,10 +526,7 @@ fn stall() -> SectionResult {
         let mut buf = [0u8; 1024];
         while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
     })?;
-    let options = ConnectOptions {
-        deadline: Some(Instant::now() + Duration::from_millis(300)),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new().deadline(Instant::now() + Duration::from_millis(300));
     let t0 = Instant::now();
     let result = client::connect_with(&url(addr)?, &client_config()?, &options);
     let waited = t0.elapsed();
@@ -555,11 +559,11 @@ fn first_response_p50(ctx: &SslContext, nodelay: bool) -> Result<f64, String> {
         .min_version(Some(ProtocolVersion::Tls1_3))
         .nodelay(policy)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::report::chain(&e))?;
     let url = url(addr)?;
     let mut samples = Vec::with_capacity(NAGLE_ROUNDS);
     for _ in 0..NAGLE_ROUNDS {
-        let mut conn = client::connect(&url, &config).map_err(|e| e.to_string())?;
+        let mut conn = client::connect(&url, &config).map_err(|e| crate::report::chain(&e))?;
         let _ = conn.stream.get_ref().set_read_timeout(Some(PEER_TIMEOUT));
         let request = [b'x'; NAGLE_BYTES];
         let mut response = [0u8; NAGLE_BYTES];

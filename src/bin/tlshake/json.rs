@@ -45,7 +45,7 @@ pub(crate) fn handshake_error(e: &HandshakeError) -> Value {
         "reasons": e.reasons(),
         "hint": e.hint().map(ToString::to_string),
         "kind": e.kind().name(),
-        "message": e.to_string(),
+        "message": format!("{e:#}"),
     })
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option
     let inner = e.get_ref();
     if let Some(h) = inner.and_then(|i| i.downcast_ref::<HandshakeError>()) {
         let mut v = handshake_error(h);
-        v["message"] = format!("{what}: {h}").into();
+        v["message"] = format!("{what}: {h:#}").into();
         v["during"] = during.into();
         return (v, h.hint().map(ToString::to_string));
     }

@@ -117,3 +117,23 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
         .copied()
         .unwrap_or(0.0)
 }
+
+/// An error and its causes on one line, `outer: inner: innermost`, as the library's messages
+/// read before each level stopped repeating its source. A [`tlshake::HandshakeError`] is told
+/// whole (`{:#}`: every reason, the I/O error and the hint) and ends the walk.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut level = Some(e);
+    while let Some(e) = level {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        if let Some(h) = e.downcast_ref::<tlshake::HandshakeError>() {
+            text.push_str(&format!("{h:#}"));
+            break;
+        }
+        text.push_str(&e.to_string());
+        level = e.source();
+    }
+    text
+}

@@ -124,10 +124,11 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Outcome> {
 
 /// The bundled test certificate and key, loaded from the PEM embedded in the binary.
 pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
-    let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| e.to_string())?;
-    let key =
-        PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).map_err(|e| e.to_string())?;
-    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| e.to_string())
+    let cert =
+        X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| crate::report::chain(&e))?;
+    let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes())
+        .map_err(|e| crate::report::chain(&e))?;
+    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| crate::report::chain(&e))
 }
 
 fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {

@@ -28,6 +28,7 @@
 //! // Half a reply: not an error, just not complete yet.
 //! assert_eq!(parse_smtp_reply(b"250-mx.example.org\r\n250 STA"), Ok(None));
 //! ```
+#![doc(hidden)]
 
 mod imap;
 mod irc;

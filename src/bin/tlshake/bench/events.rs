@@ -31,7 +31,7 @@ pub(super) struct ServerChild {
 impl ServerChild {
     /// Starts `tlshake serve` with the certificate `cert`/`key` (files) for `proto`.
     pub(super) fn start(cert: Option<(String, String)>, proto: &str) -> Result<Self, String> {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let exe = std::env::current_exe().map_err(|e| crate::report::chain(&e))?;
         let mut cmd = Command::new(exe);
         cmd.args([
             "serve",
@@ -123,12 +123,12 @@ pub(super) fn tlshake(config: &ClientConfig, addr: SocketAddr, n: usize, c: usiz
         *started += 1;
         let t = Instant::now();
         let handshake = connect_nonblocking(addr)
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::report::chain(&e))
             .and_then(|tcp| {
                 let ssl = config
-                    .new_ssl("localhost", None)
-                    .map_err(|e| e.to_string())?;
-                Handshake::client(ssl, tcp).map_err(|e| e.to_string())
+                    .new_ssl("localhost")
+                    .map_err(|e| crate::report::chain(&e))?;
+                Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))
             });
         match handshake {
             Ok(h) => match driver.add(h, t + PER_HANDSHAKE) {

@@ -103,7 +103,7 @@ pub(super) fn run(load: &Load<'_>) -> Outcome {
             let handshake = connect_nonblocking(addr)
                 .map_err(|_| "connect")
                 .and_then(|tcp| {
-                    let ssl = load.config.new_ssl(&host, None).map_err(|_| "setup")?;
+                    let ssl = load.config.new_ssl(&host).map_err(|_| "setup")?;
                     Handshake::client(ssl, tcp).map_err(|_| "setup")
                 });
             match handshake.map(|h| driver.add(h, t + load.timeout)) {

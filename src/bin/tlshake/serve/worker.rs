@@ -40,7 +40,8 @@ struct Served {
 
 /// Runs one worker until the connection limit is reached and its connections are done.
 pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), String> {
-    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| e.to_string())?;
+    let epoll =
+        Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| crate::report::chain(&e))?;
     epoll
         .add(
             listener.as_fd(),
@@ -122,7 +123,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
             let event = match listener.poll_event() {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
-                Err(e) => return Err(format!("the listener failed: {e}")),
+                Err(e) => return Err(format!("the listener failed: {}", crate::report::chain(&e))),
             };
             if !matches!(
                 event,

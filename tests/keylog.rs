@@ -51,7 +51,7 @@ fn library_client_logs(version: ProtocolVersion) -> BTreeSet<String> {
         .build()
         .expect("config");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = config.new_ssl("localhost", None).expect("ssl");
+    let ssl = config.new_ssl("localhost").expect("ssl");
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut stream = client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
     stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");

@@ -149,7 +149,7 @@ fn library_reads_the_stapled_status() {
         .build()
         .expect("config");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = config.new_ssl("localhost", None).expect("ssl");
+    let ssl = config.new_ssl("localhost").expect("ssl");
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
     match ocsp::stapled(stream.ssl(), true) {

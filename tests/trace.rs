@@ -172,7 +172,7 @@ fn library_sink_collects_each_connection() {
         .expect("config");
     for _ in 0..2 {
         let tcp = TcpStream::connect(server.addr()).expect("connect");
-        let ssl = config.new_ssl("localhost", None).expect("ssl");
+        let ssl = config.new_ssl("localhost").expect("ssl");
         let deadline = Instant::now() + Duration::from_secs(10);
         client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
         let events = sink.take();

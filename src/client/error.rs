@@ -90,7 +90,7 @@ pub enum ConnectError {
         source: crate::url::UrlError,
     },
     /// Every address refused or failed.
-    #[error("cannot connect to {authority}: {}", describe_attempts(.attempts))]
+    #[error("cannot connect to {authority}: {}", describe_attempts(.authority, .attempts))]
     Connect {
         /// The host:port asked for.
         authority: String,
@@ -178,9 +178,12 @@ fn describe_addrs(addrs: &[SocketAddr]) -> String {
         .join(", ")
 }
 
-fn describe_attempts(attempts: &[(SocketAddr, io::Error)]) -> String {
-    if attempts.is_empty() {
-        return String::from("the name resolved to no address");
+/// Each address with its error; a lone address that is the authority itself is not repeated.
+fn describe_attempts(authority: &str, attempts: &[(SocketAddr, io::Error)]) -> String {
+    match attempts {
+        [] => return String::from("the name resolved to no address"),
+        [(a, e)] if a.to_string() == authority => return e.to_string(),
+        _ => {}
     }
     attempts
         .iter()

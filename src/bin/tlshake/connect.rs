@@ -226,7 +226,7 @@ fn build_config(
 pub(crate) fn run(a: &ConnectArgs) -> Outcome {
     let url: TransportUrl = match a.url.parse() {
         Ok(u) => u,
-        Err(e) => return refuse(a, "bad URL", &e),
+        Err(e) => return refuse(a, "bad URL", &report::chain(&e)),
     };
     if let Some(protocol) = a.starttls {
         if url.scheme() != Scheme::Tcp {
@@ -242,19 +242,23 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
     }
     if let Some(p) = &a.cafile {
         if let Err(e) = std::fs::metadata(p) {
-            return refuse(a, &format!("cannot read --cafile {}", p.display()), &e);
+            return refuse(
+                a,
+                &format!("cannot read --cafile {}", p.display()),
+                &report::chain(&e),
+            );
         }
     }
     let sink = a.trace.then(TraceSink::new);
     let config = match build_config(a, sink.as_ref()) {
         Ok(c) => c,
-        Err(e) => return refuse(a, "configuration refused", &e),
+        Err(e) => return refuse(a, "configuration refused", &report::chain(&e)),
     };
     let deadline = Instant::now() + Duration::from_secs_f64(a.timeout);
     let host = url.host().to_string();
     if let Some(path) = &a.sess_in {
         if let Err(e) = sessions::import(&config, &host, path) {
-            return refuse(a, "--sess-in refused", &sessions::report_chain(&e));
+            return refuse(a, "--sess-in refused", &report::chain(&e));
         }
     }
     let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| host.clone());
@@ -447,7 +451,7 @@ impl Report {
     }
 
     fn failure(&mut self, e: &ConnectError) -> Outcome {
-        self.error_text = Some(e.to_string());
+        self.error_text = Some(report::chain(e));
         match e {
             ConnectError::Handshake {
                 peer,
@@ -486,7 +490,7 @@ impl Report {
             | ConnectError::SchemeRefused { .. }
             | ConnectError::TlsOverUdp
             | ConnectError::NotTls { .. } => {
-                self.error = json::other_error("bad_input", &e.to_string());
+                self.error = json::other_error("bad_input", &report::chain(e));
                 report::bad_input("refused", e)
             }
             ConnectError::Starttls {
@@ -497,7 +501,7 @@ impl Report {
             } => {
                 self.peer = Some(peer.to_string());
                 self.timings[0] = connect_time.map(ms);
-                self.error = json::other_error("starttls", &e.to_string());
+                self.error = json::other_error("starttls", &report::chain(e));
                 self.hint_text = source.advice();
                 self.error["hint"] = self.hint_text.clone().into();
                 if e.is_timeout() {
@@ -522,15 +526,15 @@ impl Report {
                 Outcome::Failed
             }
             ConnectError::ConnectTimeout { .. } => {
-                self.error = json::other_error("connect_timeout", &e.to_string());
+                self.error = json::other_error("connect_timeout", &report::chain(e));
                 Outcome::Timeout
             }
             ConnectError::ResolveTimeout { .. } => {
-                self.error = json::other_error("resolve_timeout", &e.to_string());
+                self.error = json::other_error("resolve_timeout", &report::chain(e));
                 Outcome::Timeout
             }
             ConnectError::Proxy { source, .. } => {
-                let message = crate::sessions::report_chain(e);
+                let message = report::chain(e);
                 self.error = json::other_error("proxy", &message);
                 self.error_text = Some(message);
                 if matches!(source, tlshake::client::proxy::ProxyError::Timeout) {
@@ -540,7 +544,7 @@ impl Report {
                 }
             }
             _ => {
-                self.error = json::other_error("connect", &e.to_string());
+                self.error = json::other_error("connect", &report::chain(e));
                 Outcome::ConnectFailed
             }
         }

@@ -74,7 +74,7 @@ pub(crate) fn keep(
         .map_err(|e| format!("reading the session ticket: {e}"))?;
     match (session, sess_out) {
         (Some(s), Some(path)) => {
-            session_file::write_session(path, &s).map_err(|e| report_chain(&e))?;
+            session_file::write_session(path, &s).map_err(|e| crate::report::chain(&e))?;
             Ok(true)
         }
         (Some(_), None) => Ok(true),
@@ -117,16 +117,4 @@ pub(crate) fn reconnect(
             }
         })
         .collect()
-}
-
-/// An error with its causes, on one line.
-pub(crate) fn report_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -4,6 +4,8 @@
 //! One test at a time (each opens hundreds or thousands of sockets); the serve process gets
 //! its descriptor limit from `prlimit(1)`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -308,4 +310,89 @@ fn bench_connect_counts_handshakes_and_failures_by_reason() {
         serde_json::json!({"certificate_verification": 20}),
         "{j}"
     );
+}
+
+/// The workers share one listening socket: a second `tlshake serve` on the same port is
+/// refused as a port in use (exit 2), and never shares the connections.
+#[test]
+fn a_second_serve_on_the_same_port_is_refused() {
+    let _serial = serial();
+    let first = Serve::start(None, &["--workers", "2"]);
+    let out = common::cli::run(&[
+        "serve",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &first.addr.port().to_string(),
+        "--workers",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = common::cli::stderr_of(&out);
+    assert!(stderr.contains("in use"), "{stderr}");
+    // Both workers of the first still serve.
+    for _ in 0..4 {
+        let _ = good_client(first.addr, Instant::now() + Duration::from_secs(5));
+    }
+}
+
+/// A socket whose writes wait in a buffer until the next read or an explicit `send_now`, so
+/// that the client's Finished and its first data leave in one segment.
+#[derive(Debug)]
+struct Coalescing {
+    tcp: TcpStream,
+    pending: Vec<u8>,
+}
+
+impl Coalescing {
+    fn send_now(&mut self) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut self.tcp, &self.pending)?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+impl std::io::Read for Coalescing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.send_now()?;
+        self.tcp.read(buf)
+    }
+}
+
+impl std::io::Write for Coalescing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Data that arrives together with the client's Finished is read ahead by the server's
+/// handshake, so the socket never becomes readable for it again: the worker must serve it
+/// at once, not wait for readiness (the echo would never come).
+#[test]
+fn data_that_arrives_with_the_finished_is_echoed() {
+    let _serial = serial();
+    let serve = Serve::start(None, &["--workers", "1", "--reply", "echo"]);
+    let tcp = TcpStream::connect(serve.addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut tls = connector()
+        .connect(
+            "localhost",
+            Coalescing {
+                tcp,
+                pending: Vec::new(),
+            },
+        )
+        .expect("handshake");
+    std::io::Write::write_all(&mut tls, b"ping\n").expect("write");
+    tls.get_mut()
+        .send_now()
+        .expect("Finished and data in one write");
+    let mut echo = [0u8; 5];
+    std::io::Read::read_exact(&mut tls, &mut echo).expect("the echo within 5 s");
+    assert_eq!(&echo, b"ping\n");
 }

@@ -113,6 +113,19 @@ impl TlsListener {
         })
     }
 
+    /// Another listener on the same listening socket: a duplicate of its descriptor
+    /// ([`dup(2)`](https://man7.org/linux/man-pages/man2/dup.2.html)) with the same context and
+    /// per-connection settings, and no event handler. Each copy can run its own event loop
+    /// in its own thread; a connection is accepted by whichever loop calls `accept(2)` first.
+    /// Unlike [`ServerConfig::reuse_port`], no other process can bind the port beside it.
+    pub fn try_clone(&self) -> Result<TlsListener, ServerError> {
+        Ok(TlsListener {
+            engine: self.engine.share()?,
+            local_addr: self.local_addr,
+            handler: None,
+        })
+    }
+
     /// The address and port bound: with port 0, the port the system picked
     /// ([`getsockname(2)`](https://man7.org/linux/man-pages/man2/getsockname.2.html)).
     pub fn local_addr(&self) -> SocketAddr {

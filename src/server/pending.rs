@@ -75,6 +75,19 @@ impl Engine {
         })
     }
 
+    /// A second engine over the same listening socket (a duplicate descriptor), with the
+    /// same context and settings: another thread's event loop accepts from the same queue.
+    pub(crate) fn share(&self) -> Result<Engine, ServerError> {
+        let listener = self
+            .listener()
+            .try_clone()
+            .map_err(|source| ServerError::Socket {
+                step: "dup",
+                source,
+            })?;
+        Engine::new(listener, self.context.clone(), self.settings)
+    }
+
     pub(crate) fn listener(&self) -> &TcpListener {
         match self.reactor.listener(self.listener) {
             Some(l) => l,

@@ -192,16 +192,17 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
     Ok(c)
 }
 
-/// Runs `tlshake serve`: `--workers` threads, each a listener on the same port
-/// (`SO_REUSEPORT`: the kernel spreads connections among them, with no hand-over between
-/// threads) and one event loop serving its handshakes and established connections.
+/// Runs `tlshake serve`: `--workers` threads, each with its own event loop serving its
+/// handshakes and established connections, all accepting from one listening socket
+/// (`TlsListener::try_clone`: no hand-over between threads, and unlike `SO_REUSEPORT` no
+/// other process can bind the same port beside it).
 pub(crate) fn run(a: &ServeArgs) -> Outcome {
     let workers = a.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n as usize,
     );
     let config = match config(a) {
-        Ok(c) => c.reuse_port(workers > 1),
+        Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let first = match TlsListener::bind(&config) {
@@ -209,15 +210,14 @@ pub(crate) fn run(a: &ServeArgs) -> Outcome {
         Err(e) => return report::bad_input("cannot serve", e),
     };
     let addr = first.local_addr();
-    let mut listeners = vec![first];
-    let same_port = config.clone().port(u32::from(addr.port()));
-    while listeners.len() < workers {
-        let context = listeners[0].context().clone();
-        match TlsListener::bind_with_context(&same_port, context) {
+    let mut listeners = Vec::with_capacity(workers);
+    while listeners.len() + 1 < workers {
+        match first.try_clone() {
             Ok(l) => listeners.push(l),
             Err(e) => return report::bad_input("cannot serve", e),
         }
     }
+    listeners.push(first);
     say(&format!("listening on {addr}"));
     let (stop_tx, stop_rx) = match UnixStream::pair() {
         Ok(pair) => pair,

@@ -92,31 +92,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
                         let _ = epoll.delete(shared.stop_rx.as_fd());
                     }
                 }
-                id => {
-                    let Some(served) = conns.get_mut(&id) else {
-                        continue;
-                    };
-                    let mut progressed = false;
-                    match served.conn.on_ready(&mut progressed) {
-                        Next::Watch(flags) => {
-                            if progressed {
-                                served.last = Instant::now();
-                            }
-                            if flags != served.watching {
-                                served.watching = flags;
-                                let fd = served.conn.stream.get_ref().as_fd();
-                                if epoll.modify(fd, &mut EpollEvent::new(flags, id)).is_err() {
-                                    conns.remove(&id);
-                                }
-                            }
-                        }
-                        Next::Close => {
-                            if let Some(s) = conns.remove(&id) {
-                                let _ = epoll.delete(s.conn.stream.get_ref().as_fd());
-                            }
-                        }
-                    }
-                }
+                id => serve_ready(&epoll, &mut conns, id),
             }
         }
         while poll_listener {
@@ -161,6 +137,10 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
                             last,
                         },
                     );
+                    // The client's first data may have arrived with its Finished and been
+                    // read ahead by the handshake: serve it now, as the socket may never
+                    // become readable again.
+                    serve_ready(&epoll, &mut conns, id);
                 }
             }
         }
@@ -180,6 +160,34 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
                 let _ = epoll.delete(s.conn.stream.get_ref().as_fd());
                 // One try at close_notify (the socket is nonblocking), then close.
                 let _ = s.conn.stream.shutdown();
+            }
+        }
+    }
+}
+
+/// Lets connection `id` read and write what it can, then watches what it waits for next, or
+/// closes it.
+fn serve_ready(epoll: &Epoll, conns: &mut HashMap<u64, Served>, id: u64) {
+    let Some(served) = conns.get_mut(&id) else {
+        return;
+    };
+    let mut progressed = false;
+    match served.conn.on_ready(&mut progressed) {
+        Next::Watch(flags) => {
+            if progressed {
+                served.last = Instant::now();
+            }
+            if flags != served.watching {
+                served.watching = flags;
+                let fd = served.conn.stream.get_ref().as_fd();
+                if epoll.modify(fd, &mut EpollEvent::new(flags, id)).is_err() {
+                    conns.remove(&id);
+                }
+            }
+        }
+        Next::Close => {
+            if let Some(s) = conns.remove(&id) {
+                let _ = epoll.delete(s.conn.stream.get_ref().as_fd());
             }
         }
     }

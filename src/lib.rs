@@ -37,6 +37,8 @@ pub mod server;
 pub mod session;
 pub mod starttls;
 pub mod stream;
+#[cfg(feature = "tokio")]
+pub use run::tokio;
 pub mod transport;
 pub mod url;
 pub mod version;

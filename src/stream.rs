@@ -260,6 +260,12 @@ impl<S> TlsStream<S> {
     pub fn nodelay_before_handshake(&self) -> Option<bool> {
         self.nodelay_before
     }
+
+    /// The OpenSSL stream and its transport, by value (for runners that take them apart).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn into_ssl_stream(self) -> SslStream<Transport<S>> {
+        self.stream
+    }
 }
 
 impl<S: Read + Write> TlsStream<S> {

@@ -15,6 +15,8 @@
 
 mod config;
 mod connect;
+#[cfg(feature = "tokio")]
+mod connect_async;
 mod error;
 pub(crate) mod verify_cache;
 
@@ -26,4 +28,6 @@ pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,
     Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
+#[cfg(feature = "tokio")]
+pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
 pub use error::ConnectError;

@@ -17,9 +17,9 @@ use tokio::net::TcpStream;
 
 use tlshake::client::{connect_async, connect_async_with, ClientConfig, ConnectError};
 use tlshake::deadline::Deadline;
-use tlshake::harness::{OpensslServer, ServerMode};
-use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
-use tlshake::tokio::AsyncHandshake;
+use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
+use tlshake::server::{ClientAuth, ServerConfig, ServerEvent, TlsListener};
+use tlshake::tokio::{AsyncHandshake, AsyncTlsListener};
 use tlshake::url::TransportUrl;
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, ProtocolVersion, Role, Want};
 
@@ -419,5 +419,84 @@ fn thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind() {
         }
         assert_eq!(now_open, baseline, "descriptors back to the baseline");
         drop(listener);
+    });
+}
+
+#[test]
+fn async_server_against_s_client_tls13_and_tls12_with_and_without_a_client_certificate() {
+    let _serial = serial();
+    for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
+        for with_cert in [false, true] {
+            let mut config = ServerConfig::new(0)
+                .address("127.0.0.1")
+                .certificate_files(cert("server.pem"), cert("server.key"));
+            if with_cert {
+                config = config.client_auth(ClientAuth::Required {
+                    ca_file: cert("ca.pem"),
+                });
+            }
+            runtime().block_on(async {
+                let listener = AsyncTlsListener::bind(&config).unwrap();
+                let mut client = OpensslClient::builder(listener.local_addr())
+                    .ca_file(cert("ca.pem"))
+                    .servername("localhost")
+                    .verify_return_error()
+                    .version(version);
+                if with_cert {
+                    client = client.cert(cert("client.pem")).key(cert("client.key"));
+                }
+                let client = client.spawn().unwrap();
+                let (tls, peer) =
+                    tokio::time::timeout(Duration::from_secs(10), listener.accept_tls())
+                        .await
+                        .expect("a handshake within 10 s")
+                        .unwrap();
+                assert_eq!(peer.ip(), listener.local_addr().ip());
+                assert_eq!(tls.get_ref().protocol(), version.openssl_name());
+                assert_eq!(tls.get_ref().session().sni.as_deref(), Some("localhost"));
+                assert_eq!(
+                    tls.get_ref().ssl().peer_certificate().is_some(),
+                    with_cert,
+                    "{version:?}"
+                );
+                let run = client.wait(Duration::from_secs(10)).unwrap();
+                assert!(run.handshake_done(), "{}", run.output());
+                assert_eq!(
+                    run.protocol().as_deref(),
+                    Some(version.openssl_name()),
+                    "{}",
+                    run.output()
+                );
+            });
+        }
+    }
+}
+
+#[test]
+fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
+    let _serial = serial();
+    let config = ServerConfig::new(0)
+        .address("127.0.0.1")
+        .certificate_files(cert("server.pem"), cert("server.key"))
+        .handshake_timeout(Duration::from_millis(300));
+    runtime().block_on(async {
+        let listener = AsyncTlsListener::bind(&config).unwrap();
+        let _silent = TcpStream::connect(listener.local_addr()).await.unwrap();
+        let started = Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(5), listener.accept_tls())
+            .await
+            .expect("the handshake ends within 5 s")
+            .unwrap_err();
+        let took = started.elapsed();
+        let tlshake::ServerError::Handshake { source, .. } = err else {
+            panic!("{err}");
+        };
+        assert!(source.is_timeout(), "{source}");
+        assert_eq!(source.role(), Role::Server);
+        assert_eq!(source.waiting_for(), Some(Want::Read));
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
     });
 }

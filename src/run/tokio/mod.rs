@@ -8,7 +8,9 @@
 //!   [`poll_step`](AsyncHandshake::poll_step) or awaited whole ([`Connecting`]); each
 //!   `Want::Read` / `Want::Write` becomes a wait for readiness through the one
 //!   [`engine::interest`](crate::engine::interest) function;
-//! * [`AsyncTlsStream`]: the established connection, `AsyncRead` + `AsyncWrite`.
+//! * [`AsyncTlsStream`]: the established connection, `AsyncRead` + `AsyncWrite`;
+//! * [`AsyncTlsListener`]: server handshakes on accepted connections, from a
+//!   [`ServerConfig`](crate::server::ServerConfig).
 //!
 //! The handshake in three lines (a runtime with I/O and time enabled):
 //!
@@ -31,8 +33,10 @@
 
 mod handshake;
 mod io;
+mod listener;
 mod stream;
 
 pub use handshake::{handshake, AsyncHandshake, Connecting};
 pub use io::{Blocked, TokioTcp};
+pub use listener::AsyncTlsListener;
 pub use stream::AsyncTlsStream;

@@ -477,6 +477,19 @@ pub(crate) fn detach_ssl<S>(stream: SslStream<S>) -> Option<openssl::ssl::Ssl> {
     Some(unsafe { openssl::ssl::Ssl::from_ptr(ptr) })
 }
 
+/// Adds `SSL_MODE_ENABLE_PARTIAL_WRITE` and `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER` to `ssl`
+/// ([`SSL_set_mode(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_mode/)), as
+/// `SslConnector` does: a write that returned `WANT_WRITE` may then be retried from another
+/// buffer holding the same bytes (an async writer's buffer moves), and a write returns after
+/// each record it sent rather than only once all of it is out.
+#[cfg(feature = "tokio")]
+pub(crate) fn set_async_write_modes(ssl: &mut SslRef) {
+    let mode = sys::SSL_MODE_ENABLE_PARTIAL_WRITE | sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+    // SAFETY: the SSL is live and borrowed mutably for the call; SSL_CTRL_MODE only ORs the
+    // flags into its mode and returns the new mode, and takes no pointer argument.
+    unsafe { sys::SSL_ctrl(ssl_ptr(ssl), sys::SSL_CTRL_MODE, mode, std::ptr::null_mut()) };
+}
+
 #[cfg(test)]
 mod free_buffers_tests {
     use super::free_buffers_is_fixed;

@@ -7,23 +7,34 @@ mod common;
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use tlshake::client::{connect_async, connect_async_with, ClientConfig, ConnectError};
 use tlshake::deadline::Deadline;
 use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
 use tlshake::server::{ClientAuth, ServerConfig, ServerEvent, TlsListener};
-use tlshake::tokio::{AsyncHandshake, AsyncTlsListener};
+use tlshake::tokio::{AsyncHandshake, AsyncTlsListener, Blocked};
 use tlshake::url::TransportUrl;
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, ProtocolVersion, Role, Want};
 
 use common::{cert, client_ctx, client_ssl, open_fds};
+
+/// This process's CPU time, user + system (`getrusage(2)`).
+fn cpu_time() -> Duration {
+    use nix::sys::resource::{getrusage, UsageWho};
+    let u = getrusage(UsageWho::RUSAGE_SELF).unwrap();
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    tv(u.user_time()) + tv(u.system_time())
+}
 
 /// The tests count descriptors: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
@@ -499,4 +510,82 @@ fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
             "{took:?}"
         );
     });
+}
+
+#[test]
+fn a_write_the_socket_cannot_take_waits_for_writable_and_completes_when_the_peer_reads() {
+    let _serial = serial();
+    let acceptor = {
+        let mut b = openssl::ssl::SslAcceptor::mozilla_intermediate_v5(
+            openssl::ssl::SslMethod::tls_server(),
+        )
+        .unwrap();
+        b.set_certificate_chain_file(cert("server.pem")).unwrap();
+        b.set_private_key_file(cert("server.key"), openssl::ssl::SslFiletype::PEM)
+            .unwrap();
+        // No session tickets: nothing to read on the client's socket, so a write that
+        // waited for readable would wait for ever.
+        b.set_num_tickets(0).unwrap();
+        b.build()
+    };
+    const TOTAL: usize = 16 << 20;
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    // The peer completes the handshake, then reads nothing until told to, then all of it.
+    let (addr, peer) = common::one_shot_peer(false, move |s| {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut tls = acceptor.accept(s).unwrap();
+        if go_rx.recv_timeout(Duration::from_secs(5)).is_err() {
+            return;
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < TOTAL {
+            match std::io::Read::read(&mut tls, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        assert_eq!(got, TOTAL);
+    });
+    runtime().block_on(async {
+        let conn = connect_async(&url(addr), &config()).await.unwrap();
+        let mut stream = conn.stream;
+        let chunk = vec![0x5au8; 1 << 16];
+        let mut sent = 0;
+        // Write until the socket buffers are full and the write is pending.
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let step =
+                poll_fn(|cx| std::task::Poll::Ready(Pin::new(&mut stream).poll_write(cx, &chunk)))
+                    .await;
+            match step {
+                std::task::Poll::Ready(n) => sent += n.unwrap(),
+                std::task::Poll::Pending => break,
+            }
+            assert!(Instant::now() < until && sent < TOTAL, "never blocked");
+        }
+        assert_eq!(
+            stream.get_ref().get_ref().blocked(),
+            Some(Blocked::Write),
+            "a full send buffer blocks the write side"
+        );
+        let rest = vec![0x5au8; TOTAL - sent];
+        let mut write = Box::pin(stream.write_all(&rest));
+        // Until the peer reads, the write waits for writable: it returns Pending and lets
+        // the timer run (a write that polled for readable would spin inside its poll).
+        let cpu_before = cpu_time();
+        let waited = tokio::time::timeout(Duration::from_millis(300), &mut write).await;
+        let spent = cpu_time() - cpu_before;
+        assert!(waited.is_err(), "the write waits: {waited:?}");
+        assert!(
+            spent < Duration::from_millis(100),
+            "the write spun while it waited: {spent:?} of CPU in 300 ms"
+        );
+        go.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(20), write)
+            .await
+            .expect("the write completes once the peer reads")
+            .unwrap();
+    });
+    peer.join().unwrap();
 }

@@ -38,8 +38,8 @@ use super::stream::AsyncTlsStream;
 /// # Ok(()) }
 /// ```
 pub fn handshake(ssl: Ssl, tcp: TcpStream, deadline: Deadline) -> Connecting {
-    match Handshake::client(ssl, TokioTcp::new(tcp)) {
-        Ok(hs) => AsyncHandshake::new(hs, deadline).into_future(),
+    match AsyncHandshake::client(ssl, tcp, deadline) {
+        Ok(hs) => hs.into_future(),
         Err(e) => Connecting(State::Failed(Some(e))),
     }
 }
@@ -62,6 +62,13 @@ pub struct AsyncHandshake {
 impl AsyncHandshake {
     /// Wraps `hs`, to end at `deadline` ([`Deadline::NEVER`]: no deadline). No I/O happens
     /// and no clock is read until the first poll.
+    ///
+    /// [`client`](Self::client) and [`server`](Self::server) also give the `Ssl` the write
+    /// modes an async writer needs (`SSL_MODE_ENABLE_PARTIAL_WRITE`,
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER`,
+    /// [`SSL_set_mode(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_mode/)); a handshake
+    /// given here keeps the modes of its `Ssl`, and without the second, a write retried from
+    /// a moved buffer fails with "bad write retry".
     pub fn new(hs: Handshake<TokioTcp>, deadline: Deadline) -> AsyncHandshake {
         AsyncHandshake {
             hs,
@@ -74,10 +81,11 @@ impl AsyncHandshake {
 
     /// A client handshake ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)).
     pub fn client(
-        ssl: Ssl,
+        mut ssl: Ssl,
         tcp: TcpStream,
         deadline: Deadline,
     ) -> Result<AsyncHandshake, HandshakeError> {
+        crate::ffi::set_async_write_modes(&mut ssl);
         Ok(AsyncHandshake::new(
             Handshake::client(ssl, TokioTcp::new(tcp))?,
             deadline,
@@ -86,10 +94,11 @@ impl AsyncHandshake {
 
     /// A server handshake ([`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/)).
     pub fn server(
-        ssl: Ssl,
+        mut ssl: Ssl,
         tcp: TcpStream,
         deadline: Deadline,
     ) -> Result<AsyncHandshake, HandshakeError> {
+        crate::ffi::set_async_write_modes(&mut ssl);
         Ok(AsyncHandshake::new(
             Handshake::server(ssl, TokioTcp::new(tcp))?,
             deadline,

@@ -48,6 +48,7 @@ RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps
 RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps --features tokio
 # The library alone, without the CLI's crates.
 cargo build --lib --no-default-features
+cargo build --lib --no-default-features --features tokio
 cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.

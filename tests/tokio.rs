@@ -589,3 +589,34 @@ fn a_write_the_socket_cannot_take_waits_for_writable_and_completes_when_the_peer
     });
     peer.join().unwrap();
 }
+
+#[test]
+fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
+    let _serial = serial();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    runtime().block_on(async {
+        let plain: TransportUrl = format!("tcp://127.0.0.1:{}", closed.port())
+            .parse()
+            .unwrap();
+        let err = connect_async(&plain, &config()).await.unwrap_err();
+        assert!(matches!(err, ConnectError::NotTls { .. }), "{err}");
+
+        let err = connect_async(&url(closed), &config()).await.unwrap_err();
+        match &err {
+            ConnectError::Connect { attempts, .. } => {
+                assert!(!attempts.is_empty(), "{err}");
+                assert!(
+                    attempts
+                        .iter()
+                        .all(|(_, e)| e.kind() == std::io::ErrorKind::ConnectionRefused),
+                    "{err}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+        assert!(!err.is_timeout());
+    });
+}

@@ -620,3 +620,69 @@ fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
         assert!(!err.is_timeout());
     });
 }
+
+#[test]
+fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_deadline() {
+    let _serial = serial();
+    const EACH: usize = 300;
+    let _ = tlshake::limits::raise_nofile_limit();
+    let (good, server) = listener_thread(EACH, Duration::from_secs(60));
+    // Accepts, reads the ClientHello record, closes (FIN): an EOF mid-handshake.
+    let closer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closer_addr = closer.local_addr().unwrap();
+    let closing = thread::spawn(move || {
+        for _ in 0..EACH {
+            let Ok((mut s, _)) = closer.accept() else {
+                return;
+            };
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let _ = common::read_record(&mut s);
+        }
+    });
+    let ctx = client_ctx("ca.pem").build();
+    let limit = Duration::from_millis(1500);
+    let (done, timed_out, closed, other) = runtime().block_on(async {
+        // Never accepts (a queue long enough for all): the ClientHellos wait unanswered.
+        let stall = tokio::net::TcpSocket::new_v4().unwrap();
+        stall.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let stall = stall.listen(4096).unwrap();
+        let stall_addr = stall.local_addr().unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..3 * EACH {
+            let addr = [good, stall_addr, closer_addr][i % 3];
+            let ssl = client_ssl(&ctx, "localhost");
+            tasks.spawn(async move {
+                let tcp = TcpStream::connect(addr).await.unwrap();
+                let started = Instant::now();
+                let r = tlshake::tokio::handshake(ssl, tcp, Deadline::after(limit)).await;
+                (r.map(|_| ()), started.elapsed())
+            });
+        }
+        let (mut done, mut timed_out, mut closed, mut other) = (0, 0, 0, Vec::new());
+        let all = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(joined) = tasks.join_next().await {
+                match joined.unwrap() {
+                    (Ok(()), _) => done += 1,
+                    (Err(e), took) if e.is_timeout() => {
+                        assert!(
+                            took >= limit && took < limit + Duration::from_secs(2),
+                            "{took:?}"
+                        );
+                        assert_eq!(e.waiting_for(), Some(Want::Read));
+                        timed_out += 1;
+                    }
+                    (Err(e), _) if e.is_peer_closed() => closed += 1,
+                    (Err(e), _) => other.push(e.to_string()),
+                }
+            }
+        })
+        .await;
+        assert!(all.is_ok(), "not all ended within 60 s");
+        drop(stall);
+        (done, timed_out, closed, other)
+    });
+    assert!(other.is_empty(), "{other:?}");
+    assert_eq!((done, timed_out, closed), (EACH, EACH, EACH));
+    assert_eq!(server.join().unwrap(), EACH);
+    closing.join().unwrap();
+}

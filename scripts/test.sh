@@ -55,13 +55,19 @@ export TLSHAKE_PYTHON="$PWD/$venv/bin/python"
 # Lints first: formatting, clippy with warnings as errors, rustdoc with warnings as errors.
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --features tokio -- -D warnings
 RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps
+RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps --features tokio
 # The library alone, without the CLI's crates.
 cargo build --lib --no-default-features
 # The crate as published: package it and build the packaged copy (the verify step).
 cargo package --allow-dirty
+cargo build --lib --no-default-features --features tokio
 cargo test --all-targets -- --include-ignored
 cargo test --doc
+# The tokio runner (feature `tokio`, off by default): its tests and doc examples.
+cargo test --features tokio --test tokio
+cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props
 # Memory safety: about 200 handshakes of every kind under valgrind's memcheck.

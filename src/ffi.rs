@@ -533,6 +533,51 @@ unsafe extern "C" fn msg_callback(
     }));
 }
 
+#[cfg(feature = "tokio")]
+extern "C" {
+    // OpenSSL 1.1.0 and newer.
+    fn SSL_up_ref(ssl: *mut sys::SSL) -> c_int;
+}
+
+/// Takes the `Ssl` out of `stream`, dropping the stream's BIO and with it the transport `S`:
+/// [`SSL_up_ref(3)`](https://docs.openssl.org/3.0/man3/SSL_new/) keeps the `SSL` alive past
+/// the stream, and [`SSL_set_bio(3)`](https://docs.openssl.org/3.0/man3/SSL_set_bio/) with
+/// two null BIOs frees the stream's BIO before the stream frees its BIO method. The `Ssl`
+/// keeps its session, its peer certificate and its ex data; it has no BIO until one is set.
+/// `None` (and the stream dropped whole) if the reference could not be taken.
+#[cfg(feature = "tokio")]
+pub(crate) fn detach_ssl<S>(stream: SslStream<S>) -> Option<openssl::ssl::Ssl> {
+    use foreign_types::ForeignType;
+    let ptr = ssl_ptr(stream.ssl());
+    // SAFETY: `ptr` is the live SSL* owned by `stream`; SSL_up_ref only increments its
+    // reference count, so the SSL outlives the `SSL_free` that dropping `stream` performs.
+    if unsafe { SSL_up_ref(ptr) } != 1 {
+        return None;
+    }
+    // SAFETY: the SSL is live (owned by `stream` and by the reference just taken). The
+    // stream's BIO was set as both read and write BIO; SSL_set_bio(NULL, NULL) releases both
+    // references, which frees the BIO and runs its destroy callback (dropping `S`) now,
+    // while the BIO method it points at is still alive. No BIO refers to the method after.
+    unsafe { sys::SSL_set_bio(ptr, std::ptr::null_mut(), std::ptr::null_mut()) };
+    drop(stream);
+    // SAFETY: the reference taken above is ours alone: `stream` released its own in drop,
+    // so the new `Ssl` owns the SSL* and frees it once.
+    Some(unsafe { openssl::ssl::Ssl::from_ptr(ptr) })
+}
+
+/// Adds `SSL_MODE_ENABLE_PARTIAL_WRITE` and `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER` to `ssl`
+/// ([`SSL_set_mode(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_mode/)), as
+/// `SslConnector` does: a write that returned `WANT_WRITE` may then be retried from another
+/// buffer holding the same bytes (an async writer's buffer moves), and a write returns after
+/// each record it sent rather than only once all of it is out.
+#[cfg(feature = "tokio")]
+pub(crate) fn set_async_write_modes(ssl: &mut SslRef) {
+    let mode = sys::SSL_MODE_ENABLE_PARTIAL_WRITE | sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+    // SAFETY: the SSL is live and borrowed mutably for the call; SSL_CTRL_MODE only ORs the
+    // flags into its mode and returns the new mode, and takes no pointer argument.
+    unsafe { sys::SSL_ctrl(ssl_ptr(ssl), sys::SSL_CTRL_MODE, mode, std::ptr::null_mut()) };
+}
+
 #[cfg(test)]
 mod free_buffers_tests {
     use super::free_buffers_is_fixed;

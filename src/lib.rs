@@ -41,6 +41,8 @@ pub mod session_file;
 pub mod starttls;
 pub mod stream;
 pub mod trace;
+#[cfg(feature = "tokio")]
+pub use run::tokio;
 pub mod transport;
 pub mod url;
 pub mod version;

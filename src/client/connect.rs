@@ -377,7 +377,7 @@ pub fn starttls_then_handshake(
     })
 }
 
-fn ssl_host(host: &Host) -> String {
+pub(super) fn ssl_host(host: &Host) -> String {
     match host {
         Host::Ipv4(a) => a.to_string(),
         Host::Ipv6 { addr, .. } => addr.to_string(),
@@ -385,7 +385,10 @@ fn ssl_host(host: &Host) -> String {
     }
 }
 
-fn resolve(url: &TransportUrl, deadline: Instant) -> Result<Vec<SocketAddr>, ConnectError> {
+pub(super) fn resolve(
+    url: &TransportUrl,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ConnectError> {
     let port = url.port();
     match url.host() {
         Host::Ipv4(a) => Ok(vec![SocketAddr::from((*a, port))]),

@@ -15,6 +15,8 @@
 
 mod config;
 mod connect;
+#[cfg(feature = "tokio")]
+mod connect_async;
 mod error;
 pub mod ocsp;
 pub mod proxy;
@@ -29,5 +31,7 @@ pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,
     Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
+#[cfg(feature = "tokio")]
+pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
 pub use error::ConnectError;
 pub use ticket::wait_for_session;

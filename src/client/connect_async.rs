@@ -1,0 +1,204 @@
+//! [`connect_async`]: resolve, connect and handshake on tokio, within the same deadlines as
+//! [`connect`](super::connect), with the same [`ConnectError`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use ::tokio::net::TcpStream;
+
+use crate::deadline::Deadline;
+use crate::run::tokio::{AsyncHandshake, AsyncTlsStream};
+use crate::session::SessionInfo;
+use crate::url::{Host, Scheme, TransportUrl};
+
+use super::config::ClientConfig;
+use super::connect::{resolve, ssl_host, Timings};
+use super::error::ConnectError;
+
+/// An established async TLS connection and how it was made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AsyncTlsConnection {
+    /// The TLS stream (`AsyncRead` + `AsyncWrite`).
+    pub stream: AsyncTlsStream,
+    /// The address connected.
+    pub peer: SocketAddr,
+    /// The addresses tried before it, in order (the last is `peer`).
+    pub tried: Vec<SocketAddr>,
+    /// The SNI name sent, if any.
+    pub sni: Option<String>,
+    /// How long each step took (`starttls` is always `None`).
+    pub timings: Timings,
+    capture_peer_chain: bool,
+}
+
+impl AsyncTlsConnection {
+    /// The facts of the session (the peer's chain is left empty when the configuration
+    /// turned [`capture_peer_chain`](super::ClientOptions::capture_peer_chain) off).
+    pub fn session(&self) -> SessionInfo {
+        SessionInfo::read(self.stream.get_ref().ssl(), self.capture_peer_chain)
+    }
+}
+
+/// [`connect`](super::connect) on tokio: refuses what `connect` refuses, resolves the host
+/// (names through tokio's resolver, which runs
+/// [`getaddrinfo(3)`](https://man7.org/linux/man-pages/man3/getaddrinfo.3.html) on its
+/// blocking pool), connects to each address in turn, all within the configuration's
+/// connect timeout, then runs the handshake
+/// ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)) with its nodelay
+/// policy within the handshake timeout. Needs a runtime with I/O and time enabled.
+///
+/// STARTTLS is not available here: a `tcp://` URL is [`ConnectError::NotTls`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use tlshake::client::{connect_async, ClientConfig};
+///
+/// let config = ClientConfig::builder().build()?;
+/// let tls = connect_async(&"tls://example.com:443".parse()?, &config).await?;
+/// println!("{}", tls.stream.get_ref().protocol());
+/// # Ok(()) }
+/// ```
+pub async fn connect_async(
+    url: &TransportUrl,
+    config: &ClientConfig,
+) -> Result<AsyncTlsConnection, ConnectError> {
+    connect_async_with(url, config, Deadline::NEVER).await
+}
+
+/// [`connect_async`] with one `deadline` for everything (resolve, connect, handshake)
+/// instead of the configuration's separate connect and handshake timeouts
+/// ([`Deadline::NEVER`]: those timeouts), as
+/// [`ConnectOptions::deadline`](super::ConnectOptions::deadline) for
+/// [`connect_with`](super::connect_with).
+pub async fn connect_async_with(
+    url: &TransportUrl,
+    config: &ClientConfig,
+    deadline: Deadline,
+) -> Result<AsyncTlsConnection, ConnectError> {
+    let scheme = url.scheme();
+    if let Some(reason) = scheme.refusal_reason() {
+        return Err(ConnectError::SchemeRefused {
+            scheme: scheme.as_str(),
+            reason,
+        });
+    }
+    match scheme {
+        Scheme::Udp => return Err(ConnectError::TlsOverUdp),
+        Scheme::Tcp => {
+            return Err(ConnectError::NotTls {
+                url: url.to_string(),
+                authority: url.authority(),
+            })
+        }
+        _ => {}
+    }
+    let host = ssl_host(url.host());
+    let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
+    let o = config.options();
+    let start = Instant::now();
+    let connect_deadline = match deadline.instant() {
+        Some(at) => at,
+        None => start + o.connect_timeout,
+    };
+    let (tcp, peer, tried) = tcp_connect_async(url, connect_deadline).await?;
+    let connect_time = start.elapsed();
+    let handshake_deadline = match deadline.instant() {
+        Some(_) => deadline,
+        None => Deadline::after(o.handshake_timeout),
+    };
+    let sni = ssl
+        .servername(openssl::ssl::NameType::HOST_NAME)
+        .map(str::to_string);
+    let to_error = |source| ConnectError::Handshake {
+        peer,
+        connect_time: Some(connect_time),
+        starttls_time: None,
+        sni: sni.clone(),
+        source,
+    };
+    let mut hs = AsyncHandshake::client(ssl, tcp, handshake_deadline).map_err(to_error)?;
+    hs.get_mut().set_nodelay_policy(o.nodelay);
+    let t0 = Instant::now();
+    let stream = hs.await.map_err(to_error)?;
+    Ok(AsyncTlsConnection {
+        stream,
+        peer,
+        tried,
+        sni,
+        timings: Timings {
+            connect: connect_time,
+            starttls: None,
+            handshake: t0.elapsed(),
+        },
+        capture_peer_chain: o.capture_peer_chain,
+    })
+}
+
+/// Resolves and connects, trying each address in turn, until `deadline`; the errors of
+/// [`tcp_connect`](super::tcp_connect).
+async fn tcp_connect_async(
+    url: &TransportUrl,
+    deadline: Instant,
+) -> Result<(TcpStream, SocketAddr, Vec<SocketAddr>), ConnectError> {
+    let start = Instant::now();
+    let addrs = match url.host() {
+        Host::Name(name) => resolve_async(name, url.port(), deadline).await?,
+        // Literals (and IPv6 zones) resolve without blocking.
+        _ => resolve(url, deadline)?,
+    };
+    let mut attempts = Vec::new();
+    let mut tried = Vec::new();
+    let timed_out = |tried: Vec<SocketAddr>| ConnectError::ConnectTimeout {
+        authority: url.authority(),
+        tried,
+        elapsed: start.elapsed(),
+    };
+    for addr in addrs {
+        if Deadline::at(deadline).has_passed() {
+            return Err(timed_out(tried));
+        }
+        tried.push(addr);
+        let attempt = ::tokio::time::timeout_at(deadline.into(), TcpStream::connect(addr)).await;
+        match attempt {
+            Err(_elapsed) => return Err(timed_out(tried)),
+            Ok(Ok(stream)) => return Ok((stream, addr, tried)),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => return Err(timed_out(tried)),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(ConnectError::ResetAfterAccept {
+                    peer: addr,
+                    connect_time: start.elapsed(),
+                    source: e,
+                })
+            }
+            Ok(Err(e)) => attempts.push((addr, e)),
+        }
+    }
+    Err(ConnectError::Connect {
+        authority: url.authority(),
+        attempts,
+    })
+}
+
+async fn resolve_async(
+    name: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<Vec<SocketAddr>, ConnectError> {
+    let start = Instant::now();
+    // The resolver may not know the absolute form `localhost.`; it names the same host.
+    let query = name.trim_end_matches('.');
+    let lookup = ::tokio::net::lookup_host((query, port));
+    match ::tokio::time::timeout_at(deadline.into(), lookup).await {
+        Ok(Ok(addrs)) => Ok(addrs.collect()),
+        Ok(Err(source)) => Err(ConnectError::Resolve {
+            host: name.to_string(),
+            source,
+        }),
+        Err(_) => Err(ConnectError::ResolveTimeout {
+            host: name.to_string(),
+            elapsed: start.elapsed(),
+        }),
+    }
+}

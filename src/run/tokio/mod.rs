@@ -1,0 +1,42 @@
+//! The tokio runner (feature `tokio`): the same [`Handshake::step`](crate::Handshake::step)
+//! and [`HandshakeOutcome`](crate::HandshakeOutcome) as the blocking and epoll runners,
+//! waiting on tokio's reactor.
+//!
+//! * [`TokioTcp`]: a sync `Read` + `Write` over a [`tokio::net::TcpStream`] built on
+//!   `try_read` / `try_write`, which remembers which direction last would have blocked;
+//! * [`AsyncHandshake`]: one handshake with a deadline, stepped with
+//!   [`poll_step`](AsyncHandshake::poll_step) or awaited whole ([`Connecting`]); each
+//!   `Want::Read` / `Want::Write` becomes a wait for readiness through the one
+//!   [`engine::interest`](crate::engine::interest) function;
+//! * [`AsyncTlsStream`]: the established connection, `AsyncRead` + `AsyncWrite`;
+//! * [`AsyncTlsListener`]: server handshakes on accepted connections, from a
+//!   [`ServerConfig`](crate::server::ServerConfig).
+//!
+//! The handshake in three lines (a runtime with I/O and time enabled):
+//!
+//! ```no_run
+//! # async fn demo(ssl: openssl::ssl::Ssl) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use tlshake::deadline::Deadline;
+//!
+//! let tcp = tokio::net::TcpStream::connect("127.0.0.1:4433").await?;
+//! let tls = tlshake::tokio::handshake(ssl, tcp, Deadline::after(Duration::from_secs(5))).await?;
+//! println!("{}", tls.get_ref().protocol());
+//! # Ok(()) }
+//! ```
+//!
+//! A timeout is the same typed [`HandshakeError`](crate::HandshakeError) as on the other
+//! runners: [`is_timeout`](crate::HandshakeError::is_timeout), with a
+//! [`Hint::Timeout`](crate::Hint::Timeout) that says what the handshake was waiting for.
+//! Dropping a handshake future closes its socket and frees its `SSL`: nothing is left
+//! registered with the reactor and no timer stays armed.
+
+mod handshake;
+mod io;
+mod listener;
+mod stream;
+
+pub use handshake::{handshake, AsyncHandshake, Connecting};
+pub use io::{Blocked, TokioTcp};
+pub use listener::AsyncTlsListener;
+pub use stream::AsyncTlsStream;

@@ -274,6 +274,17 @@ impl<S> TlsStream<S> {
         self.stream.get_ref()
     }
 
+    /// Bytes a read can return without the socket becoming readable again: decrypted bytes
+    /// OpenSSL holds ([`SSL_pending(3)`](https://docs.openssl.org/3.0/man3/SSL_pending/)) plus
+    /// raw bytes the transport read ahead. Data the peer sent together with its last
+    /// handshake message (a client's first request right behind its Finished) is read ahead
+    /// by the handshake: an event loop must read while this is above zero (or until
+    /// `WouldBlock`) before it waits for readiness, or it waits for bytes that already came.
+    #[doc(alias = "SSL_pending")]
+    pub fn buffered_len(&self) -> usize {
+        self.stream.ssl().pending() + self.stream.get_ref().buffered()
+    }
+
     /// The inner stream.
     pub fn get_ref(&self) -> &S {
         self.stream.get_ref().get_ref()

@@ -396,3 +396,48 @@ fn data_that_arrives_with_the_finished_is_echoed() {
     std::io::Read::read_exact(&mut tls, &mut echo).expect("the echo within 5 s");
     assert_eq!(&echo, b"ping\n");
 }
+
+/// The same client against the library's listener: the accepted stream says that the first
+/// data is already there, before the socket is readable, and a read returns it.
+#[test]
+fn an_accepted_stream_reports_data_read_ahead_with_the_finished() {
+    let config = tlshake::ServerConfig::new(0)
+        .address("127.0.0.1")
+        .certificate_files(common::cert("server.pem"), common::cert("server.key"));
+    let mut listener = tlshake::TlsListener::bind(&config).expect("bind");
+    let addr = listener.local_addr();
+    let client = std::thread::spawn(move || {
+        let tcp = TcpStream::connect(addr).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut tls = connector()
+            .connect(
+                "localhost",
+                Coalescing {
+                    tcp,
+                    pending: Vec::new(),
+                },
+            )
+            .expect("handshake");
+        std::io::Write::write_all(&mut tls, b"ping\n").expect("write");
+        tls.get_mut()
+            .send_now()
+            .expect("Finished and data in one write");
+        // Hold the connection until the server has read.
+        let mut end = [0u8; 1];
+        let _ = std::io::Read::read(&mut tls, &mut end);
+    });
+    let mut accepted = listener
+        .accept_one(Instant::now() + Duration::from_secs(5))
+        .expect("accept");
+    assert!(
+        accepted.stream.buffered_len() > 0,
+        "the first record came with the Finished and was read ahead"
+    );
+    let mut got = [0u8; 5];
+    std::io::Read::read_exact(&mut accepted.stream, &mut got).expect("read");
+    assert_eq!(&got, b"ping\n");
+    assert_eq!(accepted.stream.buffered_len(), 0);
+    drop(accepted);
+    client.join().expect("client");
+}

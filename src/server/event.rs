@@ -12,6 +12,9 @@ use crate::stream::TlsStream;
 ///
 /// The stream is in **blocking** mode again (like a stream from `std::net::TcpListener`),
 /// with `TCP_NODELAY` as the listener's [`NodelayPolicy`](crate::NodelayPolicy) left it.
+/// The client's first data may already be buffered (it can arrive with its Finished): an
+/// event loop reads while [`TlsStream::buffered_len`] is above zero before it waits for the
+/// socket to become readable.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Accepted {

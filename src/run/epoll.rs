@@ -72,6 +72,13 @@ pub(crate) struct Reactor<S, T> {
     accepted: u64,
 }
 
+/// How a listening socket is watched: readable, and `EPOLLEXCLUSIVE` so that of several
+/// event loops that watch one socket ([`TlsListener::try_clone`](crate::TlsListener::try_clone))
+/// a new connection wakes one, not all
+/// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)). A listener is
+/// only ever added and deleted, never modified, as `EPOLLEXCLUSIVE` requires.
+const LISTENER_FLAGS: EpollFlags = EpollFlags::EPOLLIN.union(EpollFlags::EPOLLEXCLUSIVE);
+
 fn flags(interest: Interest) -> EpollFlags {
     match interest {
         Interest::Readable => EpollFlags::EPOLLIN,
@@ -150,7 +157,7 @@ impl<S, T> Reactor<S, T> {
         let registered = match self.listeners.get(token) {
             Some(l) => self.epoll.add(
                 l.listener.as_fd(),
-                EpollEvent::new(EpollFlags::EPOLLIN, token.as_u64()),
+                EpollEvent::new(LISTENER_FLAGS, token.as_u64()),
             ),
             None => Ok(()),
         };
@@ -464,7 +471,7 @@ impl<S: Read + Write + AsFd, T> Reactor<S, T> {
                 continue;
             }
             l.paused_until = None;
-            let event = EpollEvent::new(EpollFlags::EPOLLIN, token.as_u64());
+            let event = EpollEvent::new(LISTENER_FLAGS, token.as_u64());
             if let Err(e) = self.epoll.add(l.listener.as_fd(), event) {
                 let until = now + self.set.policy().backoff;
                 // Not registered: the rest ends with another try.

@@ -369,14 +369,10 @@ impl std::io::Write for Coalescing {
     }
 }
 
-/// Data that arrives together with the client's Finished is read ahead by the server's
-/// handshake, so the socket never becomes readable for it again: the worker must serve it
-/// at once, not wait for readiness (the echo would never come).
-#[test]
-fn data_that_arrives_with_the_finished_is_echoed() {
-    let _serial = serial();
-    let serve = Serve::start(None, &["--workers", "1", "--reply", "echo"]);
-    let tcp = TcpStream::connect(serve.addr).expect("connect");
+/// A client handshake with `addr` whose Finished and a first record, `ping\n`, leave in one
+/// write.
+fn ping_with_the_finished(addr: SocketAddr) -> openssl::ssl::SslStream<Coalescing> {
+    let tcp = TcpStream::connect(addr).expect("connect");
     tcp.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
     let mut tls = connector()
@@ -392,6 +388,17 @@ fn data_that_arrives_with_the_finished_is_echoed() {
     tls.get_mut()
         .send_now()
         .expect("Finished and data in one write");
+    tls
+}
+
+/// Data that arrives together with the client's Finished is read ahead by the server's
+/// handshake, so the socket never becomes readable for it again: the worker must serve it
+/// at once, not wait for readiness (the echo would never come).
+#[test]
+fn data_that_arrives_with_the_finished_is_echoed() {
+    let _serial = serial();
+    let serve = Serve::start(None, &["--workers", "1", "--reply", "echo"]);
+    let mut tls = ping_with_the_finished(serve.addr);
     let mut echo = [0u8; 5];
     std::io::Read::read_exact(&mut tls, &mut echo).expect("the echo within 5 s");
     assert_eq!(&echo, b"ping\n");
@@ -407,22 +414,7 @@ fn an_accepted_stream_reports_data_read_ahead_with_the_finished() {
     let mut listener = tlshake::TlsListener::bind(&config).expect("bind");
     let addr = listener.local_addr();
     let client = std::thread::spawn(move || {
-        let tcp = TcpStream::connect(addr).expect("connect");
-        tcp.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut tls = connector()
-            .connect(
-                "localhost",
-                Coalescing {
-                    tcp,
-                    pending: Vec::new(),
-                },
-            )
-            .expect("handshake");
-        std::io::Write::write_all(&mut tls, b"ping\n").expect("write");
-        tls.get_mut()
-            .send_now()
-            .expect("Finished and data in one write");
+        let mut tls = ping_with_the_finished(addr);
         // Hold the connection until the server has read.
         let mut end = [0u8; 1];
         let _ = std::io::Read::read(&mut tls, &mut end);

@@ -38,7 +38,10 @@ use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
 use tlshake::Handshake;
 
 mod perf_support;
+#[path = "../tests/it/common/sockets.rs"]
+mod sockets;
 use perf_support::{median, plain_acceptor, plain_connector};
+use sockets::close_abortively;
 
 const CHILD_ENV: &str = "TLSHAKE_BENCH_CHILD_SERVER";
 /// No single wait of a load may take longer than this: the bench stops with a message
@@ -57,17 +60,6 @@ fn scaled(elapsed: Duration, n: u64, done: u64) -> Duration {
 
 fn server_ctx() -> SslContext {
     plain_acceptor(SERVER_PEM, SERVER_KEY, None).into_context()
-}
-
-/// Closes with a reset instead of a FIN (`SO_LINGER` 0), so that no TIME_WAIT is left behind:
-/// at thousands of connections per second the next client would otherwise meet its own
-/// port's TIME_WAIT at the server and wait for a SYN retransmission.
-fn close_abortively<F: AsFd>(socket: &F) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    let _ = nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::Linger, &linger);
 }
 
 fn loopback() -> SocketAddr {

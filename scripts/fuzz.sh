@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for a bounded time (FUZZ_SECONDS each, default 30) when a
 # nightly toolchain is on the machine; a crash fails the run. Without nightly it says so and
-# stops: tests/fuzz_props.rs runs the same checks as property tests on stable.
+# stops: tests/it/fuzz_props.rs runs the same checks as property tests on stable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    echo "fuzz: no nightly toolchain here; tests/fuzz_props.rs covered the same targets on stable"
+    echo "fuzz: no nightly toolchain here; tests/it/fuzz_props.rs covered the same targets on stable"
     exit 0
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-# Installs the real servers the STARTTLS dialogue tests run (tests/starttls_servers.rs):
+# Installs the real servers the STARTTLS dialogue tests run (tests/it/starttls_servers.rs):
 # prosody (XMPP), slapd (LDAP), inn2 (NNTP), dovecot-managesieved (ManageSieve),
 # mariadb-server (MySQL) and inspircd (IRC). Sourced by scripts/test.sh and .ci/run after
 # scripts/apt.sh; needs root.

@@ -13,7 +13,7 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v strace >/dev/null || need_apt+=(strace)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v unshare >/dev/null || need_apt+=(util-linux)
-# tests/keylog.rs captures a loopback session and decrypts it with the key log.
+# tests/it/keylog.rs captures a loopback session and decrypts it with the key log.
 command -v tcpdump >/dev/null || need_apt+=(tcpdump)
 command -v tshark >/dev/null || need_apt+=(tshark)
 [ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev pkg-config)
@@ -30,7 +30,7 @@ if [ ${#need_apt[@]} -gt 0 ] || [ -n "${need_servers// /}" ]; then
         # tshark asks whether non-root users may capture: no.
         echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
         [ ${#need_apt[@]} -eq 0 ] || apt_install "${need_apt[@]}"
-        # The real STARTTLS servers (tests/starttls_servers.rs): about a minute on a fresh
+        # The real STARTTLS servers (tests/it/starttls_servers.rs): about a minute on a fresh
         # Debian 12 machine.
         install_starttls_servers
     else
@@ -46,7 +46,7 @@ fi
 if ! "$venv/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check aiosmtpd
 fi
-# sslyze scans `tlshake serve` (tests/security_scan.rs).
+# sslyze scans `tlshake serve` (tests/it/security_scan.rs).
 if ! "$venv/bin/python" -c 'import sslyze' 2>/dev/null; then
     "$venv/bin/pip" install -q --disable-pip-version-check sslyze
 fi
@@ -66,10 +66,10 @@ cargo build --lib --no-default-features --features tokio
 cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
-cargo test --features tokio --test tokio
+cargo test --features tokio --test it tokio_runner::
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
-PROPTEST_CASES=20000 cargo test --test fuzz_props
+PROPTEST_CASES=20000 cargo test --test it fuzz_props::
 # Memory safety: about 200 handshakes of every kind under valgrind's memcheck.
 ./scripts/valgrind.sh
 # The cargo-fuzz targets, 30 s each, where a nightly toolchain is installed (a crash fails).

@@ -1,0 +1,315 @@
+//! Sessions across connections and programs: `--sess-out` / `--sess-in` files that
+//! `openssl s_client -sess_in` / `-sess_out` read and write, `--reconnect N`, and the
+//! library calls behind them, against `openssl s_server`.
+
+use crate::common;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tlshake::client::{self, ClientConfig};
+use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
+use tlshake::session_file;
+use tlshake::ProtocolVersion;
+
+const LIMIT: Duration = Duration::from_secs(30);
+const GET: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+
+fn server(version: ProtocolVersion) -> OpensslServer {
+    OpensslServer::builder()
+        .version(version)
+        .mode(ServerMode::Www)
+        .spawn()
+        .expect("spawn openssl s_server")
+}
+
+fn ca() -> PathBuf {
+    common::cert("ca.pem")
+}
+
+fn tlshake(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tlshake"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn tlshake");
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return child.wait_with_output().expect("output"),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                panic!("tlshake {args:?} still running after {LIMIT:?}");
+            }
+        }
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn url(server: &OpensslServer) -> String {
+    format!("tls://127.0.0.1:{}", server.port())
+}
+
+/// s_client on `server` with extra arguments; sends a GET, so that it reads the server's
+/// answer (and a TLS 1.3 ticket before it) until the server closes.
+fn s_client(server: &OpensslServer, args: &[&str]) -> String {
+    let mut b = OpensslClient::builder(server.addr())
+        .ca_file(ca())
+        .verify_return_error()
+        .send(GET.to_vec())
+        .keep_stdin_open();
+    for a in args {
+        b = b.arg(*a);
+    }
+    let client = b.spawn().expect("spawn s_client");
+    assert!(
+        client.wait_for_output("HTTP/1.0 200", Duration::from_secs(10)),
+        "{}",
+        client.output()
+    );
+    client.wait(LIMIT).expect("s_client ends").output()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn tlshake_saves_and_s_client_resumes(version: ProtocolVersion) {
+    let server = server(version);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    let out = tlshake(&[
+        "connect",
+        &url(&server),
+        "--cafile",
+        path_str(&ca()),
+        "--sess-out",
+        path_str(&file),
+        "--json",
+    ]);
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done", "{j}");
+    assert_eq!(j["session_saved"], true, "{j}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&file).expect("file").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let text = s_client(&server, &["-sess_in", path_str(&file)]);
+    assert!(text.contains("Reused, "), "{text}");
+    assert!(!text.contains("New, "), "{text}");
+}
+
+fn s_client_saves_and_tlshake_resumes(version: ProtocolVersion) {
+    let server = server(version);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    let text = s_client(&server, &["-sess_out", path_str(&file)]);
+    assert!(text.contains("New, "), "{text}");
+    let out = tlshake(&[
+        "connect",
+        &url(&server),
+        "--cafile",
+        path_str(&ca()),
+        "--sess-in",
+        path_str(&file),
+        "--json",
+    ]);
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done", "{j}");
+    assert_eq!(j["resumed"], true, "{j}");
+    assert_eq!(j["protocol"], version.openssl_name(), "{j}");
+}
+
+#[test]
+fn tls13_session_from_tlshake_resumes_in_s_client() {
+    tlshake_saves_and_s_client_resumes(ProtocolVersion::Tls1_3);
+}
+
+#[test]
+fn tls12_session_from_tlshake_resumes_in_s_client() {
+    tlshake_saves_and_s_client_resumes(ProtocolVersion::Tls1_2);
+}
+
+#[test]
+fn tls13_session_from_s_client_resumes_in_tlshake() {
+    s_client_saves_and_tlshake_resumes(ProtocolVersion::Tls1_3);
+}
+
+#[test]
+fn tls12_session_from_s_client_resumes_in_tlshake() {
+    s_client_saves_and_tlshake_resumes(ProtocolVersion::Tls1_2);
+}
+
+#[test]
+fn a_session_of_another_server_is_offered_and_not_resumed() {
+    let (first, second) = (
+        server(ProtocolVersion::Tls1_3),
+        server(ProtocolVersion::Tls1_3),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    s_client(&first, &["-sess_out", path_str(&file)]);
+    let out = tlshake(&[
+        "connect",
+        &url(&second),
+        "--cafile",
+        path_str(&ca()),
+        "--sess-in",
+        path_str(&file),
+        "--json",
+    ]);
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done", "{j}");
+    assert_eq!(j["resumed"], false, "{j}");
+}
+
+#[test]
+fn reconnect_reports_resumed_for_each_attempt() {
+    for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
+        let server = server(version);
+        let out = tlshake(&[
+            "connect",
+            &url(&server),
+            "--cafile",
+            path_str(&ca()),
+            "--reconnect",
+            "3",
+            "--json",
+        ]);
+        let j = json_of(&out);
+        assert_eq!(j["outcome"], "done", "{j}");
+        assert_eq!(j["resumed"], false, "{j}");
+        let attempts = j["reconnects"].as_array().expect("reconnects");
+        assert_eq!(attempts.len(), 3, "{j}");
+        for (i, a) in attempts.iter().enumerate() {
+            assert_eq!(a["attempt"], i + 1, "{j}");
+            assert_eq!(a["resumed"], true, "{version:?}: {j}");
+            assert_eq!(a["protocol"], version.openssl_name(), "{j}");
+            assert!(a["error"].is_null(), "{j}");
+        }
+        let text = tlshake(&[
+            "connect",
+            &url(&server),
+            "--cafile",
+            path_str(&ca()),
+            "--reconnect",
+            "2",
+        ]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("  reconnect 1: resumed, "), "{text}");
+        assert!(text.contains("  reconnect 2: resumed, "), "{text}");
+    }
+}
+
+#[test]
+fn reconnect_to_a_server_without_resumption_reports_new_sessions() {
+    let server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_3)
+        .mode(ServerMode::Www)
+        .arg("-num_tickets")
+        .arg("0")
+        .spawn()
+        .expect("spawn openssl s_server");
+    let out = tlshake(&[
+        "connect",
+        &url(&server),
+        "--cafile",
+        path_str(&ca()),
+        "--reconnect",
+        "1",
+        "--json",
+    ]);
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done", "{j}");
+    // No ticket came within the wait, and none was offered.
+    assert_eq!(j["session_saved"], false, "{j}");
+    let attempts = j["reconnects"].as_array().expect("reconnects");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["resumed"] == false && a["error"].is_null()),
+        "{j}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_session_is_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    std::fs::write(
+        &file,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let out = tlshake(&[
+        "connect",
+        "tls://127.0.0.1:9",
+        "--sess-in",
+        path_str(&file),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let j = json_of(&out);
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("BEGIN SSL SESSION PARAMETERS")),
+        "{j}"
+    );
+}
+
+#[test]
+fn library_saves_a_tls13_session_to_a_file_and_another_config_resumes_it() {
+    let server = server(ProtocolVersion::Tls1_3);
+    let config = || {
+        ClientConfig::builder()
+            .ca_file(ca())
+            .resume_sessions(true)
+            .build()
+            .expect("config")
+    };
+    let first = config();
+    let tcp = TcpStream::connect(server.addr()).expect("connect");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ssl = first.new_ssl("localhost").expect("ssl");
+    let mut stream = client::upgrade(tcp, &first, "localhost", ssl, deadline).expect("handshake");
+    assert!(
+        first.saved_session("localhost").is_none(),
+        "no ticket read yet"
+    );
+    let session = client::wait_for_session(&mut stream, deadline)
+        .expect("wait")
+        .expect("a TLS 1.3 ticket");
+    assert!(
+        first.saved_session("localhost").is_some(),
+        "the config kept the ticket"
+    );
+    stream.shutdown().expect("close_notify");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    session_file::write_session(&file, &session).expect("write");
+    let read = session_file::read_session(&file).expect("read");
+    assert_eq!(read.id(), session.id());
+
+    let second = config();
+    second.import_session("localhost", read);
+    let tcp = TcpStream::connect(server.addr()).expect("connect");
+    let ssl = second.new_ssl("localhost").expect("ssl");
+    let stream = client::upgrade(tcp, &second, "localhost", ssl, deadline).expect("handshake");
+    assert!(stream.session().resumed);
+}

@@ -1,0 +1,687 @@
+//! The tokio runner against real peers: `openssl s_server` (TLS 1.3 and 1.2, with a client
+//! certificate), a stalled server, a plaintext peer, 1,000 concurrent handshakes against a
+//! `TlsListener`, and 1,000 handshakes dropped mid-way with their descriptors counted.
+
+use crate::common;
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use tlshake::client::{connect_async, connect_async_with, ClientConfig, ConnectError};
+use tlshake::deadline::Deadline;
+use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
+use tlshake::server::{ClientAuth, ServerConfig, ServerEvent, TlsListener};
+use tlshake::tokio::{AsyncHandshake, AsyncTlsListener, Blocked};
+use tlshake::url::TransportUrl;
+use tlshake::{ErrorKind, HandshakeOutcome, Hint, ProtocolVersion, Role, Want};
+
+use common::{cert, client_ctx, client_ssl, open_fds};
+
+/// This process's CPU time, user + system (`getrusage(2)`).
+fn cpu_time() -> Duration {
+    use nix::sys::resource::{getrusage, UsageWho};
+    let u = getrusage(UsageWho::RUSAGE_SELF).unwrap();
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    tv(u.user_time()) + tv(u.system_time())
+}
+
+/// The tests count descriptors or load the machine: one at a time ([`common::serial`]).
+fn serial() -> MutexGuard<'static, ()> {
+    common::serial()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn url(addr: SocketAddr) -> TransportUrl {
+    format!("tls://localhost:{}", addr.port()).parse().unwrap()
+}
+
+fn config() -> ClientConfig {
+    ClientConfig::builder()
+        .ca_file(cert("ca.pem"))
+        .build()
+        .unwrap()
+}
+
+/// A TLS exchange over the async stream with `s_server -rev`: a line goes out, comes back
+/// reversed; then close_notify.
+async fn exchange(conn: tlshake::client::AsyncTlsConnection) {
+    let mut stream = conn.stream;
+    stream.write_all(b"hello async\n").await.unwrap();
+    let mut reader = BufReader::new(&mut stream);
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
+        .await
+        .expect("reply within 5 s")
+        .unwrap();
+    assert_eq!(line, "cnysa olleh\n");
+    stream.shutdown().await.unwrap();
+}
+
+#[test]
+fn async_client_against_s_server_tls13_and_tls12() {
+    let _serial = serial();
+    for (version, name) in [
+        (ProtocolVersion::Tls1_3, "TLSv1.3"),
+        (ProtocolVersion::Tls1_2, "TLSv1.2"),
+    ] {
+        let server = OpensslServer::builder()
+            .version(version)
+            .mode(ServerMode::Rev)
+            .spawn()
+            .unwrap();
+        runtime().block_on(async {
+            let conn = connect_async(&url(server.addr()), &config()).await.unwrap();
+            assert_eq!(conn.stream.get_ref().protocol(), name);
+            assert_eq!(conn.sni.as_deref(), Some("localhost"));
+            assert_eq!(conn.session().sni.as_deref(), Some("localhost"));
+            exchange(conn).await;
+        });
+    }
+}
+
+#[test]
+fn async_client_certificate_tls13_and_tls12() {
+    let _serial = serial();
+    for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
+        let server = OpensslServer::builder()
+            .version(version)
+            .mode(ServerMode::Rev)
+            .ca_file(cert("ca.pem"))
+            .verify_client(true)
+            .spawn()
+            .unwrap();
+        let with_cert = ClientConfig::builder()
+            .ca_file(cert("ca.pem"))
+            .cert_file(cert("client.pem"))
+            .key_file(cert("client.key"))
+            .build()
+            .unwrap();
+        runtime().block_on(async {
+            let conn = connect_async(&url(server.addr()), &with_cert)
+                .await
+                .unwrap();
+            assert!(conn.stream.get_ref().ssl().certificate().is_some());
+            // The reply proves the server accepted the certificate (TLS 1.3: its verdict
+            // comes after the client's handshake).
+            exchange(conn).await;
+        });
+    }
+}
+
+#[test]
+fn stalled_server_ends_at_its_deadline_with_a_timeout_hint() {
+    let _serial = serial();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Accepts, reads the ClientHello, answers nothing.
+    let peer = thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        thread::sleep(Duration::from_secs(2));
+        drop(s);
+    });
+    let ctx = client_ctx("ca.pem").build();
+    runtime().block_on(async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let limit = Duration::from_millis(400);
+        let started = Instant::now();
+        let err =
+            tlshake::tokio::handshake(client_ssl(&ctx, "localhost"), tcp, Deadline::after(limit))
+                .await
+                .unwrap_err();
+        let took = started.elapsed();
+        assert!(err.is_timeout(), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert_eq!(err.waiting_for(), Some(Want::Read));
+        match err.hint() {
+            Some(Hint::Timeout {
+                waiting_for: Some(Want::Read),
+                bytes_received: 0,
+                ..
+            }) => {}
+            other => panic!("wrong hint {other:?}"),
+        }
+        assert!(
+            took >= limit && took < limit + Duration::from_secs(1),
+            "{took:?}"
+        );
+    });
+    peer.join().unwrap();
+}
+
+#[test]
+fn stalled_server_through_connect_async_is_a_connect_error_timeout() {
+    let _serial = serial();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime().block_on(async {
+        let deadline = Deadline::after(Duration::from_millis(300));
+        let err = connect_async_with(&url(addr), &config(), deadline)
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        let hs = err.handshake_error().expect("a handshake error");
+        assert_eq!(hs.waiting_for(), Some(Want::Read));
+        assert!(matches!(err, ConnectError::Handshake { .. }));
+    });
+    drop(listener);
+}
+
+#[test]
+fn plaintext_peer_gives_the_typed_error_and_hint() {
+    let _serial = serial();
+    let (addr, peer) = common::plaintext_peer(b"220 test ESMTP\r\n");
+    let ctx = client_ctx("ca.pem").build();
+    runtime().block_on(async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let err = tlshake::tokio::handshake(
+            client_ssl(&ctx, "localhost"),
+            tcp,
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert!(err.reasons().contains(&"wrong version number"), "{err}");
+        match err.hint() {
+            Some(Hint::PlaintextPeer { role, first_bytes }) => {
+                assert_eq!(*role, Role::Client);
+                assert_eq!(first_bytes, b"220 test ESMTP\r\n");
+            }
+            other => panic!("wrong hint {other:?}"),
+        }
+        assert!(err.elapsed().is_some());
+    });
+    peer.join().unwrap();
+}
+
+#[test]
+fn poll_step_reports_each_want_then_done_and_into_parts_gives_both_back() {
+    let _serial = serial();
+    let server = OpensslServer::builder().spawn().unwrap();
+    let ctx = client_ctx("ca.pem").build();
+    runtime().block_on(async {
+        let tcp = TcpStream::connect(server.addr()).await.unwrap();
+        let local = tcp.local_addr().unwrap();
+        let mut hs = AsyncHandshake::client(
+            client_ssl(&ctx, "localhost"),
+            tcp,
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap();
+        let mut wants = Vec::new();
+        loop {
+            match poll_fn(|cx| hs.poll_step(cx)).await {
+                HandshakeOutcome::Done => break,
+                HandshakeOutcome::Want(w) => wants.push(w),
+                HandshakeOutcome::Shutdown(e) | HandshakeOutcome::Failed(e) => panic!("{e}"),
+            }
+        }
+        assert!(wants.contains(&Want::Read), "{wants:?}");
+        assert_eq!(hs.get_ref().stats().want_read as usize, wants.len());
+        let stream = hs.into_stream();
+        assert_eq!(stream.get_ref().protocol(), "TLSv1.3");
+        let (ssl, tcp) = stream.into_parts().expect("parts");
+        assert_eq!(tcp.local_addr().unwrap(), local);
+        assert!(ssl.is_init_finished());
+        assert_eq!(ssl.version_str(), "TLSv1.3");
+    });
+}
+
+#[test]
+fn shutdown_in_init_sends_no_alert_and_is_not_an_error() {
+    let _serial = serial();
+    // The peer reads the ClientHello record, then everything until EOF: no alert may follow.
+    let (addr, peer) = common::one_shot_peer(false, |mut s| {
+        let hello = common::read_record(&mut s);
+        assert_eq!(hello[0], 22, "a handshake record");
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut s, &mut rest).unwrap();
+        assert!(rest.is_empty(), "sent after the ClientHello: {rest:?}");
+    });
+    let ctx = client_ctx("ca.pem").build();
+    runtime().block_on(async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut hs = AsyncHandshake::client(
+            client_ssl(&ctx, "localhost"),
+            tcp,
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .unwrap();
+        match poll_fn(|cx| hs.poll_step(cx)).await {
+            HandshakeOutcome::Want(Want::Read) => {}
+            other => panic!("{other:?}"),
+        }
+        let mut stream = hs.into_stream();
+        stream.shutdown().await.unwrap();
+        stream.shutdown().await.unwrap();
+    });
+    peer.join().unwrap();
+}
+
+#[test]
+fn shutdown_after_the_handshake_sends_close_notify_once() {
+    let _serial = serial();
+    let acceptor = {
+        let mut b = openssl::ssl::SslAcceptor::mozilla_intermediate_v5(
+            openssl::ssl::SslMethod::tls_server(),
+        )
+        .unwrap();
+        b.set_certificate_chain_file(cert("server.pem")).unwrap();
+        b.set_private_key_file(cert("server.key"), openssl::ssl::SslFiletype::PEM)
+            .unwrap();
+        b.build()
+    };
+    // The peer's first read after the handshake ends in close_notify (ZERO_RETURN).
+    let (addr, peer) = common::one_shot_peer(false, move |s| {
+        let mut tls = acceptor.accept(s).unwrap();
+        let mut buf = [0u8; 16];
+        let err = tls.ssl_read(&mut buf).unwrap_err();
+        assert_eq!(err.code(), openssl::ssl::ErrorCode::ZERO_RETURN, "{err}");
+    });
+    runtime().block_on(async {
+        let conn = connect_async(&url(addr), &config()).await.unwrap();
+        let mut stream = conn.stream;
+        stream.shutdown().await.unwrap();
+        stream.shutdown().await.unwrap();
+    });
+    peer.join().unwrap();
+}
+
+/// A `TlsListener` in a thread that reports its established handshakes until `count` or
+/// `limit`.
+fn listener_thread(count: usize, limit: Duration) -> (SocketAddr, thread::JoinHandle<usize>) {
+    let config = ServerConfig::new(0)
+        .address("127.0.0.1")
+        .certificate_files(cert("server.pem"), cert("server.key"))
+        .max_pending(2048)
+        .handshake_timeout(Duration::from_secs(30));
+    let mut listener = TlsListener::bind(&config).unwrap();
+    let addr = listener.local_addr();
+    let handle = thread::spawn(move || {
+        let deadline = Instant::now() + limit;
+        let mut established = 0;
+        let mut kept = Vec::new();
+        while established < count {
+            match listener.next_event(Some(deadline)) {
+                Ok(Some(ServerEvent::Established(a))) => {
+                    established += 1;
+                    kept.push(a.stream);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        established
+    });
+    (addr, handle)
+}
+
+#[test]
+fn thousand_concurrent_handshakes_on_a_current_thread_runtime_all_done() {
+    let _serial = serial();
+    const N: usize = 1000;
+    let _ = tlshake::limits::raise_nofile_limit();
+    let (addr, server) = listener_thread(N, Duration::from_secs(90));
+    let ctx = client_ctx("ca.pem").build();
+    let done = runtime().block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..N {
+            let ssl = client_ssl(&ctx, "localhost");
+            tasks.spawn(async move {
+                let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                let tls =
+                    tlshake::tokio::handshake(ssl, tcp, Deadline::after(Duration::from_secs(60)))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                Ok::<_, String>(tls.get_ref().protocol())
+            });
+        }
+        let mut done = 0;
+        let mut failures = Vec::new();
+        let all = tokio::time::timeout(Duration::from_secs(90), async {
+            while let Some(joined) = tasks.join_next().await {
+                match joined.unwrap() {
+                    Ok("TLSv1.3") => done += 1,
+                    Ok(other) => failures.push(other.to_string()),
+                    Err(e) => failures.push(e),
+                }
+            }
+        })
+        .await;
+        assert!(all.is_ok(), "not all ended within 90 s: {done} done");
+        assert!(
+            failures.is_empty(),
+            "{} failed: {:?}",
+            failures.len(),
+            &failures[..failures.len().min(5)]
+        );
+        done
+    });
+    assert_eq!(done, N);
+    assert_eq!(server.join().unwrap(), N);
+}
+
+#[test]
+fn thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind() {
+    isolated!(thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind);
+    let _serial = serial();
+    const N: usize = 1000;
+    let _ = tlshake::limits::raise_nofile_limit();
+    let rt = runtime();
+    rt.block_on(async {
+        // A listener that never accepts: the connections wait in its queue, outside this
+        // process's descriptor table, and their ClientHellos are never answered.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(4096).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let ctx = client_ctx("ca.pem").build();
+        let baseline = open_fds();
+
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..N {
+            let ssl = client_ssl(&ctx, "localhost");
+            let waiting = Arc::clone(&waiting);
+            tasks.spawn(async move {
+                let tcp = TcpStream::connect(addr).await.unwrap();
+                let mut hs =
+                    AsyncHandshake::client(ssl, tcp, Deadline::after(Duration::from_secs(120)))
+                        .unwrap();
+                // The ClientHello is out and the handshake waits for the server.
+                match poll_fn(|cx| hs.poll_step(cx)).await {
+                    HandshakeOutcome::Want(Want::Read) => {}
+                    other => panic!("{other:?}"),
+                }
+                waiting.fetch_add(1, Ordering::SeqCst);
+                let _ = hs.into_future().await;
+            });
+        }
+        let until = Instant::now() + Duration::from_secs(60);
+        while waiting.load(Ordering::SeqCst) < N && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(waiting.load(Ordering::SeqCst), N, "all mid-handshake");
+        assert!(open_fds() >= baseline + N, "the sockets are open");
+
+        drop(tasks);
+        let until = Instant::now() + Duration::from_secs(10);
+        let mut now_open = open_fds();
+        while now_open > baseline && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            now_open = open_fds();
+        }
+        assert_eq!(now_open, baseline, "descriptors back to the baseline");
+        drop(listener);
+    });
+}
+
+#[test]
+fn async_server_against_s_client_tls13_and_tls12_with_and_without_a_client_certificate() {
+    let _serial = serial();
+    for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
+        for with_cert in [false, true] {
+            let mut config = ServerConfig::new(0)
+                .address("127.0.0.1")
+                .certificate_files(cert("server.pem"), cert("server.key"));
+            if with_cert {
+                config = config.client_auth(ClientAuth::Required {
+                    ca_file: cert("ca.pem"),
+                });
+            }
+            runtime().block_on(async {
+                let listener = AsyncTlsListener::bind(&config).unwrap();
+                let mut client = OpensslClient::builder(listener.local_addr())
+                    .ca_file(cert("ca.pem"))
+                    .servername("localhost")
+                    .verify_return_error()
+                    .version(version);
+                if with_cert {
+                    client = client.cert(cert("client.pem")).key(cert("client.key"));
+                }
+                let client = client.spawn().unwrap();
+                let (tls, peer) =
+                    tokio::time::timeout(Duration::from_secs(10), listener.accept_tls())
+                        .await
+                        .expect("a handshake within 10 s")
+                        .unwrap();
+                assert_eq!(peer.ip(), listener.local_addr().ip());
+                assert_eq!(tls.get_ref().protocol(), version.openssl_name());
+                assert_eq!(tls.get_ref().session().sni.as_deref(), Some("localhost"));
+                assert_eq!(
+                    tls.get_ref().ssl().peer_certificate().is_some(),
+                    with_cert,
+                    "{version:?}"
+                );
+                let run = client.wait(Duration::from_secs(10)).unwrap();
+                assert!(run.handshake_done(), "{}", run.output());
+                assert_eq!(
+                    run.protocol().as_deref(),
+                    Some(version.openssl_name()),
+                    "{}",
+                    run.output()
+                );
+            });
+        }
+    }
+}
+
+#[test]
+fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
+    let _serial = serial();
+    let config = ServerConfig::new(0)
+        .address("127.0.0.1")
+        .certificate_files(cert("server.pem"), cert("server.key"))
+        .handshake_timeout(Duration::from_millis(300));
+    runtime().block_on(async {
+        let listener = AsyncTlsListener::bind(&config).unwrap();
+        let _silent = TcpStream::connect(listener.local_addr()).await.unwrap();
+        let started = Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(5), listener.accept_tls())
+            .await
+            .expect("the handshake ends within 5 s")
+            .unwrap_err();
+        let took = started.elapsed();
+        let tlshake::ServerError::Handshake { source, .. } = err else {
+            panic!("{err}");
+        };
+        assert!(source.is_timeout(), "{source}");
+        assert_eq!(source.role(), Role::Server);
+        assert_eq!(source.waiting_for(), Some(Want::Read));
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+    });
+}
+
+#[test]
+fn a_write_the_socket_cannot_take_waits_for_writable_and_completes_when_the_peer_reads() {
+    let _serial = serial();
+    let acceptor = {
+        let mut b = openssl::ssl::SslAcceptor::mozilla_intermediate_v5(
+            openssl::ssl::SslMethod::tls_server(),
+        )
+        .unwrap();
+        b.set_certificate_chain_file(cert("server.pem")).unwrap();
+        b.set_private_key_file(cert("server.key"), openssl::ssl::SslFiletype::PEM)
+            .unwrap();
+        // No session tickets: nothing to read on the client's socket, so a write that
+        // waited for readable would wait for ever.
+        b.set_num_tickets(0).unwrap();
+        b.build()
+    };
+    const TOTAL: usize = 16 << 20;
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    // The peer completes the handshake, then reads nothing until told to, then all of it.
+    let (addr, peer) = common::one_shot_peer(false, move |s| {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut tls = acceptor.accept(s).unwrap();
+        if go_rx.recv_timeout(Duration::from_secs(5)).is_err() {
+            return;
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < TOTAL {
+            match std::io::Read::read(&mut tls, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        assert_eq!(got, TOTAL);
+    });
+    runtime().block_on(async {
+        let conn = connect_async(&url(addr), &config()).await.unwrap();
+        let mut stream = conn.stream;
+        let chunk = vec![0x5au8; 1 << 16];
+        let mut sent = 0;
+        // Write until the socket buffers are full and the write is pending.
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let step =
+                poll_fn(|cx| std::task::Poll::Ready(Pin::new(&mut stream).poll_write(cx, &chunk)))
+                    .await;
+            match step {
+                std::task::Poll::Ready(n) => sent += n.unwrap(),
+                std::task::Poll::Pending => break,
+            }
+            assert!(Instant::now() < until && sent < TOTAL, "never blocked");
+        }
+        assert_eq!(
+            stream.get_ref().get_ref().blocked(),
+            Some(Blocked::Write),
+            "a full send buffer blocks the write side"
+        );
+        let rest = vec![0x5au8; TOTAL - sent];
+        let mut write = Box::pin(stream.write_all(&rest));
+        // Until the peer reads, the write waits for writable: it returns Pending and lets
+        // the timer run (a write that polled for readable would spin inside its poll).
+        let cpu_before = cpu_time();
+        let waited = tokio::time::timeout(Duration::from_millis(300), &mut write).await;
+        let spent = cpu_time() - cpu_before;
+        assert!(waited.is_err(), "the write waits: {waited:?}");
+        assert!(
+            spent < Duration::from_millis(100),
+            "the write spun while it waited: {spent:?} of CPU in 300 ms"
+        );
+        go.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(20), write)
+            .await
+            .expect("the write completes once the peer reads")
+            .unwrap();
+    });
+    peer.join().unwrap();
+}
+
+#[test]
+fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
+    let _serial = serial();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    runtime().block_on(async {
+        let plain: TransportUrl = format!("tcp://127.0.0.1:{}", closed.port())
+            .parse()
+            .unwrap();
+        let err = connect_async(&plain, &config()).await.unwrap_err();
+        assert!(matches!(err, ConnectError::NotTls { .. }), "{err}");
+
+        let err = connect_async(&url(closed), &config()).await.unwrap_err();
+        match &err {
+            ConnectError::Connect { attempts, .. } => {
+                assert!(!attempts.is_empty(), "{err}");
+                assert!(
+                    attempts
+                        .iter()
+                        .all(|(_, e)| e.kind() == std::io::ErrorKind::ConnectionRefused),
+                    "{err}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+        assert!(!err.is_timeout());
+    });
+}
+
+#[test]
+fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_deadline() {
+    let _serial = serial();
+    const EACH: usize = 300;
+    let _ = tlshake::limits::raise_nofile_limit();
+    let (good, server) = listener_thread(EACH, Duration::from_secs(60));
+    // Accepts, reads the ClientHello record, closes (FIN): an EOF mid-handshake.
+    let closer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closer_addr = closer.local_addr().unwrap();
+    let closing = thread::spawn(move || {
+        for _ in 0..EACH {
+            let Ok((mut s, _)) = closer.accept() else {
+                return;
+            };
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let _ = common::read_record(&mut s);
+        }
+    });
+    let ctx = client_ctx("ca.pem").build();
+    let limit = Duration::from_millis(1500);
+    let (done, timed_out, closed, other) = runtime().block_on(async {
+        // Never accepts (a queue long enough for all): the ClientHellos wait unanswered.
+        let stall = tokio::net::TcpSocket::new_v4().unwrap();
+        stall.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let stall = stall.listen(4096).unwrap();
+        let stall_addr = stall.local_addr().unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..3 * EACH {
+            let addr = [good, stall_addr, closer_addr][i % 3];
+            let ssl = client_ssl(&ctx, "localhost");
+            tasks.spawn(async move {
+                let tcp = TcpStream::connect(addr).await.unwrap();
+                let started = Instant::now();
+                let r = tlshake::tokio::handshake(ssl, tcp, Deadline::after(limit)).await;
+                (r.map(|_| ()), started.elapsed())
+            });
+        }
+        let (mut done, mut timed_out, mut closed, mut other) = (0, 0, 0, Vec::new());
+        let all = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(joined) = tasks.join_next().await {
+                match joined.unwrap() {
+                    (Ok(()), _) => done += 1,
+                    (Err(e), took) if e.is_timeout() => {
+                        assert!(
+                            took >= limit && took < limit + Duration::from_secs(2),
+                            "{took:?}"
+                        );
+                        assert_eq!(e.waiting_for(), Some(Want::Read));
+                        timed_out += 1;
+                    }
+                    (Err(e), _) if e.is_peer_closed() => closed += 1,
+                    (Err(e), _) => other.push(e.to_string()),
+                }
+            }
+        })
+        .await;
+        assert!(all.is_ok(), "not all ended within 60 s");
+        drop(stall);
+        (done, timed_out, closed, other)
+    });
+    assert!(other.is_empty(), "{other:?}");
+    assert_eq!((done, timed_out, closed), (EACH, EACH, EACH));
+    assert_eq!(server.join().unwrap(), EACH);
+    closing.join().unwrap();
+}

@@ -22,7 +22,6 @@ use openssl::ssl::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use tlshake::bundled::cert_path;
 use tlshake::deadline::Deadline;
 use tlshake::tokio::AsyncHandshake;
 
@@ -198,4 +197,11 @@ fn main() {
             ca / cb
         );
     }
+}
+
+/// The file `name` of the source tree's `certs/`.
+fn cert_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("certs")
+        .join(name)
 }

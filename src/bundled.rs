@@ -5,8 +5,10 @@
 //! that tests, examples and `tlshake demo` can run a TLS handshake without setting up a PKI.
 //!
 //! `certs/README.md` describes each file (names, key type, validity, issuer) and
-//! `certs/generate.sh` makes them again. The constants hold the PEM text; [`cert_path`] gives the
-//! file on disk for tools that want a path (such as `openssl s_server -cert`).
+//! `certs/generate.sh` makes them again. The constants hold the PEM text; [`CertsDir`] writes
+//! them to a private temporary directory for tools that want a path (such as
+//! `openssl s_server -cert`). The module is compiled with the `test-certs` feature (which
+//! `cli` and `harness` enable); a library build without it carries none of these keys.
 //!
 //! ```
 //! use openssl::x509::X509;
@@ -15,10 +17,16 @@
 //! let ca = X509::from_pem(bundled::CA_PEM.as_bytes()).unwrap();
 //! let cn = ca.subject_name().entries().next().unwrap().data();
 //! assert_eq!(cn.to_string().unwrap(), "tlshake Test Root CA");
-//! assert!(bundled::cert_path("server.pem").is_file());
+//!
+//! let files = bundled::CertsDir::write()?;
+//! assert!(files.path("server.pem").is_file());
+//! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::path::PathBuf;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Test root CA (ECDSA P-256, CN `tlshake Test Root CA`): the trust anchor of the tests.
 pub const CA_PEM: &str = include_str!("../certs/ca.pem");
@@ -90,19 +98,89 @@ pub const ROGUE_SERVER_PEM: &str = include_str!("../certs/rogue-server.pem");
 /// Private key of [`ROGUE_SERVER_PEM`].
 pub const ROGUE_SERVER_KEY: &str = include_str!("../certs/rogue-server.key");
 
-/// The `certs/` directory of this crate's source tree (`CARGO_MANIFEST_DIR/certs`).
+/// Every bundled file: its name in `certs/` and its contents.
+pub const FILES: &[(&str, &[u8])] = &[
+    ("ca.pem", CA_PEM.as_bytes()),
+    ("ca.key", CA_KEY.as_bytes()),
+    ("server.pem", SERVER_PEM.as_bytes()),
+    ("server.key", SERVER_KEY.as_bytes()),
+    ("server-rsa.pem", SERVER_RSA_PEM.as_bytes()),
+    ("server-rsa.key", SERVER_RSA_KEY.as_bytes()),
+    ("client.pem", CLIENT_PEM.as_bytes()),
+    ("client.key", CLIENT_KEY.as_bytes()),
+    ("client-encrypted.key", CLIENT_ENCRYPTED_KEY.as_bytes()),
+    ("server.p12", SERVER_P12),
+    ("expired.pem", EXPIRED_PEM.as_bytes()),
+    ("expired.key", EXPIRED_KEY.as_bytes()),
+    ("not-yet-valid.pem", NOT_YET_VALID_PEM.as_bytes()),
+    ("not-yet-valid.key", NOT_YET_VALID_KEY.as_bytes()),
+    ("other-host.pem", OTHER_HOST_PEM.as_bytes()),
+    ("other-host.key", OTHER_HOST_KEY.as_bytes()),
+    ("wildcard.pem", WILDCARD_PEM.as_bytes()),
+    ("wildcard.key", WILDCARD_KEY.as_bytes()),
+    ("intermediate-ca.pem", INTERMEDIATE_CA_PEM.as_bytes()),
+    (
+        "server-via-intermediate.pem",
+        SERVER_VIA_INTERMEDIATE_PEM.as_bytes(),
+    ),
+    (
+        "server-via-intermediate.key",
+        SERVER_VIA_INTERMEDIATE_KEY.as_bytes(),
+    ),
+    ("self-signed.pem", SELF_SIGNED_PEM.as_bytes()),
+    ("self-signed.key", SELF_SIGNED_KEY.as_bytes()),
+    ("rogue-ca.pem", ROGUE_CA_PEM.as_bytes()),
+    ("rogue-server.pem", ROGUE_SERVER_PEM.as_bytes()),
+    ("rogue-server.key", ROGUE_SERVER_KEY.as_bytes()),
+];
+
+/// The bundled files ([`FILES`]) written to a fresh directory of this user's temporary
+/// directory, readable by this user only, removed with everything in it when dropped.
 ///
-/// The path is fixed at compile time: it exists wherever the crate was built from source,
-/// which is where tests run.
-pub fn certs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs")
+/// For programs that take paths, such as `openssl s_server -cert server.pem`.
+#[derive(Debug)]
+pub struct CertsDir {
+    dir: PathBuf,
 }
 
-/// The path of `file_name` inside [`certs_dir`], such as `cert_path("server.pem")`.
-///
-/// The file is not checked for existence.
-pub fn cert_path(file_name: &str) -> PathBuf {
-    certs_dir().join(file_name)
+impl CertsDir {
+    /// Writes every file of [`FILES`] to a new directory under [`std::env::temp_dir`].
+    ///
+    /// # Errors
+    /// The I/O error of creating the directory or writing a file; nothing is left behind.
+    pub fn write() -> io::Result<CertsDir> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "tlshake-certs-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = std::env::temp_dir().join(name);
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        // From here on, dropping `files` removes what was written.
+        let files = CertsDir { dir };
+        for (name, contents) in FILES {
+            std::fs::write(files.dir.join(name), contents)?;
+        }
+        Ok(files)
+    }
+
+    /// The directory holding the files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of `file_name` in [`CertsDir::dir`], such as `path("server.pem")`; not
+    /// checked against [`FILES`].
+    pub fn path(&self, file_name: &str) -> PathBuf {
+        self.dir.join(file_name)
+    }
+}
+
+impl Drop for CertsDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]
@@ -272,9 +350,19 @@ mod tests {
     }
 
     #[test]
-    fn paths_point_at_the_files() {
-        assert!(certs_dir().join("generate.sh").is_file());
-        let on_disk = std::fs::read_to_string(cert_path("server.pem")).unwrap();
-        assert_eq!(on_disk, SERVER_PEM);
+    fn written_files_are_the_source_tree_s_and_go_away_on_drop() {
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs");
+        let files = CertsDir::write().unwrap();
+        for (name, contents) in FILES {
+            let written = std::fs::read(files.path(name)).unwrap();
+            assert_eq!(&written, contents, "{name}");
+            assert_eq!(std::fs::read(source.join(name)).unwrap(), written, "{name}");
+        }
+        let dir = files.dir().to_path_buf();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        drop(files);
+        assert!(!dir.exists(), "{} left behind", dir.display());
     }
 }

@@ -23,7 +23,8 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
-//! use tlshake::{bundled, ProtocolVersion};
+//! use tlshake::bundled::CertsDir;
+//! use tlshake::ProtocolVersion;
 //!
 //! # fn main() -> Result<(), tlshake::harness::HarnessError> {
 //! // A TLS 1.3 echo server (it sends lines back reversed), listening before spawn returns.
@@ -34,9 +35,10 @@
 //! // ... connect the client under test to server.addr() ...
 //!
 //! // And the other way round: an s_client that verifies the server against the test CA.
+//! let certs = CertsDir::write().expect("bundled certificates written");
 //! let run = OpensslClient::builder(server.addr())
 //!     .servername("localhost")
-//!     .ca_file(bundled::cert_path("ca.pem"))
+//!     .ca_file(certs.path("ca.pem"))
 //!     .verify_return_error()
 //!     .spawn()?
 //!     .wait(Duration::from_secs(10))?;
@@ -82,6 +84,10 @@ pub enum HarnessError {
         #[source]
         source: io::Error,
     },
+    /// The bundled certificate and key could not be written to a temporary directory for
+    /// s_server to read ([`crate::bundled::CertsDir::write`]).
+    #[error("could not write the bundled certificate and key to the temporary directory; check that it is writable (TMPDIR)")]
+    BundledFiles(#[source] io::Error),
     /// s_server kept running but did not print its `ACCEPT` line in time; it was killed.
     #[error(
         "openssl s_server did not start listening within {waited:?}; it was killed. Raise the \

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+#[cfg(any(test, feature = "test-certs"))]
 pub mod bundled;
 pub mod certstore;
 pub mod client;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::process::{Capture, Process};
 use super::{default_program, version_flag, HarnessError};
-use crate::{bundled, ProtocolVersion};
+use crate::bundled::CertsDir;
+use crate::ProtocolVersion;
 
 /// How long [`ServerBuilder::spawn`] waits for the `ACCEPT` line unless told otherwise.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,14 +33,15 @@ pub enum ServerMode {
 
 /// Options for an [`OpensslServer`]; start it with [`ServerBuilder::spawn`].
 ///
-/// Defaults: `certs/server.pem` and `certs/server.key`, listening on `127.0.0.1` on a port
+/// Defaults: the bundled `server.pem` and `server.key` ([`crate::bundled`], written to a
+/// [`CertsDir`] that lives as long as the server), listening on `127.0.0.1` on a port
 /// chosen by the kernel, [`ServerMode::Plain`], every protocol version OpenSSL enables.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until spawn() is called"]
 pub struct ServerBuilder {
     program: OsString,
-    cert: PathBuf,
-    key: PathBuf,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
     chain: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     verify_client: Option<bool>,
@@ -56,8 +58,8 @@ impl Default for ServerBuilder {
     fn default() -> Self {
         ServerBuilder {
             program: default_program(),
-            cert: bundled::cert_path("server.pem"),
-            key: bundled::cert_path("server.key"),
+            cert: None,
+            key: None,
             chain: None,
             ca_file: None,
             verify_client: None,
@@ -81,13 +83,13 @@ impl ServerBuilder {
 
     /// The server certificate file (`-cert`), PEM.
     pub fn cert(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cert = path.into();
+        self.cert = Some(path.into());
         self
     }
 
     /// The private key of the certificate (`-key`), PEM.
     pub fn key(mut self, path: impl Into<PathBuf>) -> Self {
-        self.key = path.into();
+        self.key = Some(path.into());
         self
     }
 
@@ -171,28 +173,46 @@ impl ServerBuilder {
         } else {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         };
-        let started = self.spawn_on(SocketAddr::new(ip, 0))?;
+        // The bundled certificate and key, on disk for as long as the server runs.
+        let bundled = if self.cert.is_none() || self.key.is_none() {
+            Some(CertsDir::write().map_err(HarnessError::BundledFiles)?)
+        } else {
+            None
+        };
+        let started = self.spawn_on(SocketAddr::new(ip, 0), bundled.as_ref())?;
         if let Some(addr) = started.reported {
-            return Ok(started.into_server(addr));
+            return Ok(started.into_server(addr, bundled));
         }
         // This openssl does not say which port the kernel gave it: choose one ourselves.
         drop(started);
         let mut attempt = 1;
         loop {
             let addr = free_port(ip)?;
-            match self.spawn_on(addr) {
-                Ok(started) => return Ok(started.into_server(addr)),
+            match self.spawn_on(addr, bundled.as_ref()) {
+                Ok(started) => return Ok(started.into_server(addr, bundled)),
                 Err(e) if attempt < BIND_ATTEMPTS && is_bind_failure(&e) => attempt += 1,
                 Err(e) => return Err(e),
             }
         }
     }
 
-    fn args(&self, accept: SocketAddr) -> Vec<OsString> {
+    fn args(&self, accept: SocketAddr, bundled: Option<&CertsDir>) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["s_server".into(), "-accept".into()];
         args.push(accept.to_string().into());
-        args.extend(["-cert".into(), self.cert.clone().into_os_string()]);
-        args.extend(["-key".into(), self.key.clone().into_os_string()]);
+        let file = |chosen: &Option<PathBuf>, default: &str| {
+            chosen
+                .clone()
+                .or_else(|| bundled.map(|b| b.path(default)))
+                .unwrap_or_else(|| PathBuf::from(default))
+        };
+        args.extend([
+            "-cert".into(),
+            file(&self.cert, "server.pem").into_os_string(),
+        ]);
+        args.extend([
+            "-key".into(),
+            file(&self.key, "server.key").into_os_string(),
+        ]);
         if let Some(chain) = &self.chain {
             args.extend(["-cert_chain".into(), chain.clone().into_os_string()]);
         }
@@ -222,8 +242,12 @@ impl ServerBuilder {
         args
     }
 
-    fn spawn_on(&self, accept: SocketAddr) -> Result<Started, HarnessError> {
-        let (mut process, stdin) = Process::spawn(&self.program, &self.args(accept))?;
+    fn spawn_on(
+        &self,
+        accept: SocketAddr,
+        bundled: Option<&CertsDir>,
+    ) -> Result<Started, HarnessError> {
+        let (mut process, stdin) = Process::spawn(&self.program, &self.args(accept, bundled))?;
         let deadline = Instant::now() + self.ready_timeout;
         let mut accept_line = None;
         process.wait_until(deadline, |c: &Capture| {
@@ -262,11 +286,12 @@ struct Started {
 }
 
 impl Started {
-    fn into_server(self, addr: SocketAddr) -> OpensslServer {
+    fn into_server(self, addr: SocketAddr, bundled: Option<CertsDir>) -> OpensslServer {
         OpensslServer {
             process: self.process,
             _stdin: self.stdin,
             addr,
+            _bundled: bundled,
         }
     }
 }
@@ -283,6 +308,9 @@ pub struct OpensslServer {
     process: Process,
     _stdin: ChildStdin,
     addr: SocketAddr,
+    /// The bundled certificate and key s_server reads, when no others were given. Declared
+    /// after `process`, so the files outlive the process.
+    _bundled: Option<CertsDir>,
 }
 
 impl OpensslServer {
@@ -386,7 +414,7 @@ mod tests {
             .mode(ServerMode::Rev)
             .alpn("h2")
             .arg("-quiet");
-        let args = builder.args("[::1]:0".parse().unwrap());
+        let args = builder.args("[::1]:0".parse().unwrap(), None);
         let expected = [
             "s_server",
             "-accept",

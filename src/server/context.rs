@@ -380,8 +380,8 @@ mod tests {
     #[test]
     fn one_tls13_ticket_by_default_none_when_off() {
         let key = CertifiedKey::from_pem_files(
-            &crate::bundled::cert_path("server.pem"),
-            &crate::bundled::cert_path("server.key"),
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/server.pem"),
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/server.key"),
             None,
         )
         .map_err(|e| e.to_string());

@@ -9,7 +9,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::cli::{ca, json_of, run, stderr_of, tlshake, wait_bounded};
-use tlshake::bundled;
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
 
@@ -284,7 +283,7 @@ fn serve_reports_listening_first_and_exits_after_max_connections() {
     assert_ne!(addr.port(), 0);
     let run = OpensslClient::builder(addr)
         .servername("localhost")
-        .ca_file(bundled::cert_path("ca.pem"))
+        .ca_file(common::cert("ca.pem"))
         .verify_return_error()
         .spawn()
         .expect("spawn s_client")
@@ -304,7 +303,7 @@ fn serve_with_an_unknown_cert_hash_exits_2() {
         "--port",
         "0",
         "--store",
-        &bundled::certs_dir().display().to_string(),
+        &common::certs_dir().display().to_string(),
         "--cert-hash",
         &"ab".repeat(20),
     ]);

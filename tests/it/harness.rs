@@ -8,9 +8,9 @@ use std::path::Path;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::common::cert as cert_path;
 use nix::poll::{poll, PollFd, PollFlags};
 use openssl::ssl::{HandshakeError, SslAcceptor, SslConnector, SslFiletype, SslMethod, SslStream};
-use tlshake::bundled::cert_path;
 use tlshake::harness::{HarnessError, OpensslClient, OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tlshake::membio::MemoryHandshake;
 use tlshake::server::{ListenerStats, ServerConfig, ServerEvent, TlsListener};
-use tlshake::{bundled, Handshake};
+use tlshake::Handshake;
 
 const SILENT: usize = 500;
 const TRICKLE: usize = 100;
@@ -78,10 +78,7 @@ fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     raise_nofile();
     let config = ServerConfig::new(0)
         .address("127.0.0.1")
-        .certificate_files(
-            bundled::cert_path("server.pem"),
-            bundled::cert_path("server.key"),
-        )
+        .certificate_files(common::cert("server.pem"), common::cert("server.key"))
         .handshake_timeout(HANDSHAKE_TIMEOUT)
         .max_pending(2000)
         .backlog(2048);

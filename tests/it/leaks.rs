@@ -16,7 +16,7 @@ use openssl::ssl::{Ssl, SslContext, SslVersion};
 use tlshake::membio::MemoryHandshake;
 use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 use tlshake::starttls::{negotiate, StarttlsOptions, StarttlsProtocol};
-use tlshake::{bundled, ErrorKind, Handshake, HandshakeError};
+use tlshake::{ErrorKind, Handshake, HandshakeError};
 
 struct Contexts {
     server: SslContext,
@@ -145,10 +145,7 @@ fn read_line(s: &mut TcpStream) {
 fn listener_round(ctx: &Contexts) -> Vec<&'static str> {
     let config = ServerConfig::new(0)
         .address("127.0.0.1")
-        .certificate_files(
-            bundled::cert_path("server.pem"),
-            bundled::cert_path("server.key"),
-        )
+        .certificate_files(common::cert("server.pem"), common::cert("server.key"))
         .handshake_timeout(Duration::from_millis(500));
     let mut listener = TlsListener::bind(&config).unwrap();
     let addr = listener.local_addr();

@@ -6,6 +6,7 @@
 //! The local `openssl` is built without SSL 3 (`s_client -ssl3` does not exist); sslyze's
 //! own legacy client probes SSL 2.0 and 3.0.
 
+use crate::common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -14,8 +15,6 @@ use std::time::{Duration, Instant};
 
 mod raw_hello;
 use raw_hello::{offer, Answer, HANDSHAKE_FAILURE, PROTOCOL_VERSION};
-
-use tlshake::bundled;
 
 /// A running `tlshake serve`, killed and reaped on drop.
 struct Served {
@@ -35,9 +34,9 @@ fn serve(rsa: bool) -> Served {
     cmd.args(["serve", "--bind", "127.0.0.1", "--port", "0"]);
     if rsa {
         cmd.arg("--cert")
-            .arg(bundled::cert_path("server-rsa.pem"))
+            .arg(common::cert("server-rsa.pem"))
             .arg("--key")
-            .arg(bundled::cert_path("server-rsa.key"));
+            .arg(common::cert("server-rsa.key"));
     }
     let mut child = cmd
         .stdin(Stdio::null())

@@ -163,10 +163,7 @@ fn s_client_completes_within_2s_while_1100_idle_sockets_fill_the_pending_set() {
     let started = Instant::now();
     let out = Command::new("openssl")
         .args(["s_client", "-brief", "-connect", &serve.addr.to_string()])
-        .args([
-            "-CAfile",
-            tlshake::bundled::cert_path("ca.pem").to_str().unwrap(),
-        ])
+        .args(["-CAfile", common::cert("ca.pem").to_str().unwrap()])
         .stdin(Stdio::null())
         .output()
         .expect("openssl s_client");
@@ -258,7 +255,7 @@ fn a_silent_established_client_is_closed_at_the_idle_timeout() {
 
 /// `tlshake bench --connect` with `args` against `addr`.
 fn bench_connect(addr: SocketAddr, args: &[&str]) -> (Option<i32>, serde_json::Value) {
-    let ca = tlshake::bundled::cert_path("ca.pem");
+    let ca = common::cert("ca.pem");
     let out = Command::new(env!("CARGO_BIN_EXE_tlshake"))
         .args(["bench", "--connect", &format!("tls://{addr}")])
         .args(["--cafile", ca.to_str().unwrap(), "--json"])

@@ -1,5 +1,6 @@
 //! TlsListener against real clients: `openssl s_client` and `curl`.
 
+use crate::common;
 use crate::server_support;
 
 use std::fs;
@@ -97,7 +98,7 @@ fn certificate_chosen_from_a_store_by_sha1_thumbprint_with_spaces() {
     assert_eq!(thumbprint.len(), 40 + 19);
     // The whole certs/ directory: its PKCS#12 archive needs the password.
     let config = base_config().certificate(
-        CertificateSource::store_by_hash(bundled::certs_dir(), thumbprint)
+        CertificateSource::store_by_hash(common::certs_dir(), thumbprint)
             .with_store_passwords([bundled::PASSPHRASE]),
     );
     let (addr, server) = start(&config, 1);

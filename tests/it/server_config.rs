@@ -1,5 +1,6 @@
 //! Bad server configurations and bind failures: each has its own error.
 
+use crate::common;
 use crate::server_support;
 
 use std::net::{SocketAddr, TcpStream};
@@ -50,7 +51,7 @@ fn port_zero_reports_the_port_it_got() {
 #[test]
 fn unknown_name_in_the_store() {
     let config = base_config().certificate(
-        CertificateSource::store_by_name(bundled::certs_dir(), "nosuch.example")
+        CertificateSource::store_by_name(common::certs_dir(), "nosuch.example")
             .with_store_passwords([bundled::PASSPHRASE]),
     );
     let error = certificate_error(&config);
@@ -64,7 +65,7 @@ fn unknown_name_in_the_store() {
 fn ambiguous_name_in_the_store() {
     // certs/ holds several valid certificates for localhost (ECDSA, RSA, via intermediate...).
     let config = base_config().certificate(
-        CertificateSource::store_by_name(bundled::certs_dir(), "localhost")
+        CertificateSource::store_by_name(common::certs_dir(), "localhost")
             .with_store_passwords([bundled::PASSPHRASE]),
     );
     let error = certificate_error(&config);
@@ -77,7 +78,7 @@ fn ambiguous_name_in_the_store() {
 #[test]
 fn bad_hash_text() {
     let config = base_config().certificate(
-        CertificateSource::store_by_hash(bundled::certs_dir(), "12:34:zz")
+        CertificateSource::store_by_hash(common::certs_dir(), "12:34:zz")
             .with_store_passwords([bundled::PASSPHRASE]),
     );
     let error = certificate_error(&config);
@@ -120,7 +121,7 @@ fn wrong_pkcs12_password() {
         "{error:?}"
     );
     // A store with an archive it cannot open refuses to load, naming the archive.
-    let config = base_config().store_certificate_by_name(bundled::certs_dir(), "localhost");
+    let config = base_config().store_certificate_by_name(common::certs_dir(), "localhost");
     let error = certificate_error(&config);
     assert!(
         matches!(&error, CertStoreError::Pkcs12Password { path } if path.ends_with("server.p12")),

@@ -348,6 +348,15 @@ fn sieve_against_dovecot() {
 
 // ---- MySQL: mariadb ------------------------------------------------------------------------
 
+/// Two `mariadb-install-db` runs at the same time fail ("Installation of system tables
+/// failed"): the MySQL tests take turns.
+fn one_mariadb_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static MARIADB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MARIADB
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn mariadb(dir: &Path, with_tls: bool) -> (Daemon, u16) {
     require("mariadbd", "mariadb-server");
     let install = require("mariadb-install-db", "mariadb-server");
@@ -397,6 +406,7 @@ fn mariadb(dir: &Path, with_tls: bool) -> (Daemon, u16) {
 #[test]
 #[ignore = "needs mariadb-server; run by ./scripts/test.sh"]
 fn mysql_against_mariadb() {
+    let _turn = one_mariadb_at_a_time();
     let dir = test_dir();
     let (daemon, port) = mariadb(dir.path(), true);
     let ca = dir.path().join("ca.pem");
@@ -415,6 +425,7 @@ fn mysql_against_mariadb() {
 #[test]
 #[ignore = "needs mariadb-server; run by ./scripts/test.sh"]
 fn mysql_without_a_certificate_is_not_offered_by_mariadb() {
+    let _turn = one_mariadb_at_a_time();
     let dir = test_dir();
     let (_daemon, port) = mariadb(dir.path(), false);
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");

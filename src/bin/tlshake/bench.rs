@@ -255,11 +255,13 @@ fn in_flight(
     rounds: usize,
 ) -> Result<(Run, Run), String> {
     let _ = tlshake::limits::raise_nofile_limit();
+    // s_server reads the RSA pair from files, which live as long as this run.
+    let files = bundled::CertsDir::write().map_err(|e| format!("bundled certificates: {e}"))?;
     let cert = match a.key {
         BenchKey::Ecdsa => None,
         BenchKey::Rsa => Some((
-            bundled::cert_path("server-rsa.pem").display().to_string(),
-            bundled::cert_path("server-rsa.key").display().to_string(),
+            files.path("server-rsa.pem").display().to_string(),
+            files.path("server-rsa.key").display().to_string(),
         )),
     };
     let server = events::ServerChild::start(cert, version.cli_name())?;

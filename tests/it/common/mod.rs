@@ -15,8 +15,14 @@ use std::time::{Duration, Instant};
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod, SslVerifyMode};
 use openssl::x509::X509;
 
+/// The `certs/` directory of the source tree (the test certificates, with `generate.sh`).
+pub fn certs_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/certs"))
+}
+
+/// The file `name` of [`certs_dir`], such as `cert("server.pem")`.
 pub fn cert(name: &str) -> PathBuf {
-    tlshake::bundled::cert_path(name)
+    certs_dir().join(name)
 }
 
 /// A client context trusting `ca` (a file in certs/), verifying the peer.

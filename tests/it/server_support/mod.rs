@@ -1,6 +1,7 @@
 //! Helpers of the server tests: a listener on loopback, a thread that collects its events,
 //! and real peers (`openssl s_client`, `gnutls-cli`, `curl`) run with a time limit.
 
+use crate::common;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +9,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use tlshake::bundled;
 use tlshake::server::{Accepted, ServerConfig, ServerEvent, TlsListener};
 
 /// How long any peer process may run.
@@ -16,7 +16,7 @@ pub const PEER_LIMIT: Duration = Duration::from_secs(15);
 
 /// `certs/<name>`.
 pub fn cert(name: &str) -> PathBuf {
-    bundled::cert_path(name)
+    common::cert(name)
 }
 
 /// A configuration on 127.0.0.1, any port, with `certs/server.pem`.

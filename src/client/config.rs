@@ -311,7 +311,7 @@ type SessionCache = Arc<Mutex<HashMap<String, SslSession>>>;
 /// use tlshake::client::ClientConfig;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = ClientConfig::builder()
-///     .ca_file(tlshake::bundled::cert_path("ca.pem"))
+///     .ca_pem(tlshake::bundled::CA_PEM.as_bytes())
 ///     .alpn(["h2", "http/1.1"])
 ///     .build()?;
 /// assert!(config.options().verify_peer);

@@ -156,10 +156,11 @@ pub enum ClientAuth {
 /// use tlshake::bundled;
 /// use tlshake::server::{ProtocolSet, ServerConfig, TlsListener};
 ///
-/// # fn main() -> Result<(), tlshake::server::ServerError> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let files = bundled::CertsDir::write()?; // the TEST certificate, in a temporary directory
 /// let config = ServerConfig::new(0)
 ///     .address("127.0.0.1")
-///     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"))
+///     .certificate_files(files.path("server.pem"), files.path("server.key"))
 ///     .protocols(ProtocolSet::TLS1_3)
 ///     .handshake_timeout(Duration::from_secs(5));
 /// let listener = TlsListener::bind(&config)?;

@@ -29,12 +29,11 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// * [`accept_one`](Self::accept_one): the outcome of the next connection, by a deadline.
 ///
 /// ```no_run
-/// use tlshake::bundled;
 /// use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 ///
 /// # fn main() -> Result<(), tlshake::server::ServerError> {
 /// let config = ServerConfig::new(4433)
-///     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"));
+///     .certificate_files("server.pem", "server.key");
 /// let mut listener = TlsListener::bind(&config)?;
 /// listener.set_event_handler(Box::new(|event: &ServerEvent| {
 ///     if let Some(error) = event.error() {

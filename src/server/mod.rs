@@ -13,12 +13,11 @@
 //!
 //! ```no_run
 //! use std::io::{Read, Write};
-//! use tlshake::bundled;
 //! use tlshake::server::{http_reply, ServerConfig, TlsListener};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = ServerConfig::new(8443)
-//!     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"));
+//!     .certificate_files("server.pem", "server.key");
 //! let mut listener = TlsListener::bind(&config)?;
 //! loop {
 //!     let mut accepted = listener.accept()?;

@@ -8,31 +8,16 @@ use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::cli::{ca, json_of, run, stderr_of, tlshake, wait_bounded};
+use common::cli::{
+    ca, is_colon_hex, json_of, run, s_server, stderr_of, tlshake, url_of, wait_bounded,
+};
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
 
-fn tls13_server(mode: ServerMode) -> OpensslServer {
-    OpensslServer::builder()
-        .version(ProtocolVersion::Tls1_3)
-        .mode(mode)
-        .spawn()
-        .expect("spawn openssl s_server")
-}
-
-fn is_colon_hex(s: &str, bytes: usize) -> bool {
-    s.len() == bytes * 3 - 1
-        && s.split(':').all(|b| {
-            b.len() == 2
-                && b.chars()
-                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
-        })
-}
-
 #[test]
 fn connect_json_reports_a_tls13_handshake() {
-    let server = tls13_server(ServerMode::Plain);
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = url_of(&server);
     let out = run(&["connect", &url, "--cafile", &ca(), "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let j = json_of(&out);
@@ -64,7 +49,7 @@ fn connect_json_reports_a_tls13_handshake() {
 
 #[test]
 fn connect_human_output_names_protocol_and_verify() {
-    let server = tls13_server(ServerMode::Plain);
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
     let url = format!("tls://localhost:{}", server.port());
     let out = run(&["connect", &url, "--cafile", &ca()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -79,8 +64,8 @@ fn connect_human_output_names_protocol_and_verify() {
 
 #[test]
 fn connect_wrong_servername_fails_with_a_hint_naming_the_names() {
-    let server = tls13_server(ServerMode::Plain);
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = url_of(&server);
     let out = run(&[
         "connect",
         &url,
@@ -181,8 +166,8 @@ fn missing_cafile_exits_2() {
 
 #[test]
 fn connect_send_gets_the_reply() {
-    let server = tls13_server(ServerMode::Rev);
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Rev);
+    let url = url_of(&server);
     let out = run(&[
         "connect",
         &url,

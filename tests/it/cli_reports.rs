@@ -5,11 +5,12 @@
 
 use crate::common;
 
-use common::cli::{ca, json_of, run, run_cmd, stderr_of, stdout_of, tlshake};
+use common::cli::{
+    ca, is_colon_hex, json_of, run, run_cmd, s_server, stderr_of, stdout_of, tlshake, url_of,
+};
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,30 +18,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::ProtocolVersion;
-
-fn tls13_server() -> OpensslServer {
-    OpensslServer::builder()
-        .version(ProtocolVersion::Tls1_3)
-        .mode(ServerMode::Plain)
-        .spawn()
-        .expect("spawn openssl s_server")
-}
-
-fn is_colon_hex(s: &str, bytes: usize) -> bool {
-    s.len() == bytes * 3 - 1
-        && s.split(':')
-            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Makes the next close of `s` send a TCP reset (`SO_LINGER` with a zero timeout).
-fn reset_on_close(s: &TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    nix::sys::socket::setsockopt(&s.as_fd(), nix::sys::socket::sockopt::Linger, &linger)
-        .expect("SO_LINGER");
-}
 
 /// A TLS server (the openssl crate, the bundled certificate) that completes one handshake,
 /// reads the client's first data, and then resets the connection.
@@ -52,7 +29,7 @@ fn tls_server_resetting_after_first_data() -> (SocketAddr, thread::JoinHandle<()
         let mut buf = [0u8; 64];
         let n = tls.read(&mut buf).expect("client data");
         assert!(n > 0);
-        reset_on_close(tls.get_ref());
+        common::close_abortively(tls.get_ref());
     })
 }
 
@@ -115,7 +92,7 @@ fn send_reports_the_tls13_certificate_required_alert() {
         .arg("-verify_return_error")
         .spawn()
         .expect("spawn openssl s_server");
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let url = url_of(&server);
     let out = run(&["connect", &url, "--cafile", &ca(), "--send", "x", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let j = json_of(&out);
@@ -150,8 +127,8 @@ fn dev_full() -> Stdio {
 }
 
 fn connect_with_stdout(stdout: Stdio, json: bool) -> Output {
-    let server = tls13_server();
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = url_of(&server);
     let mut c = tlshake();
     c.args(["connect", &url, "--cafile", &ca()]);
     if json {
@@ -213,8 +190,8 @@ fn showcerts_json_carries_the_pem_chain() {
 
 #[test]
 fn verification_failure_keeps_the_peer_certificate_and_the_sni() {
-    let server = tls13_server();
-    let url = format!("tls://127.0.0.1:{}", server.port());
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = url_of(&server);
     let out = run(&[
         "connect",
         &url,
@@ -431,7 +408,7 @@ fn resetting_peer(after_first_bytes: bool) -> (SocketAddr, thread::JoinHandle<()
             let mut buf = [0u8; 16];
             let _ = s.read(&mut buf);
         }
-        reset_on_close(&s);
+        common::close_abortively(&s);
     });
     (addr, h)
 }

@@ -6,62 +6,24 @@ use crate::common;
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tlshake::client::{self, ClientConfig};
 use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
 use tlshake::session_file;
+
+use common::cli::{json_of, run, s_server, url_of};
 use tlshake::ProtocolVersion;
 
 const LIMIT: Duration = Duration::from_secs(30);
 const GET: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
 
 fn server(version: ProtocolVersion) -> OpensslServer {
-    OpensslServer::builder()
-        .version(version)
-        .mode(ServerMode::Www)
-        .spawn()
-        .expect("spawn openssl s_server")
+    s_server(version, ServerMode::Www)
 }
 
 fn ca() -> PathBuf {
     common::cert("ca.pem")
-}
-
-fn tlshake(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tlshake"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn tlshake");
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return child.wait_with_output().expect("output"),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                panic!("tlshake {args:?} still running after {LIMIT:?}");
-            }
-        }
-    }
-}
-
-fn json_of(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn url(server: &OpensslServer) -> String {
-    format!("tls://127.0.0.1:{}", server.port())
 }
 
 /// s_client on `server` with extra arguments; sends a GET, so that it reads the server's
@@ -92,9 +54,9 @@ fn tlshake_saves_and_s_client_resumes(version: ProtocolVersion) {
     let server = server(version);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("session.pem");
-    let out = tlshake(&[
+    let out = run(&[
         "connect",
-        &url(&server),
+        &url_of(&server),
         "--cafile",
         path_str(&ca()),
         "--sess-out",
@@ -119,9 +81,9 @@ fn s_client_saves_and_tlshake_resumes(version: ProtocolVersion) {
     let file = dir.path().join("session.pem");
     let text = s_client(&server, &["-sess_out", path_str(&file)]);
     assert!(text.contains("New, "), "{text}");
-    let out = tlshake(&[
+    let out = run(&[
         "connect",
-        &url(&server),
+        &url_of(&server),
         "--cafile",
         path_str(&ca()),
         "--sess-in",
@@ -163,9 +125,9 @@ fn a_session_of_another_server_is_offered_and_not_resumed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("session.pem");
     s_client(&first, &["-sess_out", path_str(&file)]);
-    let out = tlshake(&[
+    let out = run(&[
         "connect",
-        &url(&second),
+        &url_of(&second),
         "--cafile",
         path_str(&ca()),
         "--sess-in",
@@ -181,9 +143,9 @@ fn a_session_of_another_server_is_offered_and_not_resumed() {
 fn reconnect_reports_resumed_for_each_attempt() {
     for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
         let server = server(version);
-        let out = tlshake(&[
+        let out = run(&[
             "connect",
-            &url(&server),
+            &url_of(&server),
             "--cafile",
             path_str(&ca()),
             "--reconnect",
@@ -201,9 +163,9 @@ fn reconnect_reports_resumed_for_each_attempt() {
             assert_eq!(a["protocol"], version.openssl_name(), "{j}");
             assert!(a["error"].is_null(), "{j}");
         }
-        let text = tlshake(&[
+        let text = run(&[
             "connect",
-            &url(&server),
+            &url_of(&server),
             "--cafile",
             path_str(&ca()),
             "--reconnect",
@@ -224,9 +186,9 @@ fn reconnect_to_a_server_without_resumption_reports_new_sessions() {
         .arg("0")
         .spawn()
         .expect("spawn openssl s_server");
-    let out = tlshake(&[
+    let out = run(&[
         "connect",
-        &url(&server),
+        &url_of(&server),
         "--cafile",
         path_str(&ca()),
         "--reconnect",
@@ -255,7 +217,7 @@ fn a_file_that_is_not_a_session_is_bad_input() {
         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     )
     .expect("write");
-    let out = tlshake(&[
+    let out = run(&[
         "connect",
         "tls://127.0.0.1:9",
         "--sess-in",

@@ -7,6 +7,8 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::Value;
+use tlshake::harness::{OpensslServer, ServerMode};
+use tlshake::ProtocolVersion;
 
 /// How long one run of the binary may take.
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -73,8 +75,12 @@ pub fn run(args: &[&str]) -> Output {
 /// Standard output as exactly one JSON value.
 pub fn json_of(out: &Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim())
-        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {text}"))
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON object ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 pub fn stdout_of(out: &Output) -> String {
@@ -88,4 +94,30 @@ pub fn stderr_of(out: &Output) -> String {
 /// The bundled test CA's path, as a command-line argument.
 pub fn ca() -> String {
     super::cert("ca.pem").display().to_string()
+}
+
+/// An `openssl s_server` that accepts only `version`, serving in `mode`, with the bundled
+/// `localhost` certificate.
+pub fn s_server(version: ProtocolVersion, mode: ServerMode) -> OpensslServer {
+    OpensslServer::builder()
+        .version(version)
+        .mode(mode)
+        .spawn()
+        .expect("spawn openssl s_server")
+}
+
+/// The `tls://127.0.0.1:PORT` URL of `server`.
+pub fn url_of(server: &OpensslServer) -> String {
+    format!("tls://127.0.0.1:{}", server.port())
+}
+
+/// Whether `s` is `bytes` bytes written as upper-case hex pairs joined by colons
+/// (`AB:01:…`), as OpenSSL prints fingerprints and serial numbers.
+pub fn is_colon_hex(s: &str, bytes: usize) -> bool {
+    s.len() == bytes * 3 - 1
+        && s.split(':').all(|b| {
+            b.len() == 2
+                && b.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        })
 }

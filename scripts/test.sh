@@ -67,6 +67,9 @@ cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
 cargo test --features tokio --test tokio
+cargo test --features tokio --test tokio_starttls
+# The real STARTTLS servers again, each also through connect_async_with.
+cargo test --features tokio --test starttls_servers -- --include-ignored
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props

@@ -43,7 +43,71 @@ fn library(port: u16, protocol: StarttlsProtocol, ca: &Path) -> StarttlsTranscri
     let (tls, transcript) = starttls::upgrade(tcp, protocol, "localhost", &config, deadline)
         .unwrap_or_else(|e| panic!("{protocol}: {e:#}"));
     assert!(tls.protocol().starts_with("TLSv1."), "{}", tls.protocol());
+    #[cfg(feature = "tokio")]
+    same_through_connect_async(port, protocol, &config, &transcript, tls.protocol());
     transcript
+}
+
+/// Built with the feature `tokio`: `connect_async_with` on a fresh connection runs the same
+/// dialogue to the same go-ahead and the same TLS version as the blocking upgrade.
+#[cfg(feature = "tokio")]
+fn same_through_connect_async(
+    port: u16,
+    protocol: StarttlsProtocol,
+    config: &ClientConfig,
+    blocking: &StarttlsTranscript,
+    version: &str,
+) {
+    let url: tlshake::url::TransportUrl = format!("tcp://localhost:{port}").parse().expect("url");
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(protocol)
+        .deadline(Instant::now() + Duration::from_secs(10));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let conn = runtime
+        .block_on(tlshake::client::connect_async_with(&url, config, &options))
+        .unwrap_or_else(|e| panic!("{protocol} async: {e:#}"));
+    let transcript = conn.starttls.as_ref().expect("a transcript");
+    assert_eq!(transcript.protocol, protocol);
+    // Greetings carry per-connection ids (XMPP stream, MySQL connection): not compared.
+    assert_eq!(transcript.capabilities, blocking.capabilities, "{protocol}");
+    assert_eq!(transcript.go_ahead, blocking.go_ahead, "{protocol}");
+    assert_eq!(conn.stream.get_ref().protocol(), version, "{protocol}");
+}
+
+/// Built with the feature `tokio`: the tokio runner of the dialogue, on a fresh connection,
+/// ends with the same error as the blocking one. MySQL's refusal carries the connection id,
+/// so only the variant and the server's words up to it are compared there.
+#[cfg(feature = "tokio")]
+fn same_error_on_tokio(
+    port: u16,
+    protocol: StarttlsProtocol,
+    options: &starttls::StarttlsOptions,
+    blocking: &starttls::StarttlsError,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let err = runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let deadline = tlshake::deadline::Deadline::after(Duration::from_secs(10));
+        tlshake::tokio::negotiate_starttls(&tcp, protocol, options, deadline)
+            .await
+            .expect_err("the same refusal")
+    });
+    let words = |e: &starttls::StarttlsError| {
+        let text = format!("{e:?}");
+        match text.find("connection ") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        }
+    };
+    assert_eq!(words(&err), words(blocking), "{protocol}");
 }
 
 fn write(path: &Path, text: &str) {
@@ -142,6 +206,8 @@ fn xmpp_unknown_host_is_refused_by_prosody() {
         matches!(&err, starttls::StarttlsError::Refused { reply, .. } if reply.contains("host-unknown")),
         "{err:?}"
     );
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Xmpp, &options, &err);
 }
 
 // ---- LDAP: slapd ---------------------------------------------------------------------------
@@ -210,6 +276,8 @@ fn ldap_without_tls_is_not_offered_by_slapd() {
             if reply == "extendedResp resultCode 2 (protocolError): unsupported extended operation"),
         "{err:?}"
     );
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Ldap, &options, &err);
 }
 
 // ---- NNTP: inn2's nnrpd --------------------------------------------------------------------
@@ -429,6 +497,8 @@ fn mysql_without_a_certificate_is_not_offered_by_mariadb() {
         "{err:?}"
     );
     assert!(err.to_string().contains("certificate"), "{err}");
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Mysql, &options, &err);
 }
 
 // ---- IRC: inspircd -------------------------------------------------------------------------

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use tlshake::client::{connect_async, connect_async_with, ClientConfig, ConnectError};
+use tlshake::client::{
+    connect_async, connect_async_with, ClientConfig, ConnectError, ConnectOptions,
+};
 use tlshake::deadline::Deadline;
 use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
 use tlshake::server::{ClientAuth, ServerConfig, ServerEvent, TlsListener};
@@ -173,9 +175,13 @@ fn stalled_server_through_connect_async_is_a_connect_error_timeout() {
     let addr = listener.local_addr().unwrap();
     runtime().block_on(async {
         let deadline = Deadline::after(Duration::from_millis(300));
-        let err = connect_async_with(&url(addr), &config(), deadline)
-            .await
-            .unwrap_err();
+        let err = connect_async_with(
+            &url(addr),
+            &config(),
+            &ConnectOptions::new().deadline(deadline.instant().unwrap()),
+        )
+        .await
+        .unwrap_err();
         assert!(err.is_timeout(), "{err}");
         let hs = err.handshake_error().expect("a handshake error");
         assert_eq!(hs.waiting_for(), Some(Want::Read));

@@ -331,19 +331,11 @@ pub fn starttls_then_handshake(
     let mut starttls_time = None;
     if let Some(protocol) = plan.starttls {
         let t0 = Instant::now();
-        // As s_client's -xmpphost: the XMPP domain is the host connected to unless given.
-        let defaulted;
-        let options = match plan.starttls_options.xmpp_host {
-            Some(_) => plan.starttls_options,
-            None => {
-                defaulted = plan.starttls_options.clone().with_xmpp_host(plan.host);
-                &defaulted
-            }
-        };
+        let options = dialogue_options(plan.starttls_options, plan.host);
         let t = starttls::negotiate_with_deadline(
             &mut stream,
             protocol,
-            options,
+            &options,
             deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout),
         )
         .map_err(|source| ConnectError::Starttls {
@@ -375,6 +367,18 @@ pub fn starttls_then_handshake(
         starttls_time,
         handshake_time,
     })
+}
+
+/// The dialogue's options as `openssl s_client -xmpphost` has them: the XMPP domain is the
+/// host connected to unless given.
+pub(super) fn dialogue_options<'a>(
+    options: &'a StarttlsOptions,
+    host: &str,
+) -> std::borrow::Cow<'a, StarttlsOptions> {
+    match options.xmpp_host {
+        Some(_) => std::borrow::Cow::Borrowed(options),
+        None => std::borrow::Cow::Owned(options.clone().with_xmpp_host(host)),
+    }
 }
 
 pub(super) fn ssl_host(host: &Host) -> String {

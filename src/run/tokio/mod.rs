@@ -9,6 +9,8 @@
 //!   `Want::Read` / `Want::Write` becomes a wait for readiness through the one
 //!   [`engine::interest`](crate::engine::interest) function;
 //! * [`AsyncTlsStream`]: the established connection, `AsyncRead` + `AsyncWrite`;
+//! * [`negotiate_starttls`]: the STARTTLS dialogue, the sans-IO
+//!   [`Dialogue`](crate::starttls::Dialogue) that the blocking runner also drives;
 //! * [`AsyncTlsListener`]: server handshakes on accepted connections, from a
 //!   [`ServerConfig`](crate::server::ServerConfig).
 //!
@@ -34,9 +36,11 @@
 mod handshake;
 mod io;
 mod listener;
+mod starttls;
 mod stream;
 
 pub use handshake::{handshake, AsyncHandshake, Connecting};
 pub use io::{Blocked, TokioTcp};
 pub use listener::AsyncTlsListener;
+pub use starttls::negotiate_starttls;
 pub use stream::AsyncTlsStream;

@@ -611,6 +611,9 @@ fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
         assert!(matches!(err, ConnectError::NotTls { .. }), "{err}");
 
         let err = connect_async(&url(closed), &config()).await.unwrap_err();
+        // One address loop for both: the same addresses, errors and message.
+        let blocking = tlshake::client::connect(&url(closed), &config()).unwrap_err();
+        assert_eq!(err.to_string(), blocking.to_string());
         match &err {
             ConnectError::Connect { attempts, .. } => {
                 assert!(!attempts.is_empty(), "{err}");

@@ -11,6 +11,7 @@ use crate::starttls::{self, StarttlsOptions, StarttlsProtocol, StarttlsTranscrip
 use crate::stream::TlsStream;
 use crate::url::{Host, Scheme, TransportUrl};
 
+use super::attempts::Attempts;
 use super::config::ClientConfig;
 use super::error::ConnectError;
 
@@ -488,46 +489,20 @@ fn resolve_name(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAd
 pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnection, ConnectError> {
     let start = Instant::now();
     let addrs = resolve(url, deadline)?;
-    let mut attempts = Vec::new();
-    let mut tried = Vec::new();
-    let bound = Deadline::at(deadline);
-    for addr in addrs {
-        let Ok(Some(left)) = bound.time_left("connect") else {
-            return Err(ConnectError::ConnectTimeout {
-                authority: url.authority(),
-                tried,
-                elapsed: start.elapsed(),
-            });
-        };
-        tried.push(addr);
+    let mut attempts = Attempts::new(url, addrs, start, deadline);
+    loop {
+        let (addr, left) = attempts.next()?;
         match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
+                let (tried, connect_time) = attempts.connected();
                 return Ok(TcpConnection {
                     stream,
                     peer: addr,
                     tried,
-                    connect_time: start.elapsed(),
-                })
+                    connect_time,
+                });
             }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                return Err(ConnectError::ConnectTimeout {
-                    authority: url.authority(),
-                    tried,
-                    elapsed: start.elapsed(),
-                })
-            }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(ConnectError::ResetAfterAccept {
-                    peer: addr,
-                    connect_time: start.elapsed(),
-                    source: e,
-                })
-            }
-            Err(e) => attempts.push((addr, e)),
+            Err(e) => attempts.failed(addr, e)?,
         }
     }
-    Err(ConnectError::Connect {
-        authority: url.authority(),
-        attempts,
-    })
 }

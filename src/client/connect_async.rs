@@ -14,6 +14,7 @@ use crate::session::SessionInfo;
 use crate::starttls::StarttlsTranscript;
 use crate::url::{Host, Scheme, TransportUrl};
 
+use super::attempts::Attempts;
 use super::config::ClientConfig;
 use super::connect::{dialogue_options, resolve, ssl_host, ConnectOptions, Timings};
 use super::error::ConnectError;
@@ -189,8 +190,8 @@ pub async fn connect_async_with(
     })
 }
 
-/// Resolves and connects, trying each address in turn, until `deadline`; the errors of
-/// [`tcp_connect`](super::tcp_connect).
+/// Resolves and connects, trying each address in turn, until `deadline`: the address loop
+/// of [`tcp_connect`](super::tcp_connect) ([`Attempts`]) with tokio's connect, and its errors.
 async fn tcp_connect_async(
     url: &TransportUrl,
     deadline: Instant,
@@ -201,37 +202,15 @@ async fn tcp_connect_async(
         // Literals (and IPv6 zones) resolve without blocking.
         _ => resolve(url, deadline)?,
     };
-    let mut attempts = Vec::new();
-    let mut tried = Vec::new();
-    let timed_out = |tried: Vec<SocketAddr>| ConnectError::ConnectTimeout {
-        authority: url.authority(),
-        tried,
-        elapsed: start.elapsed(),
-    };
-    for addr in addrs {
-        if Deadline::at(deadline).has_passed() {
-            return Err(timed_out(tried));
-        }
-        tried.push(addr);
-        let attempt = ::tokio::time::timeout_at(deadline.into(), TcpStream::connect(addr)).await;
-        match attempt {
-            Err(_elapsed) => return Err(timed_out(tried)),
-            Ok(Ok(stream)) => return Ok((stream, addr, tried)),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => return Err(timed_out(tried)),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(ConnectError::ResetAfterAccept {
-                    peer: addr,
-                    connect_time: start.elapsed(),
-                    source: e,
-                })
-            }
-            Ok(Err(e)) => attempts.push((addr, e)),
+    let mut attempts = Attempts::new(url, addrs, start, deadline);
+    loop {
+        let (addr, _left) = attempts.next()?;
+        match ::tokio::time::timeout_at(deadline.into(), TcpStream::connect(addr)).await {
+            Err(_elapsed) => return Err(attempts.timed_out()),
+            Ok(Ok(stream)) => return Ok((stream, addr, attempts.connected().0)),
+            Ok(Err(e)) => attempts.failed(addr, e)?,
         }
     }
-    Err(ConnectError::Connect {
-        authority: url.authority(),
-        attempts,
-    })
 }
 
 async fn resolve_async(

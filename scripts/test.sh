@@ -68,6 +68,8 @@ cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
 cargo test --features tokio --test tokio
 cargo test --features tokio --test tokio_starttls
+# The demo built with the feature shows the async runner too.
+cargo test --features tokio --test cli demo
 # The real STARTTLS servers again, each also through connect_async_with.
 cargo test --features tokio --test starttls_servers -- --include-ignored
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests

@@ -72,6 +72,7 @@ cargo test --features tokio --test tokio_starttls
 cargo test --features tokio --test cli demo
 # The real STARTTLS servers again, each also through connect_async_with.
 cargo test --features tokio --test starttls_servers -- --include-ignored
+cargo test --features tokio --test client -- --include-ignored starttls_smtp_against_aiosmtpd
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props

@@ -323,3 +323,117 @@ fn reply_error(e: ReplyError, during: &'static str) -> StarttlsError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a dialogue against `replies` (each sent once the client's command before it is
+    /// written), handing them over `chunk` bytes at a time; gives what the client wrote and
+    /// the result.
+    fn run(
+        protocol: StarttlsProtocol,
+        replies: &[&str],
+        chunk: usize,
+    ) -> (String, Result<StarttlsTranscript, StarttlsError>) {
+        let mut dialogue = Dialogue::new(protocol, &StarttlsOptions::default());
+        let mut written = String::new();
+        let mut replies = replies.iter();
+        loop {
+            match dialogue.step() {
+                DialogueStep::Finished => return (written, dialogue.finish()),
+                DialogueStep::Transmit(bytes) => {
+                    // One byte at a time: partial writes.
+                    written.push(char::from(bytes[0]));
+                    dialogue.transmitted(1);
+                }
+                DialogueStep::Receive => match replies.next() {
+                    Some(reply) => {
+                        for piece in reply.as_bytes().chunks(chunk) {
+                            dialogue.received(piece);
+                        }
+                    }
+                    None => dialogue.closed(),
+                },
+            }
+        }
+    }
+
+    const SMTP: &[&str] = &[
+        "220 mx ESMTP\r\n",
+        "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
+        "220 go ahead\r\n",
+    ];
+    const IMAP: &[&str] = &[
+        "* OK ready\r\n",
+        "* CAPABILITY IMAP4rev1 STARTTLS\r\n. OK done\r\n",
+        ". OK begin TLS\r\n",
+    ];
+
+    #[test]
+    fn byte_by_byte_and_whole_replies_give_the_same_commands_and_transcript() {
+        for (protocol, replies, commands) in [
+            (
+                StarttlsProtocol::Smtp,
+                SMTP,
+                "EHLO mail.example.com\r\nSTARTTLS\r\n",
+            ),
+            (
+                StarttlsProtocol::Imap,
+                IMAP,
+                ". CAPABILITY\r\n. STARTTLS\r\n",
+            ),
+        ] {
+            let (whole_written, whole) = run(protocol, replies, usize::MAX);
+            let (drip_written, drip) = run(protocol, replies, 1);
+            assert_eq!(whole_written, commands, "{protocol}");
+            assert_eq!(drip_written, commands, "{protocol}: each command once");
+            let whole = whole.unwrap();
+            assert_eq!(drip.unwrap(), whole);
+            assert_eq!(whole.protocol, protocol);
+        }
+    }
+
+    #[test]
+    fn a_close_mid_reply_shows_what_came_and_names_the_reply() {
+        let (_, result) = run(
+            StarttlsProtocol::Smtp,
+            &["220 mx ESMTP\r\n", "250-mx\r\n"],
+            1,
+        );
+        match result {
+            Err(StarttlsError::Closed { during, received }) => {
+                assert_eq!(during, "EHLO reply");
+                assert_eq!(received, "250-mx\\r\\n");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bytes_after_the_go_ahead_are_injected_and_a_timeout_names_the_step() {
+        // What came with the go-ahead, in the same read, is refused; the dialogue reads no
+        // further once it is over.
+        for (chunk, count) in [(usize::MAX, 6), (3, 1)] {
+            let replies = ["+OK\r\n", "+OK go\r\nQUIT\r\n"];
+            let (_, result) = run(StarttlsProtocol::Pop3, &replies, chunk);
+            assert!(
+                matches!(&result, Err(StarttlsError::InjectedBytes { count: c, .. }) if *c == count),
+                "{result:?}"
+            );
+        }
+
+        let mut dialogue = Dialogue::new(StarttlsProtocol::Pop3, &StarttlsOptions::default());
+        dialogue.received(b"+OK\r\n");
+        assert_eq!(dialogue.during(), "STLS command");
+        dialogue.transmitted(6);
+        assert_eq!(dialogue.during(), "STLS reply");
+        dialogue.timed_out();
+        assert!(matches!(
+            dialogue.finish(),
+            Err(StarttlsError::Timeout {
+                during: "STLS reply"
+            })
+        ));
+    }
+}

@@ -1,5 +1,6 @@
 # Installs the real servers the STARTTLS dialogue tests run (tests/it/starttls_servers.rs):
 # prosody (XMPP), slapd (LDAP), inn2 (NNTP), dovecot-managesieved (ManageSieve),
+# dovecot-imapd and dovecot-pop3d (IMAP, POP3), postgresql (PostgreSQL),
 # mariadb-server (MySQL) and inspircd (IRC). Sourced by scripts/test.sh and .ci/run after
 # scripts/apt.sh; needs root.
 #
@@ -13,6 +14,9 @@ starttls_servers_missing() {
     command -v mariadbd >/dev/null || missing+=(mariadb-server)
     command -v inspircd >/dev/null || missing+=(inspircd)
     [ -x /usr/lib/dovecot/managesieve-login ] || missing+=(dovecot-core dovecot-managesieved)
+    [ -x /usr/lib/dovecot/imap-login ] || missing+=(dovecot-imapd)
+    [ -x /usr/lib/dovecot/pop3-login ] || missing+=(dovecot-pop3d)
+    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
     echo "${missing[@]}"
 }
 

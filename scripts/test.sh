@@ -66,7 +66,11 @@ cargo build --lib --no-default-features --features tokio
 cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
-cargo test --features tokio --test it tokio_runner::
+# With the feature: the tokio runner's tests, its STARTTLS dialogues, the demo's async
+# section, and the real STARTTLS servers and aiosmtpd again, each also through
+# connect_async_with.
+cargo test --features tokio --test it -- --include-ignored tokio_runner:: tokio_starttls:: \
+    cli::demo starttls_servers:: client::starttls_smtp_against_aiosmtpd
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test it fuzz_props::

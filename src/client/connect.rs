@@ -11,6 +11,7 @@ use crate::starttls::{self, StarttlsOptions, StarttlsProtocol, StarttlsTranscrip
 use crate::stream::TlsStream;
 use crate::url::{Host, Scheme, TransportUrl};
 
+use super::attempts::Attempts;
 use super::config::ClientConfig;
 use super::error::ConnectError;
 
@@ -331,19 +332,11 @@ pub fn starttls_then_handshake(
     let mut starttls_time = None;
     if let Some(protocol) = plan.starttls {
         let t0 = Instant::now();
-        // As s_client's -xmpphost: the XMPP domain is the host connected to unless given.
-        let defaulted;
-        let options = match plan.starttls_options.xmpp_host {
-            Some(_) => plan.starttls_options,
-            None => {
-                defaulted = plan.starttls_options.clone().with_xmpp_host(plan.host);
-                &defaulted
-            }
-        };
+        let options = dialogue_options(plan.starttls_options, plan.host);
         let t = starttls::negotiate_with_deadline(
             &mut stream,
             protocol,
-            options,
+            &options,
             deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout),
         )
         .map_err(|source| ConnectError::Starttls {
@@ -375,6 +368,18 @@ pub fn starttls_then_handshake(
         starttls_time,
         handshake_time,
     })
+}
+
+/// The dialogue's options as `openssl s_client -xmpphost` has them: the XMPP domain is the
+/// host connected to unless given.
+pub(super) fn dialogue_options<'a>(
+    options: &'a StarttlsOptions,
+    host: &str,
+) -> std::borrow::Cow<'a, StarttlsOptions> {
+    match options.xmpp_host {
+        Some(_) => std::borrow::Cow::Borrowed(options),
+        None => std::borrow::Cow::Owned(options.clone().with_xmpp_host(host)),
+    }
 }
 
 pub(super) fn ssl_host(host: &Host) -> String {
@@ -484,46 +489,20 @@ fn resolve_name(name: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAd
 pub fn tcp_connect(url: &TransportUrl, deadline: Instant) -> Result<TcpConnection, ConnectError> {
     let start = Instant::now();
     let addrs = resolve(url, deadline)?;
-    let mut attempts = Vec::new();
-    let mut tried = Vec::new();
-    let bound = Deadline::at(deadline);
-    for addr in addrs {
-        let Ok(Some(left)) = bound.time_left("connect") else {
-            return Err(ConnectError::ConnectTimeout {
-                authority: url.authority(),
-                tried,
-                elapsed: start.elapsed(),
-            });
-        };
-        tried.push(addr);
+    let mut attempts = Attempts::new(url, addrs, start, deadline);
+    loop {
+        let (addr, left) = attempts.next()?;
         match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
+                let (tried, connect_time) = attempts.connected();
                 return Ok(TcpConnection {
                     stream,
                     peer: addr,
                     tried,
-                    connect_time: start.elapsed(),
-                })
+                    connect_time,
+                });
             }
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                return Err(ConnectError::ConnectTimeout {
-                    authority: url.authority(),
-                    tried,
-                    elapsed: start.elapsed(),
-                })
-            }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(ConnectError::ResetAfterAccept {
-                    peer: addr,
-                    connect_time: start.elapsed(),
-                    source: e,
-                })
-            }
-            Err(e) => attempts.push((addr, e)),
+            Err(e) => attempts.failed(addr, e)?,
         }
     }
-    Err(ConnectError::Connect {
-        authority: url.authority(),
-        attempts,
-    })
 }

@@ -1,5 +1,6 @@
-//! [`connect_async`]: resolve, connect and handshake on tokio, within the same deadlines as
-//! [`connect`](super::connect), with the same [`ConnectError`].
+//! [`connect_async`] and [`connect_async_with`]: resolve, connect, STARTTLS and handshake on
+//! tokio, within the same deadlines as [`connect`](super::connect) and
+//! [`connect_with`](super::connect_with), with the same [`ConnectError`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,12 +9,14 @@ use std::time::Instant;
 use ::tokio::net::TcpStream;
 
 use crate::deadline::Deadline;
-use crate::run::tokio::{AsyncHandshake, AsyncTlsStream};
+use crate::run::tokio::{negotiate_starttls, AsyncHandshake, AsyncTlsStream};
 use crate::session::SessionInfo;
+use crate::starttls::StarttlsTranscript;
 use crate::url::{Host, Scheme, TransportUrl};
 
+use super::attempts::Attempts;
 use super::config::ClientConfig;
-use super::connect::{resolve, ssl_host, Timings};
+use super::connect::{dialogue_options, resolve, ssl_host, ConnectOptions, Timings};
 use super::error::ConnectError;
 
 /// An established async TLS connection and how it was made.
@@ -28,8 +31,10 @@ pub struct AsyncTlsConnection {
     pub tried: Vec<SocketAddr>,
     /// The SNI name sent, if any.
     pub sni: Option<String>,
-    /// How long each step took (`starttls` is always `None`).
+    /// How long each step took.
     pub timings: Timings,
+    /// The STARTTLS dialogue, when one ran.
+    pub starttls: Option<StarttlsTranscript>,
     capture_peer_chain: bool,
 }
 
@@ -49,7 +54,8 @@ impl AsyncTlsConnection {
 /// ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)) with its nodelay
 /// policy within the handshake timeout. Needs a runtime with I/O and time enabled.
 ///
-/// STARTTLS is not available here: a `tcp://` URL is [`ConnectError::NotTls`].
+/// A `tcp://` URL is [`ConnectError::NotTls`] here, as for `connect`; STARTTLS goes through
+/// [`connect_async_with`].
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,18 +70,42 @@ pub async fn connect_async(
     url: &TransportUrl,
     config: &ClientConfig,
 ) -> Result<AsyncTlsConnection, ConnectError> {
-    connect_async_with(url, config, Deadline::NEVER).await
+    connect_async_with(url, config, &ConnectOptions::default()).await
 }
 
-/// [`connect_async`] with one `deadline` for everything (resolve, connect, handshake)
-/// instead of the configuration's separate connect and handshake timeouts
-/// ([`Deadline::NEVER`]: those timeouts), as
-/// [`ConnectOptions::deadline`](super::ConnectOptions::deadline) for
-/// [`connect_with`](super::connect_with).
+/// [`connect_with`](super::connect_with) on tokio: [`connect_async`], optionally with a
+/// STARTTLS dialogue ([`ConnectOptions::starttls`], on a `tcp://` URL or a TLS one) between
+/// the TCP connect and the handshake, and with one [`ConnectOptions::deadline`] for
+/// everything instead of the configuration's separate connect and handshake timeouts.
+///
+/// The dialogue is the sans-IO [`Dialogue`](crate::starttls::Dialogue) that the blocking
+/// `connect_with` runs, here on tokio's reactor
+/// ([`negotiate_starttls`](crate::tokio::negotiate_starttls)): the same commands, the same
+/// [`ConnectError::Starttls`] errors, and the dialogue and the handshake share one deadline
+/// as they do there. Dropping the future stops whichever step is running and closes the
+/// socket.
+///
+/// [`ConnectOptions::proxy`] is not supported here:
+/// [`ConnectError::Io`] with [`io::ErrorKind::Unsupported`], before any I/O.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::{Duration, Instant};
+/// use tlshake::client::{connect_async_with, ClientConfig, ConnectOptions};
+/// use tlshake::starttls::StarttlsProtocol;
+///
+/// let config = ClientConfig::builder().build()?;
+/// let options = ConnectOptions::new()
+///     .starttls(StarttlsProtocol::Smtp)
+///     .deadline(Instant::now() + Duration::from_secs(10));
+/// let tls = connect_async_with(&"tcp://mail.example.com:25".parse()?, &config, &options).await?;
+/// println!("{:?}", tls.starttls.map(|t| t.go_ahead));
+/// # Ok(()) }
+/// ```
 pub async fn connect_async_with(
     url: &TransportUrl,
     config: &ClientConfig,
-    deadline: Deadline,
+    options: &ConnectOptions,
 ) -> Result<AsyncTlsConnection, ConnectError> {
     let scheme = url.scheme();
     if let Some(reason) = scheme.refusal_reason() {
@@ -86,7 +116,7 @@ pub async fn connect_async_with(
     }
     match scheme {
         Scheme::Udp => return Err(ConnectError::TlsOverUdp),
-        Scheme::Tcp => {
+        Scheme::Tcp if options.starttls.is_none() => {
             return Err(ConnectError::NotTls {
                 url: url.to_string(),
                 authority: url.authority(),
@@ -94,31 +124,54 @@ pub async fn connect_async_with(
         }
         _ => {}
     }
+    if options.proxy.is_some() {
+        return Err(ConnectError::Io {
+            during: "connecting through an HTTP proxy",
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "connect_async_with does not tunnel through a proxy",
+            ),
+        });
+    }
     let host = ssl_host(url.host());
     let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
     let o = config.options();
     let start = Instant::now();
-    let connect_deadline = match deadline.instant() {
-        Some(at) => at,
-        None => start + o.connect_timeout,
-    };
+    let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
     let (tcp, peer, tried) = tcp_connect_async(url, connect_deadline).await?;
     let connect_time = start.elapsed();
-    let handshake_deadline = match deadline.instant() {
-        Some(_) => deadline,
-        None => Deadline::after(o.handshake_timeout),
-    };
+    // As `connect_with`: the dialogue and the handshake share one deadline.
+    let deadline = Deadline::at(
+        options
+            .deadline
+            .unwrap_or_else(|| Instant::now() + o.handshake_timeout),
+    );
+    let mut transcript = None;
+    let mut starttls_time = None;
+    if let Some(protocol) = options.starttls {
+        let t0 = Instant::now();
+        let dialogue = dialogue_options(&options.starttls_options, &host);
+        let t = negotiate_starttls(&tcp, protocol, &dialogue, deadline)
+            .await
+            .map_err(|source| ConnectError::Starttls {
+                peer,
+                connect_time: Some(connect_time),
+                source,
+            })?;
+        starttls_time = Some(t0.elapsed());
+        transcript = Some(t);
+    }
     let sni = ssl
         .servername(openssl::ssl::NameType::HOST_NAME)
         .map(str::to_string);
     let to_error = |source| ConnectError::Handshake {
         peer,
         connect_time: Some(connect_time),
-        starttls_time: None,
+        starttls_time,
         sni: sni.clone(),
         source,
     };
-    let mut hs = AsyncHandshake::client(ssl, tcp, handshake_deadline).map_err(to_error)?;
+    let mut hs = AsyncHandshake::client(ssl, tcp, deadline).map_err(to_error)?;
     hs.get_mut().set_nodelay_policy(o.nodelay);
     let t0 = Instant::now();
     let stream = hs.await.map_err(to_error)?;
@@ -129,15 +182,16 @@ pub async fn connect_async_with(
         sni,
         timings: Timings {
             connect: connect_time,
-            starttls: None,
+            starttls: starttls_time,
             handshake: t0.elapsed(),
         },
+        starttls: transcript,
         capture_peer_chain: o.capture_peer_chain,
     })
 }
 
-/// Resolves and connects, trying each address in turn, until `deadline`; the errors of
-/// [`tcp_connect`](super::tcp_connect).
+/// Resolves and connects, trying each address in turn, until `deadline`: the address loop
+/// of [`tcp_connect`](super::tcp_connect) ([`Attempts`]) with tokio's connect, and its errors.
 async fn tcp_connect_async(
     url: &TransportUrl,
     deadline: Instant,
@@ -148,37 +202,15 @@ async fn tcp_connect_async(
         // Literals (and IPv6 zones) resolve without blocking.
         _ => resolve(url, deadline)?,
     };
-    let mut attempts = Vec::new();
-    let mut tried = Vec::new();
-    let timed_out = |tried: Vec<SocketAddr>| ConnectError::ConnectTimeout {
-        authority: url.authority(),
-        tried,
-        elapsed: start.elapsed(),
-    };
-    for addr in addrs {
-        if Deadline::at(deadline).has_passed() {
-            return Err(timed_out(tried));
-        }
-        tried.push(addr);
-        let attempt = ::tokio::time::timeout_at(deadline.into(), TcpStream::connect(addr)).await;
-        match attempt {
-            Err(_elapsed) => return Err(timed_out(tried)),
-            Ok(Ok(stream)) => return Ok((stream, addr, tried)),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => return Err(timed_out(tried)),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(ConnectError::ResetAfterAccept {
-                    peer: addr,
-                    connect_time: start.elapsed(),
-                    source: e,
-                })
-            }
-            Ok(Err(e)) => attempts.push((addr, e)),
+    let mut attempts = Attempts::new(url, addrs, start, deadline);
+    loop {
+        let (addr, _left) = attempts.next()?;
+        match ::tokio::time::timeout_at(deadline.into(), TcpStream::connect(addr)).await {
+            Err(_elapsed) => return Err(attempts.timed_out()),
+            Ok(Ok(stream)) => return Ok((stream, addr, attempts.connected().0)),
+            Ok(Err(e)) => attempts.failed(addr, e)?,
         }
     }
-    Err(ConnectError::Connect {
-        authority: url.authority(),
-        attempts,
-    })
 }
 
 async fn resolve_async(

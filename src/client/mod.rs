@@ -13,6 +13,7 @@
 //! checked against the certificate's IP addresses. Names resolve to every address (IPv6 and
 //! IPv4); each is tried in turn within the connect deadline.
 
+mod attempts;
 mod config;
 mod connect;
 #[cfg(feature = "tokio")]

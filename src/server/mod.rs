@@ -36,7 +36,7 @@ mod error;
 mod event;
 mod http;
 mod listener;
-mod pending;
+pub(crate) mod pending;
 mod protocols;
 
 pub use config::{CertificateSource, ClientAuth, ServerConfig};

@@ -244,7 +244,7 @@ impl std::fmt::Debug for Engine {
 }
 
 /// An IPv4 client of a dual-stack socket arrives as `::ffff:a.b.c.d`; show it as IPv4.
-fn plain_peer(peer: SocketAddr) -> SocketAddr {
+pub(crate) fn plain_peer(peer: SocketAddr) -> SocketAddr {
     match peer {
         SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
             Some(v4) => SocketAddr::new(v4.into(), v6.port()),

@@ -5,16 +5,12 @@
 //! answer is `234`, and accepts one `120` ("service ready in nnn minutes") before the `220`,
 //! as RFC 959 allows.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::parse_ftp_reply;
 use super::smtp::expect_code;
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let protocol = StarttlsProtocol::Ftp;
     let (mut greeting, _) = conv.receive("greeting", parse_ftp_reply)?;
     let mut greeting_text = greeting.to_text();

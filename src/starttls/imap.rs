@@ -5,8 +5,6 @@
 //! `. STARTTLS`, read up to `. OK`. Unlike `s_client`, a capability list without `STARTTLS`
 //! stops the dialogue instead of "trying anyway".
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{
     parse_imap_response, ImapResponse, ImapStatus, ImapTag, MAX_REPLY_BYTES, MAX_REPLY_LINES,
@@ -18,9 +16,7 @@ const TAG: &str = ".";
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Imap;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let (greeting, _) = conv.receive("greeting", parse_imap_response)?;
     match (&greeting.tag, greeting.status) {
         (ImapTag::Untagged, Some(ImapStatus::Ok)) => {}
@@ -80,8 +76,8 @@ pub(super) fn negotiate<S: Read + Write>(
 /// Reads the untagged responses to a command up to its tagged completion. The responses
 /// together must stay within the reply limits. An untagged `BYE` is a refusal; a continuation
 /// request or another tag is unexpected.
-fn command_reply<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
+fn command_reply(
+    conv: &mut Conversation<'_>,
     during: &'static str,
 ) -> Result<(Vec<ImapResponse>, ImapResponse), StarttlsError> {
     let mut untagged = Vec::new();

@@ -6,17 +6,13 @@
 //! the server does not know the command. Notices the server sends first (`*** Looking up your hostname...`) are
 //! kept as the transcript's greeting.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_irc_message, MAX_REPLY_BYTES, MAX_REPLY_LINES};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Irc;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     conv.send(b"STARTTLS\r\n", "STARTTLS command")?;
     let during = "STARTTLS reply";
     let mut before = Vec::new();

@@ -6,17 +6,13 @@
 //! what RFC 4511 section 4.12 has a server answer for an extended operation it does not know,
 //! so it is reported as "not offered"; any other code is the server's refusal.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_ldap_message, EXTENDED_RESPONSE, LDAP_STARTTLS_REQUEST};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Ldap;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     conv.send(&LDAP_STARTTLS_REQUEST, "StartTLS request")?;
     let during = "StartTLS response";
     let (response, _) = conv.receive(during, parse_ldap_message)?;

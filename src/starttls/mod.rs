@@ -43,6 +43,13 @@
 //! never hands such bytes to TLS or to the application. Bytes that arrive later, in another
 //! packet, are read by the TLS handshake, which fails on them as a malformed record.
 //!
+//! # One dialogue, several runners
+//!
+//! Each dialogue is written once and runs as a sans-IO [`Dialogue`]: it says what to write
+//! and when to read ([`DialogueStep`]) and never touches a socket or a clock. [`negotiate`]
+//! is its blocking runner; `tlshake::tokio::negotiate_starttls` (feature `tokio`) is its
+//! runner on tokio, which [`client::connect_async_with`](crate::client) uses.
+//!
 //! # Time
 //!
 //! [`negotiate`] is blocking and takes no clock: set read and write timeouts on the socket
@@ -74,8 +81,9 @@ mod smtp;
 mod upgrade;
 mod xmpp;
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 
+pub use conversation::{Dialogue, DialogueStep};
 pub use deadline::negotiate_with_deadline;
 pub use error::StarttlsError;
 pub use protocol::{StarttlsProtocol, UnknownStarttlsProtocol};
@@ -210,25 +218,58 @@ pub fn negotiate<S: Read + Write>(
     protocol: StarttlsProtocol,
     options: &StarttlsOptions,
 ) -> Result<StarttlsTranscript, StarttlsError> {
-    options.check()?;
-    let mut conv = Conversation::new(stream);
-    let transcript = match protocol {
-        StarttlsProtocol::Smtp | StarttlsProtocol::Lmtp => {
-            smtp::negotiate(&mut conv, protocol, options)?
+    // The blocking runner of the sans-IO [`Dialogue`].
+    let mut dialogue = Dialogue::new(protocol, options);
+    let mut chunk = [0u8; CHUNK];
+    loop {
+        match dialogue.step() {
+            DialogueStep::Finished => return dialogue.finish(),
+            DialogueStep::Transmit(bytes) => {
+                let whole = bytes.len();
+                match stream.write(bytes) {
+                    Ok(0) => dialogue.io_failed(io::ErrorKind::WriteZero.into()),
+                    // A command is flushed once it is all written, as `write_all` + `flush`.
+                    Ok(n) if n >= whole => match stream.flush() {
+                        Ok(()) => dialogue.transmitted(n),
+                        Err(e) => dialogue.io_failed(e),
+                    },
+                    Ok(n) => dialogue.transmitted(n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => dialogue.io_failed(e),
+                }
+            }
+            DialogueStep::Receive => match stream.read(&mut chunk) {
+                Ok(0) => dialogue.closed(),
+                Ok(n) => dialogue.received(chunk.get(..n).unwrap_or(&chunk)),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => dialogue.io_failed(e),
+            },
         }
-        StarttlsProtocol::Imap => imap::negotiate(&mut conv)?,
-        StarttlsProtocol::Pop3 => pop3::negotiate(&mut conv)?,
-        StarttlsProtocol::Ftp => ftp::negotiate(&mut conv)?,
-        StarttlsProtocol::Postgres => postgres::negotiate(&mut conv)?,
+    }
+}
+
+/// How many bytes one read of a runner asks for.
+pub(crate) const CHUNK: usize = 4096;
+
+/// Runs `protocol`'s dialogue over `conv` (one run of a [`Dialogue`]).
+fn dispatch(
+    conv: &mut Conversation<'_>,
+    protocol: StarttlsProtocol,
+    options: &StarttlsOptions,
+) -> Result<StarttlsTranscript, StarttlsError> {
+    match protocol {
+        StarttlsProtocol::Smtp | StarttlsProtocol::Lmtp => smtp::negotiate(conv, protocol, options),
+        StarttlsProtocol::Imap => imap::negotiate(conv),
+        StarttlsProtocol::Pop3 => pop3::negotiate(conv),
+        StarttlsProtocol::Ftp => ftp::negotiate(conv),
+        StarttlsProtocol::Postgres => postgres::negotiate(conv),
         StarttlsProtocol::Xmpp | StarttlsProtocol::XmppServer => {
-            xmpp::negotiate(&mut conv, protocol, options)?
+            xmpp::negotiate(conv, protocol, options)
         }
-        StarttlsProtocol::Irc => irc::negotiate(&mut conv)?,
-        StarttlsProtocol::Mysql => mysql::negotiate(&mut conv)?,
-        StarttlsProtocol::Nntp => nntp::negotiate(&mut conv)?,
-        StarttlsProtocol::Sieve => sieve::negotiate(&mut conv)?,
-        StarttlsProtocol::Ldap => ldap::negotiate(&mut conv)?,
-    };
-    conv.finish()?;
-    Ok(transcript)
+        StarttlsProtocol::Irc => irc::negotiate(conv),
+        StarttlsProtocol::Mysql => mysql::negotiate(conv),
+        StarttlsProtocol::Nntp => nntp::negotiate(conv),
+        StarttlsProtocol::Sieve => sieve::negotiate(conv),
+        StarttlsProtocol::Ldap => ldap::negotiate(conv),
+    }
 }

@@ -6,17 +6,13 @@
 //! transcript's `go_ahead` is empty. A server without `CLIENT_SSL` (no certificate
 //! configured) is refused as "not offered" before anything is sent.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_mysql_greeting, MysqlGreeting, CLIENT_SSL, MYSQL_SSL_REQUEST};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Mysql;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let (greeting, _) = conv.receive("greeting", parse_mysql_greeting)?;
     let capabilities = match &greeting {
         MysqlGreeting::Handshake { capabilities, .. } => *capabilities,

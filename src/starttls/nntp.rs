@@ -4,17 +4,13 @@
 //! greeting, send `CAPABILITIES`, read the `101` list, send `STARTTLS`, go on only on `382`.
 //! Unlike `s_client`, a list without `STARTTLS` stops the dialogue instead of "trying anyway".
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_nntp_reply, NntpReply};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Nntp;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let (greeting, _) = conv.receive("greeting", parse_nntp_reply)?;
     match greeting.code {
         200 | 201 => {}

@@ -4,15 +4,11 @@
 //! greeting, send `STLS`, read the answer. Like `s_client`, no `CAPA` is sent, so the
 //! transcript has no capabilities; tlshake also checks that both answers are `+OK`.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_pop3_reply, Pop3Reply};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let (greeting, _) = conv.receive("greeting", parse_pop3_reply)?;
     expect_ok(&greeting, "greeting")?;
 

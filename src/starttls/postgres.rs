@@ -4,15 +4,11 @@
 //! `SSLRequest`, read the answer, go on only if it is the single byte `S`. The server sends no
 //! greeting, so the transcript's greeting is empty.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_postgres_response, PostgresResponse, SSL_REQUEST};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let protocol = StarttlsProtocol::Postgres;
     conv.send(&SSL_REQUEST, "SSLRequest")?;
     let (answer, _) = conv.receive("SSLRequest reply", parse_postgres_response)?;

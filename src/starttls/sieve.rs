@@ -4,17 +4,13 @@
 //! capability lines up to `OK`, send `STARTTLS`, go on only on `OK`. Unlike `s_client`, a
 //! greeting without the `"STARTTLS"` capability stops the dialogue.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_sieve_response, SieveResponse, SieveStatus};
 use super::{StarttlsError, StarttlsProtocol, StarttlsTranscript};
 
 const PROTOCOL: StarttlsProtocol = StarttlsProtocol::Sieve;
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
-) -> Result<StarttlsTranscript, StarttlsError> {
+pub(super) fn negotiate(conv: &mut Conversation<'_>) -> Result<StarttlsTranscript, StarttlsError> {
     let (greeting, _) = conv.receive("greeting", parse_sieve_response)?;
     if greeting.status != SieveStatus::Ok {
         return Err(refused("greeting", &greeting));

@@ -5,14 +5,12 @@
 //! reply, send `STARTTLS`, read `220`. Unlike `s_client`, a reply without `STARTTLS` stops
 //! the dialogue instead of "trying anyway".
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_smtp_reply, NumericReply};
 use super::{StarttlsError, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
+pub(super) fn negotiate(
+    conv: &mut Conversation<'_>,
     protocol: StarttlsProtocol,
     options: &StarttlsOptions,
 ) -> Result<StarttlsTranscript, StarttlsError> {

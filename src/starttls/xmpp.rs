@@ -6,14 +6,12 @@
 //! Unlike `s_client`, features without `<starttls/>` stop the dialogue, and `<failure/>` or a
 //! stream error is reported as the server's refusal.
 
-use std::io::{Read, Write};
-
 use super::conversation::Conversation;
 use super::reply::{parse_xmpp_item, XmppElement, XmppItem, XMPP_TLS_NS};
 use super::{StarttlsError, StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 
-pub(super) fn negotiate<S: Read + Write>(
-    conv: &mut Conversation<'_, S>,
+pub(super) fn negotiate(
+    conv: &mut Conversation<'_>,
     protocol: StarttlsProtocol,
     options: &StarttlsOptions,
 ) -> Result<StarttlsTranscript, StarttlsError> {

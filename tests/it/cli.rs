@@ -332,6 +332,19 @@ fn demo_runs_every_section_and_exits_0() {
     }
     assert!(!text.contains("NOT as expected"), "{text}");
     assert!(text.contains("every section behaved as expected"));
+    // Built with the feature `tokio`, the demo runs the async runner as well.
+    if cfg!(feature = "tokio") {
+        assert!(
+            text.contains("async handshake and STARTTLS (tokio)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "the same SMTP dialogue, go-ahead \"220 ready to start TLS\", then TLSv1.3"
+            ),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -473,6 +473,23 @@ fn starttls_smtp_against_aiosmtpd() {
         String::from_utf8_lossy(&reply[..n])
     );
 
+    // Built with the feature `tokio`: connect_async_with runs the same dialogue to the same
+    // go-ahead, and the same handshake.
+    #[cfg(feature = "tokio")]
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let conn = runtime
+            .block_on(client::connect_async_with(&target, &config(), &options))
+            .expect("async STARTTLS + handshake");
+        let theirs = conn.starttls.as_ref().expect("a transcript");
+        assert_eq!(theirs.capabilities, transcript.capabilities);
+        assert_eq!(theirs.go_ahead, transcript.go_ahead);
+        assert_eq!(conn.stream.get_ref().protocol(), "TLSv1.3");
+    }
+
     // And implicit TLS on the same port gets the plaintext hint with aiosmtpd's banner.
     let err =
         client::connect(&url(format!("tls://localhost:{}", smtpd.port)), &config()).unwrap_err();

@@ -46,6 +46,8 @@ mod starttls_servers;
 mod starttls_upgrade;
 #[cfg(feature = "tokio")]
 mod tokio_runner;
+#[cfg(feature = "tokio")]
+mod tokio_starttls;
 mod trace;
 mod trust_files;
 mod url;

@@ -1,5 +1,5 @@
 //! Every STARTTLS dialogue against its real server (prosody, slapd, inn2's nnrpd,
-//! dovecot-managesieved, mariadb, inspircd), each checked against `openssl s_client
+//! dovecot's imap, pop3 and managesieve, postgres, mariadb, inspircd), each checked against `openssl s_client
 //! -starttls` on the same server: both connect and agree on the protocol version.
 //!
 //! The servers need root and Debian packages, so these tests are ignored by a plain
@@ -42,7 +42,71 @@ fn library(port: u16, protocol: StarttlsProtocol, ca: &Path) -> StarttlsTranscri
     let (tls, transcript) = starttls::upgrade(tcp, protocol, "localhost", &config, deadline)
         .unwrap_or_else(|e| panic!("{protocol}: {e:#}"));
     assert!(tls.protocol().starts_with("TLSv1."), "{}", tls.protocol());
+    #[cfg(feature = "tokio")]
+    same_through_connect_async(port, protocol, &config, &transcript, tls.protocol());
     transcript
+}
+
+/// Built with the feature `tokio`: `connect_async_with` on a fresh connection runs the same
+/// dialogue to the same go-ahead and the same TLS version as the blocking upgrade.
+#[cfg(feature = "tokio")]
+fn same_through_connect_async(
+    port: u16,
+    protocol: StarttlsProtocol,
+    config: &ClientConfig,
+    blocking: &StarttlsTranscript,
+    version: &str,
+) {
+    let url: tlshake::url::TransportUrl = format!("tcp://localhost:{port}").parse().expect("url");
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(protocol)
+        .deadline(Instant::now() + Duration::from_secs(10));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let conn = runtime
+        .block_on(tlshake::client::connect_async_with(&url, config, &options))
+        .unwrap_or_else(|e| panic!("{protocol} async: {e:#}"));
+    let transcript = conn.starttls.as_ref().expect("a transcript");
+    assert_eq!(transcript.protocol, protocol);
+    // Greetings carry per-connection ids (XMPP stream, MySQL connection): not compared.
+    assert_eq!(transcript.capabilities, blocking.capabilities, "{protocol}");
+    assert_eq!(transcript.go_ahead, blocking.go_ahead, "{protocol}");
+    assert_eq!(conn.stream.get_ref().protocol(), version, "{protocol}");
+}
+
+/// Built with the feature `tokio`: the tokio runner of the dialogue, on a fresh connection,
+/// ends with the same error as the blocking one. MySQL's refusal carries the connection id,
+/// so only the variant and the server's words up to it are compared there.
+#[cfg(feature = "tokio")]
+fn same_error_on_tokio(
+    port: u16,
+    protocol: StarttlsProtocol,
+    options: &starttls::StarttlsOptions,
+    blocking: &starttls::StarttlsError,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let err = runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let deadline = tlshake::deadline::Deadline::after(Duration::from_secs(10));
+        tlshake::tokio::negotiate_starttls(&tcp, protocol, options, deadline)
+            .await
+            .expect_err("the same refusal")
+    });
+    let words = |e: &starttls::StarttlsError| {
+        let text = format!("{e:?}");
+        match text.find("connection ") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        }
+    };
+    assert_eq!(words(&err), words(blocking), "{protocol}");
 }
 
 fn write(path: &Path, text: &str) {
@@ -141,6 +205,8 @@ fn xmpp_unknown_host_is_refused_by_prosody() {
         matches!(&err, starttls::StarttlsError::Refused { reply, .. } if reply.contains("host-unknown")),
         "{err:?}"
     );
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Xmpp, &options, &err);
 }
 
 // ---- LDAP: slapd ---------------------------------------------------------------------------
@@ -209,6 +275,8 @@ fn ldap_without_tls_is_not_offered_by_slapd() {
             if reply == "extendedResp resultCode 2 (protocolError): unsupported extended operation"),
         "{err:?}"
     );
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Ldap, &options, &err);
 }
 
 // ---- NNTP: inn2's nnrpd --------------------------------------------------------------------
@@ -346,6 +414,121 @@ fn sieve_against_dovecot() {
     assert!(t.go_ahead.starts_with("OK"), "{t:?}");
 }
 
+// ---- IMAP and POP3: dovecot ----------------------------------------------------------------
+
+#[test]
+#[ignore = "needs dovecot-imapd and dovecot-pop3d; run by ./scripts/test.sh"]
+fn imap_and_pop3_against_dovecot() {
+    require("dovecot", "dovecot-core");
+    require("/usr/lib/dovecot/imap-login", "dovecot-imapd");
+    require("/usr/lib/dovecot/pop3-login", "dovecot-pop3d");
+    let dir = test_dir();
+    let d = dir.path();
+    let root = User { uid: 0, gid: 0 };
+    let (cert, key, ca) = install_certs(d, root);
+    let (imap, pop3) = (free_port(), free_port());
+    let log = d.join("dovecot.log");
+    write(
+        &d.join("dovecot.conf"),
+        &format!(
+            "base_dir = {0}/run\nstate_dir = {0}/state\nlog_path = {1}\nprotocols = imap pop3\n\
+             listen = 127.0.0.1\nssl = yes\nssl_cert = <{2}\nssl_key = <{3}\n\
+             passdb {{\n  driver = static\n  args = password=unused\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={0}/home/%u\n}}\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {4}\n  }}\n\
+             inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service pop3-login {{\n  inet_listener pop3 {{\n    port = {5}\n  }}\n\
+             inet_listener pop3s {{\n    port = 0\n  }}\n}}\n",
+            d.display(),
+            log.display(),
+            cert.display(),
+            key.display(),
+            imap,
+            pop3
+        ),
+    );
+    let mut cmd = Command::new("dovecot");
+    cmd.arg("-F").arg("-c").arg(d.join("dovecot.conf"));
+    let mut daemon = Daemon::spawn("dovecot", cmd, d, None);
+    let imap_greets: fn(&[u8]) -> bool = |g| g.starts_with(b"* OK");
+    let pop3_greets: fn(&[u8]) -> bool = |g| g.starts_with(b"+OK");
+    daemon.wait_ready(imap, READY, Some(imap_greets), &[&log]);
+    daemon.wait_ready(pop3, READY, Some(pop3_greets), &[&log]);
+    compare(imap, "imap", &[], &ca, &daemon.tail(&[&log]));
+    compare(pop3, "pop3", &[], &ca, &daemon.tail(&[&log]));
+    let t = library(imap, StarttlsProtocol::Imap, &ca);
+    assert!(t.greeting.starts_with("* OK"), "{t:?}");
+    assert!(t.capabilities.iter().any(|c| c == "STARTTLS"), "{t:?}");
+    assert!(t.go_ahead.starts_with(". OK"), "{t:?}");
+    let t = library(pop3, StarttlsProtocol::Pop3, &ca);
+    assert!(t.greeting.starts_with("+OK"), "{t:?}");
+    assert!(t.go_ahead.starts_with("+OK"), "{t:?}");
+}
+
+// ---- PostgreSQL: postgres ------------------------------------------------------------------
+
+/// The newest `/usr/lib/postgresql/N/bin` of Debian's `postgresql` package.
+fn postgres_bin() -> std::path::PathBuf {
+    let mut versions: Vec<(u32, std::path::PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let n = e.file_name().to_str()?.parse().ok()?;
+                    Some((n, e.path().join("bin")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    let bin = versions.pop().map(|(_, bin)| bin).unwrap_or_default();
+    require(&bin.join("postgres").display().to_string(), "postgresql");
+    bin
+}
+
+#[test]
+#[ignore = "needs postgresql; run by ./scripts/test.sh"]
+fn postgres_against_postgres() {
+    let bin = postgres_bin();
+    let dir = test_dir();
+    let d = dir.path();
+    let u = user("postgres");
+    let (cert, key, ca) = install_certs(d, u);
+    let data = d.join("data");
+    fs::create_dir_all(&data).expect("mkdir");
+    chown_tree(d, u);
+    let mut init = Command::new(bin.join("initdb"));
+    init.arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "--no-sync"])
+        .uid(u.uid)
+        .gid(u.gid);
+    let out = run_bounded(init, Duration::from_secs(60));
+    assert!(
+        out.status.success(),
+        "initdb: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(d)
+        .args(["-h", "127.0.0.1", "-p"])
+        .arg(port.to_string())
+        .args(["-c", "ssl=on", "-c"])
+        .arg(format!("ssl_cert_file={}", cert.display()))
+        .arg("-c")
+        .arg(format!("ssl_key_file={}", key.display()));
+    let mut daemon = Daemon::spawn("postgres", cmd, d, Some(u));
+    daemon.wait_ready(port, READY, None, &[]);
+    compare(port, "postgres", &[], &ca, &daemon.tail(&[]));
+    let t = library(port, StarttlsProtocol::Postgres, &ca);
+    assert_eq!(t.greeting, "");
+    assert_eq!(t.go_ahead, "S");
+}
+
 // ---- MySQL: mariadb ------------------------------------------------------------------------
 
 /// Two `mariadb-install-db` runs at the same time fail ("Installation of system tables
@@ -439,6 +622,8 @@ fn mysql_without_a_certificate_is_not_offered_by_mariadb() {
         "{err:?}"
     );
     assert!(err.to_string().contains("certificate"), "{err}");
+    #[cfg(feature = "tokio")]
+    same_error_on_tokio(port, StarttlsProtocol::Mysql, &options, &err);
 }
 
 // ---- IRC: inspircd -------------------------------------------------------------------------

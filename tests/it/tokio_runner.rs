@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use tlshake::client::{connect_async, connect_async_with, ClientConfig, ConnectError};
+use tlshake::client::{
+    connect_async, connect_async_with, ClientConfig, ConnectError, ConnectOptions,
+};
 use tlshake::deadline::Deadline;
 use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
-use tlshake::server::{ClientAuth, ServerConfig, ServerEvent, TlsListener};
-use tlshake::tokio::{AsyncHandshake, AsyncTlsListener, Blocked};
+use tlshake::server::{ClientAuth, RejectReason, ServerConfig, ServerEvent, TlsListener};
+use tlshake::tokio::{AsyncHandshake, AsyncServerEvent, AsyncTlsListener, Blocked};
 use tlshake::url::TransportUrl;
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, ProtocolVersion, Role, Want};
 
@@ -171,9 +173,13 @@ fn stalled_server_through_connect_async_is_a_connect_error_timeout() {
     let addr = listener.local_addr().unwrap();
     runtime().block_on(async {
         let deadline = Deadline::after(Duration::from_millis(300));
-        let err = connect_async_with(&url(addr), &config(), deadline)
-            .await
-            .unwrap_err();
+        let err = connect_async_with(
+            &url(addr),
+            &config(),
+            &ConnectOptions::new().deadline(deadline.instant().unwrap()),
+        )
+        .await
+        .unwrap_err();
         assert!(err.is_timeout(), "{err}");
         let hs = err.handshake_error().expect("a handshake error");
         assert_eq!(hs.waiting_for(), Some(Want::Read));
@@ -604,6 +610,9 @@ fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
         assert!(matches!(err, ConnectError::NotTls { .. }), "{err}");
 
         let err = connect_async(&url(closed), &config()).await.unwrap_err();
+        // One address loop for both: the same addresses, errors and message.
+        let blocking = tlshake::client::connect(&url(closed), &config()).unwrap_err();
+        assert_eq!(err.to_string(), blocking.to_string());
         match &err {
             ConnectError::Connect { attempts, .. } => {
                 assert!(!attempts.is_empty(), "{err}");
@@ -684,4 +693,206 @@ fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_de
     assert_eq!((done, timed_out, closed), (EACH, EACH, EACH));
     assert_eq!(server.join().unwrap(), EACH);
     closing.join().unwrap();
+}
+
+/// Runs the listener's accept loop until `pending` handshakes are in its set, keeping the
+/// events it gives on the way; bounded by 10 s.
+async fn until_pending(listener: &mut AsyncTlsListener, pending: usize) -> Vec<AsyncServerEvent> {
+    let mut events = Vec::new();
+    let reached = tokio::time::timeout(
+        Duration::from_secs(10),
+        poll_fn(|cx| loop {
+            match listener.poll_event(cx) {
+                std::task::Poll::Ready(Ok(event)) => events.push(event),
+                std::task::Poll::Ready(Err(e)) => panic!("{e}"),
+                std::task::Poll::Pending if listener.stats().pending == pending => {
+                    return std::task::Poll::Ready(())
+                }
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }),
+    )
+    .await;
+    assert!(reached.is_ok(), "{pending} pending within 10 s: {events:?}");
+    events
+}
+
+/// The next event of the accept loop, within 10 s.
+async fn next_event(listener: &mut AsyncTlsListener) -> AsyncServerEvent {
+    tokio::time::timeout(Duration::from_secs(10), listener.next_event())
+        .await
+        .expect("an event within 10 s")
+        .unwrap()
+}
+
+fn s_client(addr: SocketAddr) -> OpensslClient {
+    OpensslClient::builder(addr)
+        .ca_file(cert("ca.pem"))
+        .servername("localhost")
+        .verify_return_error()
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_serving() {
+    let _serial = serial();
+    let timeout = Duration::from_secs(1);
+    let config = ServerConfig::new(0)
+        .address("127.0.0.1")
+        .certificate_files(cert("server.pem"), cert("server.key"))
+        .handshake_timeout(timeout)
+        .max_pending(3);
+    let baseline = open_fds();
+    runtime().block_on(async {
+        let mut listener = AsyncTlsListener::bind(&config).unwrap();
+        let addr = listener.local_addr();
+
+        // Three silent clients fill the set.
+        let mut silent = Vec::new();
+        for _ in 0..3 {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            silent.push((tcp.local_addr().unwrap(), Instant::now(), tcp));
+        }
+        assert!(until_pending(&mut listener, 3).await.is_empty());
+
+        // A real client arrives: it evicts the oldest silent one, then completes; a fourth
+        // silent client fills the set again, and the next real one evicts the second.
+        for round in 0..2 {
+            let evicted = silent[round].0;
+            let client = s_client(addr);
+            match next_event(&mut listener).await {
+                AsyncServerEvent::Rejected {
+                    peer,
+                    reason: RejectReason::Evicted { limit: 3 },
+                } => assert_eq!(peer, evicted),
+                other => panic!("{other}"),
+            }
+            match next_event(&mut listener).await {
+                AsyncServerEvent::Established(tls) => {
+                    assert_eq!(tls.session.sni.as_deref(), Some("localhost"));
+                    assert!(tls.stream.get_ref().protocol().starts_with("TLSv1."));
+                }
+                other => panic!("{other}"),
+            }
+            let run = client.wait(Duration::from_secs(10)).unwrap();
+            assert!(run.handshake_done(), "{}", run.output());
+            if round == 0 {
+                let tcp = TcpStream::connect(addr).await.unwrap();
+                silent.push((tcp.local_addr().unwrap(), Instant::now(), tcp));
+                assert!(until_pending(&mut listener, 3).await.is_empty());
+            }
+        }
+
+        // The other two silent clients end at their deadlines, in order, not before.
+        for (peer_expected, connected, _) in &silent[2..] {
+            match next_event(&mut listener).await {
+                AsyncServerEvent::TimedOut { peer, error } => {
+                    assert_eq!(peer, *peer_expected);
+                    assert!(error.is_timeout(), "{error}");
+                    assert_eq!(error.waiting_for(), Some(Want::Read));
+                    let took = connected.elapsed();
+                    assert!(
+                        took >= timeout && took < timeout + Duration::from_millis(500),
+                        "{took:?}"
+                    );
+                    let elapsed = error.elapsed().expect("an elapsed time");
+                    assert!(
+                        elapsed >= timeout && elapsed < timeout + Duration::from_millis(200),
+                        "{elapsed:?}"
+                    );
+                }
+                other => panic!("{other}"),
+            }
+        }
+        // The evicted ones were closed: they read EOF.
+        for (_, _, tcp) in &silent[..2] {
+            let mut byte = [0u8; 1];
+            let n = tokio::time::timeout(Duration::from_secs(5), async {
+                tcp.readable().await.unwrap();
+                tcp.try_read(&mut byte)
+            })
+            .await
+            .expect("closed within 5 s");
+            assert!(matches!(n, Ok(0)) || n.is_err(), "{n:?}");
+        }
+        drop(silent);
+
+        // Three clients send their ClientHello and wait for the server's answer, which
+        // shows that the set has read from each; then they stall. Having received bytes,
+        // none is evicted, and a fourth connection is refused.
+        let ctx = client_ctx("ca.pem").build();
+        let mut started = Vec::new();
+        for _ in 0..3 {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let local = tcp.local_addr().unwrap();
+            let mut hs =
+                AsyncHandshake::client(client_ssl(&ctx, "localhost"), tcp, Deadline::NEVER)
+                    .unwrap();
+            let first = poll_fn(|cx| hs.poll_step(cx)).await;
+            assert!(
+                matches!(first, HandshakeOutcome::Want(Want::Read)),
+                "{first:?}"
+            );
+            // The accept loop runs until the client's socket has the server's answer.
+            let tcp = hs.get_ref().transport().get_ref().get_ref();
+            let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                tokio::select! {
+                    ready = tcp.ready(tokio::io::Interest::READABLE) => ready.map(|_| ()),
+                    event = listener.next_event() => panic!("{:?}", event.map(|e| e.to_string())),
+                }
+            })
+            .await;
+            assert!(
+                matches!(answered, Ok(Ok(()))),
+                "the server answers the ClientHello within 10 s"
+            );
+            started.push((local, hs));
+        }
+        let fourth = TcpStream::connect(addr).await.unwrap();
+        match next_event(&mut listener).await {
+            AsyncServerEvent::Rejected {
+                peer,
+                reason: RejectReason::TooManyPending { limit: 3 },
+            } => assert_eq!(peer, fourth.local_addr().unwrap()),
+            other => panic!("{other}"),
+        }
+        let mut timed_out = Vec::new();
+        for _ in 0..3 {
+            match next_event(&mut listener).await {
+                AsyncServerEvent::TimedOut { peer, error } => {
+                    assert!(error.is_timeout());
+                    timed_out.push(peer);
+                }
+                other => panic!("{other}"),
+            }
+        }
+        let mut expected: Vec<_> = started.iter().map(|(a, _)| *a).collect();
+        expected.sort();
+        timed_out.sort();
+        assert_eq!(timed_out, expected);
+        drop((started, fourth));
+
+        // And it keeps serving.
+        let client = s_client(addr);
+        assert_eq!(next_event(&mut listener).await.name(), "established");
+        let run = client.wait(Duration::from_secs(10)).unwrap();
+        assert!(run.handshake_done(), "{}", run.output());
+
+        let stats = listener.stats();
+        assert_eq!(
+            (
+                stats.accepted,
+                stats.established,
+                stats.timed_out,
+                stats.rejected,
+                stats.failed,
+                stats.pending
+            ),
+            (11, 3, 5, 3, 0, 0),
+            "{stats:?}"
+        );
+        drop(listener);
+    });
+    assert_eq!(open_fds(), baseline, "descriptors back to the baseline");
 }

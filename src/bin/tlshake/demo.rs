@@ -40,7 +40,8 @@ pub(crate) fn run() -> Outcome {
             return Outcome::Failed;
         }
     };
-    let sections: Vec<(&str, Section)> = vec![
+    #[allow(unused_mut)]
+    let mut sections: Vec<(&str, Section)> = vec![
         ("blocking handshake", Box::new(blocking)),
         (
             "nonblocking handshake (readiness loop)",
@@ -69,6 +70,15 @@ pub(crate) fn run() -> Outcome {
         ),
         ("Nagle and the first response", Box::new(nagle)),
     ];
+    // Built with the feature `tokio`: the async runner beside the blocking ones.
+    #[cfg(feature = "tokio")]
+    sections.insert(
+        3,
+        (
+            "async handshake and STARTTLS (tokio)",
+            Box::new(tokio_runner),
+        ),
+    );
     let mut failed = Vec::new();
     for (i, (title, section)) in sections.iter().enumerate() {
         println!("== {}. {title}", i + 1);
@@ -350,9 +360,10 @@ fn resumed_reconnection(ctx: &SslContext) -> SectionResult {
     Ok(lines.join("\n"))
 }
 
-fn starttls(ctx: &SslContext) -> SectionResult {
+/// A one-connection SMTP server: greeting, EHLO, STARTTLS, then the TLS handshake.
+fn smtp_peer(ctx: &SslContext) -> Result<SocketAddr, String> {
     let ctx = ctx.clone();
-    let addr = peer(1, move |tcp| {
+    peer(1, move |tcp| {
         let Ok(read_half) = tcp.try_clone() else {
             return;
         };
@@ -373,7 +384,11 @@ fn starttls(ctx: &SslContext) -> SectionResult {
         if let Ok(hs) = Handshake::server(ssl, tcp) {
             let _ = hs.finish();
         }
-    })?;
+    })
+}
+
+fn starttls(ctx: &SslContext) -> SectionResult {
+    let addr = smtp_peer(ctx)?;
     let url: TransportUrl = format!("tcp://{addr}")
         .parse()
         .map_err(|e| format!("{e}"))?;
@@ -391,6 +406,60 @@ fn starttls(ctx: &SslContext) -> SectionResult {
         s.protocol,
         s.cipher
     ))
+}
+
+/// `client::connect_async` and `connect_async_with` + STARTTLS on a current-thread tokio
+/// runtime: the same step function and dialogues, waited on tokio's reactor.
+#[cfg(feature = "tokio")]
+fn tokio_runner(ctx: &SslContext) -> SectionResult {
+    let tls_addr = tls_peer(ctx, 1, NodelayPolicy::Always)?;
+    let smtp_addr = smtp_peer(ctx)?;
+    let config = client_config()?;
+    let smtp_url: TransportUrl = format!("tcp://{smtp_addr}")
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    let options = ConnectOptions::new()
+        .starttls(StarttlsProtocol::Smtp)
+        .deadline(Instant::now() + PEER_TIMEOUT);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::report::chain(&e))?;
+    let (tls, smtp) = runtime.block_on(async {
+        let tls = client::connect_async(&url(tls_addr)?, &config)
+            .await
+            .map_err(|e| crate::report::chain(&e))?;
+        let smtp = client::connect_async_with(&smtp_url, &config, &options)
+            .await
+            .map_err(|e| crate::report::chain(&e))?;
+        Ok::<_, String>((tls, smtp))
+    })?;
+    let s = tls.session();
+    let stats = tls.stream.get_ref().stats();
+    let go_ahead = smtp
+        .starttls
+        .as_ref()
+        .map_or(String::new(), |t| t.go_ahead.clone());
+    let text = format!(
+        "client::connect_async: SSL_connect stepped on tokio's reactor, one deadline\n\
+         {} {}: {} step(s), WANT_READ {}, handshake {:.2} ms, verify: {}\n\
+         connect_async_with + STARTTLS: the same SMTP dialogue, go-ahead {go_ahead:?}, then {}",
+        s.protocol,
+        s.cipher,
+        stats.steps,
+        stats.want_read,
+        tls.timings.handshake.as_secs_f64() * 1e3,
+        s.verify
+            .as_ref()
+            .map_or("no certificate", |v| v.message.as_str()),
+        smtp.session().protocol
+    );
+    let verified = s.verify.as_ref().is_some_and(|v| v.is_ok());
+    if verified && stats.steps >= 1 && go_ahead.starts_with("220") {
+        Ok(text)
+    } else {
+        Err(text)
+    }
 }
 
 /// A temporary directory removed on drop.

@@ -9,8 +9,13 @@
 //!   `Want::Read` / `Want::Write` becomes a wait for readiness through the one
 //!   [`engine::interest`](crate::engine::interest) function;
 //! * [`AsyncTlsStream`]: the established connection, `AsyncRead` + `AsyncWrite`;
+//! * [`negotiate_starttls`]: the STARTTLS dialogue, the sans-IO
+//!   [`Dialogue`](crate::starttls::Dialogue) that the blocking runner also drives;
 //! * [`AsyncTlsListener`]: server handshakes on accepted connections, from a
-//!   [`ServerConfig`](crate::server::ServerConfig).
+//!   [`ServerConfig`](crate::server::ServerConfig): one future per connection, or the
+//!   accept loop of the epoll listener ([`AsyncTlsListener::next_event`], the same
+//!   [`HandshakeSet`](crate::engine::HandshakeSet) and accept policy: `max_pending`, eviction
+//!   of the idlest, handshake timeouts) giving one [`AsyncServerEvent`] per connection.
 //!
 //! The handshake in three lines (a runtime with I/O and time enabled):
 //!
@@ -34,9 +39,11 @@
 mod handshake;
 mod io;
 mod listener;
+mod starttls;
 mod stream;
 
 pub use handshake::{handshake, AsyncHandshake, Connecting};
 pub use io::{Blocked, TokioTcp};
-pub use listener::AsyncTlsListener;
+pub use listener::{AsyncAccepted, AsyncServerEvent, AsyncTlsListener};
+pub use starttls::negotiate_starttls;
 pub use stream::AsyncTlsStream;

@@ -67,6 +67,8 @@ cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
 cargo test --features tokio --test tokio
+# The fault sweep through the tokio runner, compared case by case with the blocking runner.
+cargo test --features tokio --test fault_proxy -- tokio_
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props

@@ -69,6 +69,8 @@ cargo test --doc
 cargo test --features tokio --test tokio
 # The fault sweep through the tokio runner, compared case by case with the blocking runner.
 cargo test --features tokio --test fault_proxy -- tokio_
+# examples/hyper_get.rs (hyper 1.x over the async stream) against `tlshake serve`.
+cargo test --features tokio --test examples -- hyper_get
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props

@@ -168,6 +168,7 @@ enum Runners {
 }
 
 /// What a runner's verdict on a case consists of, compared between runners.
+#[cfg(feature = "tokio")]
 #[derive(Debug, PartialEq, Eq)]
 struct Verdict {
     done: bool,
@@ -182,6 +183,7 @@ struct Verdict {
     data_ok: Option<bool>,
 }
 
+#[cfg(feature = "tokio")]
 impl Verdict {
     fn of(ran: &Ran) -> Verdict {
         let e = ran.result.as_ref().err();
@@ -203,6 +205,7 @@ impl Verdict {
 /// check's reason is left out: a flip in a TLS 1.2 ServerKeyExchange signature makes the
 /// signature open to bytes that differ with every handshake's randoms, so which check
 /// fails first ("first octet invalid", "last octet invalid", ...) is chance, not the runner.
+#[cfg(feature = "tokio")]
 fn reason(e: &tlshake::OpensslError) -> String {
     let library = e.library.as_deref().unwrap_or("?");
     if library == "rsa routines" {

@@ -71,6 +71,8 @@ cargo test --features tokio --test tokio
 cargo test --features tokio --test fault_proxy -- tokio_
 # examples/hyper_get.rs (hyper 1.x over the async stream) against `tlshake serve`.
 cargo test --features tokio --test examples -- hyper_get
+# `tlshake bench --runtime tokio` (the tokio runner beside tokio-openssl), its JSON.
+cargo test --features tokio --test cli -- bench_runtime_tokio
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test fuzz_props

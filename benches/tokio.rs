@@ -14,7 +14,8 @@
 //! `multi_thread` runtime with 2 workers).
 //!
 //! Run: `cargo bench --features tokio --bench tokio` (`TLSHAKE_BENCH_HANDSHAKES=N` per round,
-//! `TLSHAKE_BENCH_IN_FLIGHT=1,64,1000,mt1000` for the loads, the default).
+//! `TLSHAKE_BENCH_IN_FLIGHT=1,64,1000,mt1000` for the loads, the default;
+//! `TLSHAKE_BENCH_ONLY=NAME` measures one of the three, for a profile).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -223,6 +224,9 @@ fn round(lib: Lib, ctx: &Arc<Contexts>, in_flight: usize, total: usize, multi: b
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
     if n % 2 == 1 {
         v[n / 2]
     } else {
@@ -250,6 +254,17 @@ fn main() {
         .split(',')
         .map(|c| c.trim().to_string())
         .collect();
+    // For a profile of one of them: `TLSHAKE_BENCH_ONLY=tokio-openssl` (or `tlshake`,
+    // `tokio-rustls`); the others' columns are then NaN.
+    let only = std::env::var("TLSHAKE_BENCH_ONLY").ok();
+    let measured = |lib: Lib| {
+        let name = match lib {
+            Lib::Tlshake => "tlshake",
+            Lib::TokioOpenssl => "tokio-openssl",
+            Lib::TokioRustls => "tokio-rustls",
+        };
+        only.as_deref().is_none_or(|o| o == name)
+    };
     for load in loads {
         let (multi, digits) = match load.strip_prefix("mt") {
             Some(d) => (true, d),
@@ -262,12 +277,15 @@ fn main() {
         let mut rate = [Vec::new(), Vec::new(), Vec::new()];
         let mut cost = [Vec::new(), Vec::new(), Vec::new()];
         // One warm-up round each, not counted.
-        for lib in LIBS {
+        for lib in LIBS.into_iter().filter(|&l| measured(l)) {
             let _ = round(lib, &ctx, in_flight, (total / 4).max(1), multi);
         }
         for r in 0..6 {
             for k in 0..3 {
                 let i = (r + k) % 3;
+                if !measured(LIBS[i]) {
+                    continue;
+                }
                 let (hs, us) = round(LIBS[i], &ctx, in_flight, total.max(in_flight), multi);
                 rate[i].push(hs);
                 cost[i].push(us);

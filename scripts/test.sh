@@ -67,10 +67,13 @@ cargo test --all-targets -- --include-ignored
 cargo test --doc
 # The tokio runner (feature `tokio`, off by default): its tests and doc examples.
 # With the feature: the tokio runner's tests, its STARTTLS dialogues, the demo's async
-# section, and the real STARTTLS servers and aiosmtpd again, each also through
-# connect_async_with.
+# section, the real STARTTLS servers and aiosmtpd again (each also through
+# connect_async_with), the fault sweep through the tokio runner (compared case by case with
+# the blocking runner), examples/hyper_get.rs against `tlshake serve`, and the JSON of
+# `tlshake bench --runtime tokio`.
 cargo test --features tokio --test it -- --include-ignored tokio_runner:: tokio_starttls:: \
-    cli::demo starttls_servers:: client::starttls_smtp_against_aiosmtpd
+    cli::demo starttls_servers:: client::starttls_smtp_against_aiosmtpd fault_proxy::tokio_ \
+    examples::hyper_get cli::bench_runtime_tokio
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test it fuzz_props::

@@ -289,7 +289,7 @@ impl Started {
     fn into_server(self, addr: SocketAddr, bundled: Option<CertsDir>) -> OpensslServer {
         OpensslServer {
             process: self.process,
-            _stdin: self.stdin,
+            stdin: self.stdin,
             addr,
             _bundled: bundled,
         }
@@ -306,7 +306,7 @@ impl Started {
 #[derive(Debug)]
 pub struct OpensslServer {
     process: Process,
-    _stdin: ChildStdin,
+    stdin: ChildStdin,
     addr: SocketAddr,
     /// The bundled certificate and key s_server reads, when no others were given. Declared
     /// after `process`, so the files outlive the process.
@@ -317,6 +317,21 @@ impl OpensslServer {
     /// A builder with the defaults described on [`ServerBuilder`].
     pub fn builder() -> ServerBuilder {
         ServerBuilder::default()
+    }
+
+    /// Writes `bytes` to s_server's standard input. In [`ServerMode::Plain`] each line goes
+    /// to the client, except s_server's commands, each a line of its own: `R` renegotiates
+    /// and asks for a client certificate, `r` renegotiates (TLS 1.2 and older), `K` sends a
+    /// KeyUpdate that asks for one back, `k` one that does not (TLS 1.3), `Q` quits. Lines
+    /// written together may be read together: s_server takes a command only from a read that
+    /// holds that line alone.
+    ///
+    /// # Errors
+    /// The write's error (a broken pipe once s_server exited).
+    pub fn send_stdin(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.stdin.write_all(bytes)?;
+        self.stdin.flush()
     }
 
     /// The address s_server listens on (`127.0.0.1:PORT` or `[::1]:PORT`).

@@ -408,6 +408,65 @@ fn bench_concurrency_keeps_c_handshakes_in_flight() {
     }
 }
 
+/// `--runtime tokio`: the same JSON as the native comparison, with C handshakes in flight on
+/// the client's runtime (Little's law, as above) and the ratio of the two rates.
+#[cfg(feature = "tokio")]
+#[test]
+fn bench_runtime_tokio_json_has_both_implementations_c_in_flight_and_the_ratio() {
+    let out = run(&[
+        "bench",
+        "--runtime",
+        "tokio",
+        "--handshakes",
+        "300",
+        "--concurrency",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    assert_eq!(j["config"]["runtime"], "tokio", "{j}");
+    assert_eq!(j["config"]["handshakes"], 300, "{j}");
+    assert_eq!(j["config"]["concurrency"], 100, "{j}");
+    assert_eq!(j["config"]["proto"], "tls1.3", "{j}");
+    for side in ["tlshake", "openssl_crate"] {
+        assert_eq!(j[side]["handshakes"], 300, "{j}");
+        assert_eq!(j[side]["failures"], 0, "{j}");
+        let rate = j[side]["handshakes_per_s"].as_f64().expect("rate");
+        let p50_s = j[side]["p50_ms"].as_f64().expect("p50") / 1000.0;
+        assert!(
+            rate * p50_s > 10.0,
+            "{side}: {rate}/s with p50 {p50_s} s: {j}"
+        );
+        assert!(j[side]["cpu_us_per_handshake"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0));
+    }
+    let ratio = j["ratio"].as_f64().expect("ratio");
+    let rates = |side: &str| j[side]["handshakes_per_s"].as_f64().expect("rate");
+    let expected = rates("tlshake") / rates("openssl_crate");
+    assert!(
+        (ratio - expected).abs() <= 1e-3 * expected,
+        "ratio {ratio} is not tlshake / openssl_crate = {expected}: {j}"
+    );
+    let both = run(&["bench", "--runtime", "tokio", "--threads", "2"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr_of(&both));
+}
+
+/// Without the tokio runner, `--runtime tokio` is a usage error that says how to get it.
+#[cfg(not(feature = "tokio"))]
+#[test]
+fn bench_runtime_tokio_without_the_feature_says_to_build_with_it() {
+    let out = run(&["bench", "--runtime", "tokio", "--handshakes", "5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("--features tokio"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn bench_threads_is_the_thread_model_and_concurrency_goes_to_10000() {
     let out = run(&["bench", "--handshakes", "20", "--threads", "2", "--json"]);

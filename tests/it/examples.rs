@@ -43,8 +43,11 @@ fn example(name: &str) -> PathBuf {
                 build.env_remove(name);
             }
         }
+        build.args(["build", "--examples", "--quiet"]);
+        // The examples that need the tokio runner (hyper_get) are built when this test is.
+        #[cfg(feature = "tokio")]
+        build.args(["--features", "tokio"]);
         let child = build
-            .args(["build", "--examples", "--quiet"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -253,5 +256,63 @@ fn many_in_flight_completes_every_handshake() {
     assert_eq!(
         stdout(&out),
         "8 handshakes in flight\n8 established, 0 failed\n"
+    );
+}
+
+/// `hyper_get` against `tlshake serve --reply http` (the binary): hyper's HTTP/1.1 client
+/// over the tokio runner's stream gets the status line and the page describing the session.
+#[cfg(feature = "tokio")]
+#[test]
+fn hyper_get_fetches_the_session_page_from_tlshake_serve() {
+    let mut serve = common::cli::tlshake()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--reply",
+            "http",
+            "--max-connections",
+            "1",
+        ])
+        .spawn()
+        .expect("spawn tlshake serve");
+    // The first line of its stdout, read in a thread, awaited with a deadline.
+    let mut out = serve.stdout.take().expect("piped stdout");
+    let (tx, first) = mpsc::channel();
+    thread::spawn(move || {
+        let mut reader = BufReader::new(&mut out);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    let line = first.recv_timeout(LIMIT).unwrap_or_default();
+    let Some(addr) = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse::<SocketAddr>().ok())
+    else {
+        let _ = serve.kill();
+        let _ = serve.wait();
+        panic!("tlshake serve's first line: {line:?}");
+    };
+    let url = format!("tls://localhost:{}", addr.port());
+    let got = run("hyper_get", &[&url, &path("ca.pem")]);
+    let served = wait_bounded(serve, LIMIT);
+    assert!(served.status.success(), "tlshake serve: {served:?}");
+    let text = stdout(&got);
+    let (status, body) = text.split_once('\n').expect("a status line");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(
+        body,
+        "protocol: TLSv1.3\n\
+         cipher: TLS_AES_256_GCM_SHA384\n\
+         alpn: none\n\
+         sni: localhost\n\
+         resumed: no\n\
+         client certificate: none\n\
+         verify: no certificate\n"
     );
 }

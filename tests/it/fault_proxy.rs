@@ -35,9 +35,19 @@
 //!
 //! No case may hang (every one has a deadline), panic, or leave a descriptor open (the count
 //! of /proc/self/fd is the same before and after the sweep).
+//!
+//! With the `tokio` feature, `tokio_client_*` and `tokio_server_*` put every case through the
+//! blocking runner and then through the tokio runner (`tlshake::tokio::handshake`,
+//! `AsyncHandshake::server`, on a `current_thread` runtime): both runs are judged by the rules
+//! above, and the tokio run's verdict must be the blocking run's of the same case: `Done` or
+//! not, [`ErrorKind`], `SSL_get_error` code, the error queue's libraries and reasons, the verify
+//! result, timeout or not and the want it waited for, the peer-closed hint, and whether data
+//! crossed.
 
 use crate::common;
 mod proxy;
+#[cfg(feature = "tokio")]
+mod tokio_run;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -144,6 +154,65 @@ struct Ran {
     data_ok: Option<bool>,
     /// Bytes tlshake had received at the end.
     received: u64,
+}
+
+/// The runners a sweep puts every case through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runners {
+    /// The blocking runner (`Handshake::step` and `wait_for`), judged by the rules.
+    Blocking,
+    /// Each case through the blocking runner and then through the tokio runner: both judged
+    /// by the rules, and the tokio runner's verdict must be the blocking runner's.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    BlockingAndTokio,
+}
+
+/// What a runner's verdict on a case consists of, compared between runners.
+#[cfg(feature = "tokio")]
+#[derive(Debug, PartialEq, Eq)]
+struct Verdict {
+    done: bool,
+    kind: Option<ErrorKind>,
+    ssl_error: Option<tlshake::SslErrorCode>,
+    reasons: Vec<String>,
+    verify: Option<tlshake::VerifyResult>,
+    timeout: bool,
+    waiting_for: Option<tlshake::Want>,
+    peer_closed_hint: bool,
+    /// After a `Done`, when asked for: whether application data crossed both ways.
+    data_ok: Option<bool>,
+}
+
+#[cfg(feature = "tokio")]
+impl Verdict {
+    fn of(ran: &Ran) -> Verdict {
+        let e = ran.result.as_ref().err();
+        Verdict {
+            done: e.is_none(),
+            kind: e.map(HandshakeError::kind),
+            ssl_error: e.map(HandshakeError::ssl_error),
+            reasons: e.map_or_else(Vec::new, |e| e.queue().iter().map(reason).collect()),
+            verify: e.and_then(|e| e.verify().cloned()),
+            timeout: e.is_some_and(HandshakeError::is_timeout),
+            waiting_for: e.and_then(HandshakeError::waiting_for),
+            peer_closed_hint: e.is_some_and(|e| matches!(e.hint(), Some(Hint::PeerClosed { .. }))),
+            data_ok: ran.data_ok,
+        }
+    }
+}
+
+/// One queue entry as a verdict compares it: the library and the reason. An RSA padding
+/// check's reason is left out: a flip in a TLS 1.2 ServerKeyExchange signature makes the
+/// signature open to bytes that differ with every handshake's randoms, so which check
+/// fails first ("first octet invalid", "last octet invalid", ...) is chance, not the runner.
+#[cfg(feature = "tokio")]
+fn reason(e: &tlshake::OpensslError) -> String {
+    let library = e.library.as_deref().unwrap_or("?");
+    if library == "rsa routines" {
+        format!("{library}: (an RSA padding check)")
+    } else {
+        format!("{library}: {}", e.reason_or_text())
+    }
 }
 
 /// Steps the handshake by hand (so the counters can be read between steps) with `allowed`.
@@ -522,7 +591,7 @@ fn cases_of(scn: Scenario, rec: &Recording) -> Vec<Case> {
 
 /// Records every scenario, runs all cases on `WORKERS` threads, and returns the failures and
 /// a tally of outcomes.
-fn sweep(scenarios: &[Scenario]) -> (Vec<String>, BTreeMap<String, usize>) {
+fn sweep(scenarios: &[Scenario], runners: Runners) -> (Vec<String>, BTreeMap<String, usize>) {
     let mut bench = Bench::new();
     let mut queue = Vec::new();
     let mut recordings = BTreeMap::new();
@@ -541,6 +610,8 @@ fn sweep(scenarios: &[Scenario]) -> (Vec<String>, BTreeMap<String, usize>) {
         recordings.insert(scn, rec);
     }
     drop(bench);
+    #[cfg(not(feature = "tokio"))]
+    let _ = runners;
     let total = queue.len();
     let queue = Arc::new(Mutex::new(queue));
     let recordings = Arc::new(recordings);
@@ -552,6 +623,11 @@ fn sweep(scenarios: &[Scenario]) -> (Vec<String>, BTreeMap<String, usize>) {
             let (failures, tally) = (failures.clone(), tally.clone());
             thread::spawn(move || {
                 let mut bench = Bench::new();
+                #[cfg(feature = "tokio")]
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 loop {
                     let Some(case) = queue.lock().unwrap().pop() else {
                         break;
@@ -563,7 +639,17 @@ fn sweep(scenarios: &[Scenario]) -> (Vec<String>, BTreeMap<String, usize>) {
                     let check = matches!(case.fault, Fault::Flip(_));
                     let (ran, _) =
                         run_case(&mut bench, case.scn, case.dir, case.fault, allowed, check);
-                    let verdict = judge(&case, &recordings[&case.scn], &ran);
+                    let rec = &recordings[&case.scn];
+                    let verdict = judge(&case, rec, &ran);
+                    #[cfg(feature = "tokio")]
+                    let verdict = match runners {
+                        Runners::Blocking => verdict,
+                        Runners::BlockingAndTokio => verdict.and_then(|label| {
+                            let ran_async =
+                                tokio_run::run_case(&rt, &mut bench, case, allowed, check);
+                            tokio_run::agrees(&case, rec, &ran, &ran_async).map(|()| label)
+                        }),
+                    };
                     match verdict {
                         Ok(label) => {
                             let key = format!("{:?} {}", fault_name(case.fault), label);
@@ -607,11 +693,11 @@ fn settle_fds(baseline: usize) -> usize {
     }
 }
 
-fn run_sweep(scenarios: &[Scenario]) {
+fn run_sweep(scenarios: &[Scenario], runners: Runners) {
     let _serial = common::serial();
     let fds = common::open_fds();
     let started = Instant::now();
-    let (failures, tally) = sweep(scenarios);
+    let (failures, tally) = sweep(scenarios, runners);
     eprintln!("sweep took {:?}", started.elapsed());
     assert!(
         failures.is_empty(),
@@ -634,31 +720,37 @@ fn run_sweep(scenarios: &[Scenario]) {
 #[test]
 fn client_against_s_server_tls13_and_tls12() {
     isolated!(client_against_s_server_tls13_and_tls12);
-    run_sweep(&[
-        Scenario {
-            ours: Ours::Client,
-            version: ProtocolVersion::Tls1_3,
-        },
-        Scenario {
-            ours: Ours::Client,
-            version: ProtocolVersion::Tls1_2,
-        },
-    ]);
+    run_sweep(
+        &[
+            Scenario {
+                ours: Ours::Client,
+                version: ProtocolVersion::Tls1_3,
+            },
+            Scenario {
+                ours: Ours::Client,
+                version: ProtocolVersion::Tls1_2,
+            },
+        ],
+        Runners::Blocking,
+    );
 }
 
 #[test]
 fn server_against_s_client_tls13_and_tls12() {
     isolated!(server_against_s_client_tls13_and_tls12);
-    run_sweep(&[
-        Scenario {
-            ours: Ours::Server,
-            version: ProtocolVersion::Tls1_3,
-        },
-        Scenario {
-            ours: Ours::Server,
-            version: ProtocolVersion::Tls1_2,
-        },
-    ]);
+    run_sweep(
+        &[
+            Scenario {
+                ours: Ours::Server,
+                version: ProtocolVersion::Tls1_3,
+            },
+            Scenario {
+                ours: Ours::Server,
+                version: ProtocolVersion::Tls1_2,
+            },
+        ],
+        Runners::Blocking,
+    );
 }
 
 #[test]
@@ -688,4 +780,46 @@ fn trickled_handshakes_complete() {
         }
     }
     assert_eq!(settle_fds(fds), fds, "descriptors leaked");
+}
+
+/// The whole sweep, tlshake as the client (TLS 1.3 and 1.2), through the blocking runner and
+/// the tokio runner (`tlshake::tokio::handshake`) case by case: the same verdict for each.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_client_gives_the_blocking_verdict_for_every_case() {
+    isolated!(tokio_client_gives_the_blocking_verdict_for_every_case);
+    run_sweep(
+        &[
+            Scenario {
+                ours: Ours::Client,
+                version: ProtocolVersion::Tls1_3,
+            },
+            Scenario {
+                ours: Ours::Client,
+                version: ProtocolVersion::Tls1_2,
+            },
+        ],
+        Runners::BlockingAndTokio,
+    );
+}
+
+/// The whole sweep, tlshake as the server (`AsyncHandshake::server`), blocking and tokio
+/// case by case.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_server_gives_the_blocking_verdict_for_every_case() {
+    isolated!(tokio_server_gives_the_blocking_verdict_for_every_case);
+    run_sweep(
+        &[
+            Scenario {
+                ours: Ours::Server,
+                version: ProtocolVersion::Tls1_3,
+            },
+            Scenario {
+                ours: Ours::Server,
+                version: ProtocolVersion::Tls1_2,
+            },
+        ],
+        Runners::BlockingAndTokio,
+    );
 }

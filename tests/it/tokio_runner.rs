@@ -1,6 +1,7 @@
 //! The tokio runner against real peers: `openssl s_server` (TLS 1.3 and 1.2, with a client
 //! certificate), a stalled server, a plaintext peer, 1,000 concurrent handshakes against a
-//! `TlsListener`, and 1,000 handshakes dropped mid-way with their descriptors counted.
+//! `TlsListener`, 1,000 handshakes dropped mid-way with their descriptors counted, and reads
+//! and writes that must wait for the other direction.
 
 use crate::common;
 
@@ -8,7 +9,7 @@ use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -895,4 +896,221 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         drop(listener);
     });
     assert_eq!(open_fds(), baseline, "descriptors back to the baseline");
+}
+
+/// A relay between the client and s_server that stops reading the client's bytes before the
+/// first record longer than 16,000 bytes (the client certificate flight of
+/// [`a_read_that_must_write_a_renegotiation_answer_waits_for_writable_and_completes`]), with
+/// its receive buffer shrunk, until [`Gate::release`]: to the client, a peer that stopped
+/// reading.
+struct Gate {
+    state: Mutex<(bool, bool)>, // (holding, released)
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait_holding(&self, limit: Duration) -> bool {
+        let g = self.state.lock().unwrap();
+        let (g, _) = self
+            .changed
+            .wait_timeout_while(g, limit, |(holding, _)| !*holding)
+            .unwrap();
+        g.0
+    }
+
+    fn release(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+fn holding_relay(upstream: SocketAddr) -> (SocketAddr, Arc<Gate>) {
+    use std::io::{Read, Write};
+    use std::net::Shutdown;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // Inherited by the accepted socket: a small window, so the client's writes block soon.
+    nix::sys::socket::setsockopt(&listener, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let gate = Arc::new(Gate {
+        state: Mutex::new((false, false)),
+        changed: std::sync::Condvar::new(),
+    });
+    let g = Arc::clone(&gate);
+    thread::spawn(move || {
+        let Ok((mut client, _)) = listener.accept() else {
+            return;
+        };
+        let mut server = std::net::TcpStream::connect(upstream).unwrap();
+        let (mut client2, mut server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut server2, &mut client2);
+            let _ = client2.shutdown(Shutdown::Write);
+        });
+        let (mut seen, mut next, mut sent, mut released) = (Vec::new(), 0usize, 0usize, false);
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match client.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            seen.extend_from_slice(&buf[..n]);
+            while !released && next + 5 <= seen.len() {
+                let len = usize::from(u16::from_be_bytes([seen[next + 3], seen[next + 4]]));
+                if len > 16_000 {
+                    let _ = server.write_all(&seen[sent..next]);
+                    sent = next;
+                    let mut st = g.state.lock().unwrap();
+                    st.0 = true;
+                    g.changed.notify_all();
+                    let _ = g
+                        .changed
+                        .wait_timeout_while(st, Duration::from_secs(20), |(_, r)| !*r)
+                        .unwrap();
+                    released = true;
+                } else {
+                    next += 5 + len;
+                }
+            }
+            if server.write_all(&seen[sent..]).is_err() {
+                break;
+            }
+            sent = seen.len();
+        }
+        let _ = server.shutdown(Shutdown::Write);
+    });
+    (addr, gate)
+}
+
+/// A read that can only finish after a write: s_server renegotiates (TLS 1.2, its `R`
+/// command, with `-no_resumption_on_reneg` so that it is a full handshake) and asks for a
+/// client certificate; the client's answer, written from inside `SSL_read`, carries a chain
+/// of about 80 KB. A relay between the two stops reading at that flight, and the client's
+/// send buffer is shrunk (SO_SNDBUF 4 KB), so `SSL_read` returns `SSL_ERROR_WANT_WRITE`: the
+/// read is `Pending`, blocked on the write. While the relay holds, the read must wait for
+/// writable, using no CPU (one that waited for readable spins on a stale readiness); once
+/// the relay reads again, it completes with the line s_server sends after the renegotiation.
+#[test]
+fn a_read_that_must_write_a_renegotiation_answer_waits_for_writable_and_completes() {
+    use openssl::ssl::SslFiletype;
+    use openssl::x509::X509;
+    use tokio::io::{AsyncRead, ReadBuf};
+
+    let _serial = serial();
+    let mut server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_2)
+        .ca_file(cert("ca.pem"))
+        // A full handshake, not a resumption: one with a CertificateRequest.
+        .arg("-no_resumption_on_reneg")
+        .spawn()
+        .unwrap();
+    let (addr, gate) = holding_relay(server.addr());
+    let mut ctx = client_ctx("ca.pem");
+    ctx.set_certificate_file(cert("client.pem"), SslFiletype::PEM)
+        .unwrap();
+    ctx.set_private_key_file(cert("client.key"), SslFiletype::PEM)
+        .unwrap();
+    // 200 copies of the root after the leaf: an ~80 KB Certificate message (s_server takes
+    // up to 100 KB).
+    let root = X509::from_pem(&std::fs::read(cert("ca.pem")).unwrap()).unwrap();
+    for _ in 0..200 {
+        ctx.add_extra_chain_cert(root.clone()).unwrap();
+    }
+    let ctx = ctx.build();
+    let (renegotiate, go) = std::sync::mpsc::channel::<()>();
+    let (in_renegotiation, send_line) = std::sync::mpsc::channel::<()>();
+    let (blocked_on_write, waits_for_writable) = std::sync::mpsc::channel::<()>();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let polled = Arc::clone(&polls);
+    let (report, reported) = std::sync::mpsc::channel();
+    // The client runs on its own thread, so that a read that never completes fails the test
+    // at the deadline below instead of hanging it.
+    let client = thread::spawn(move || {
+        runtime().block_on(async {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            nix::sys::socket::setsockopt(&tcp, nix::sys::socket::sockopt::SndBuf, &4096).unwrap();
+            let deadline = Deadline::after(Duration::from_secs(10));
+            let mut tls = tlshake::tokio::handshake(client_ssl(&ctx, "localhost"), tcp, deadline)
+                .await
+                .unwrap();
+            assert_eq!(tls.get_ref().protocol(), "TLSv1.2");
+            renegotiate.send(()).unwrap();
+            let mut got = Vec::new();
+            let mut waited_for_writable = 0usize;
+            let mut buf = [0u8; 256];
+            while !got.ends_with(b"after renegotiation\n") {
+                let n = poll_fn(|cx| {
+                    let mut rb = ReadBuf::new(&mut buf);
+                    match Pin::new(&mut tls).poll_read(cx, &mut rb) {
+                        std::task::Poll::Ready(r) => {
+                            std::task::Poll::Ready(r.map(|()| rb.filled().len()))
+                        }
+                        std::task::Poll::Pending => {
+                            polled.fetch_add(1, Ordering::SeqCst);
+                            if tls.get_ref().get_ref().blocked() == Some(Blocked::Write) {
+                                waited_for_writable += 1;
+                                let _ = blocked_on_write.send(());
+                            }
+                            // The HelloRequest came: s_server has taken its command.
+                            if !tls.get_ref().ssl().is_init_finished() {
+                                let _ = in_renegotiation.send(());
+                            }
+                            std::task::Poll::Pending
+                        }
+                    }
+                })
+                .await
+                .unwrap();
+                assert_ne!(n, 0, "end of stream before the line: {got:?}");
+                got.extend_from_slice(&buf[..n]);
+            }
+            let _ = report.send((waited_for_writable, tls.get_ref().ssl().version_str()));
+        });
+    });
+    go.recv_timeout(Duration::from_secs(10))
+        .expect("the first handshake within 10 s");
+    server.send_stdin(b"R\n").unwrap();
+    // s_server took the command (a read of its own) before the line follows.
+    assert!(
+        send_line.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "the renegotiation did not begin within 10 s: {}",
+        server.output()
+    );
+    server.send_stdin(b"after renegotiation\n").unwrap();
+    // The relay stops reading at the certificate flight; the client's read returns Pending,
+    // blocked on the write. Then the relay reads again.
+    assert!(
+        gate.wait_holding(Duration::from_secs(10)),
+        "the client certificate flight never came"
+    );
+    assert!(
+        waits_for_writable
+            .recv_timeout(Duration::from_secs(10))
+            .is_ok(),
+        "the read never returned Pending blocked on the write"
+    );
+    // While the relay holds, the read cannot complete, and it must wait, not spin: a read
+    // that waited for readable finds a stale readiness and retries at once, yielding only
+    // when tokio's budget runs out.
+    let (cpu_before, polls_before) = (cpu_time(), polls.load(Ordering::SeqCst));
+    let early = reported.recv_timeout(Duration::from_millis(300));
+    let (spent, polls_held) = (
+        cpu_time() - cpu_before,
+        polls.load(Ordering::SeqCst) - polls_before,
+    );
+    gate.release();
+    assert!(early.is_err(), "the read completed while the relay held");
+    assert!(
+        spent < Duration::from_millis(100) && polls_held < 100,
+        "the read spun while the socket could take nothing: {spent:?} of CPU and \
+         {polls_held} polls in 300 ms"
+    );
+    let (waited_for_writable, version) = reported
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the read completes within 20 s");
+    assert_eq!(version, "TLSv1.2");
+    assert!(
+        waited_for_writable > 0,
+        "the read never waited for writable: the situation was not produced"
+    );
+    client.join().unwrap();
 }

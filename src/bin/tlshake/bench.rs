@@ -5,6 +5,8 @@ mod events;
 mod first_response;
 mod load;
 mod plot;
+#[cfg(feature = "tokio")]
+mod tokio_rt;
 
 use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -48,6 +50,18 @@ pub(crate) enum BenchKey {
     Rsa,
 }
 
+/// How the handshakes of the comparison wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchRuntime {
+    /// The crate's own runners: the epoll engine (--concurrency) or blocking threads
+    /// (--threads).
+    Native,
+    /// tokio: the tokio runner against the plain crate through tokio-openssl, client and
+    /// server each on a current_thread runtime of its own thread (needs a tlshake built with
+    /// `--features tokio`).
+    Tokio,
+}
+
 /// Options of `tlshake bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -63,6 +77,10 @@ pub(crate) struct BenchArgs {
     /// in this process.
     #[arg(long, value_name = "T", conflicts_with = "concurrency", value_parser = clap::value_parser!(u32).range(1..=256))]
     threads: Option<u32>,
+    /// How the handshakes wait. With `tokio`, --concurrency handshakes are in flight on the
+    /// client's runtime and --groups applies to both implementations' client context.
+    #[arg(long, value_name = "RT", default_value = "native", conflicts_with_all = ["threads", "first_response", "connect"])]
+    runtime: BenchRuntime,
     /// Protocol version.
     #[arg(long, value_name = "V", default_value = "tls1.3")]
     proto: BenchProto,
@@ -156,6 +174,9 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
         BenchProto::Tls12 => ProtocolVersion::Tls1_2,
         BenchProto::Tls13 => ProtocolVersion::Tls1_3,
     };
+    if a.runtime == BenchRuntime::Tokio {
+        return run_tokio(a, pem, key, version);
+    }
     let impls = match (
         tlshake_impl(pem, key, version, a.groups.as_deref()),
         openssl_impl(pem, key, version),
@@ -190,6 +211,43 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
             }
         }
     }
+    report(a, t, o, version, c, "native")
+}
+
+/// The tokio comparison (`--runtime tokio`).
+#[cfg(feature = "tokio")]
+fn run_tokio(a: &BenchArgs, pem: &str, key: &str, version: ProtocolVersion) -> Outcome {
+    let n = a.handshakes as usize;
+    let c = a.concurrency as usize;
+    let rounds = (n / c).clamp(1, ROUNDS);
+    match tokio_rt::runs(pem, key, version, a.groups.as_deref(), n, c, rounds) {
+        Ok((t, o)) => report(a, t, o, version, c, "tokio"),
+        Err(e) => {
+            eprintln!("tlshake bench: cannot set up: {e}");
+            Outcome::Failed
+        }
+    }
+}
+
+/// `--runtime tokio` in a tlshake built without the tokio runner: a usage error.
+#[cfg(not(feature = "tokio"))]
+fn run_tokio(_: &BenchArgs, _: &str, _: &str, _: ProtocolVersion) -> Outcome {
+    crate::report::bad_input(
+        "--runtime tokio",
+        "this tlshake was built without the tokio runner; build it with `--features tokio`",
+    )
+}
+
+/// Writes the comparison (table or JSON, and the --plot histogram) and gives the verdict.
+fn report(
+    a: &BenchArgs,
+    t: Run,
+    o: Run,
+    version: ProtocolVersion,
+    c: usize,
+    runtime: &str,
+) -> Outcome {
+    let n = a.handshakes as usize;
     if let Some(path) = &a.plot {
         let series = [("tlshake", &t.lat[..]), ("openssl crate", &o.lat[..])];
         if let Err(e) = plot::write_latency_histogram(path, &series) {
@@ -215,6 +273,7 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
                 "config": {
                     "handshakes": n, "concurrency": c, "proto": proto, "key": key_name,
                     "openssl": openssl::version::version(), "tlshake_groups": a.groups,
+                    "runtime": runtime,
                 },
                 "tlshake": t.to_json(),
                 "openssl_crate": o.to_json(),
@@ -223,7 +282,7 @@ pub(crate) fn run(a: &BenchArgs) -> Outcome {
         );
     } else {
         println!(
-            "{n} full handshakes, {proto}, {key_name} key, concurrency {c}, {}",
+            "{n} full handshakes, {proto}, {key_name} key, concurrency {c}, {runtime}, {}",
             openssl::version::version()
         );
         println!(

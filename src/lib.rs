@@ -21,7 +21,6 @@ pub mod client;
 pub mod deadline;
 pub mod engine;
 pub mod error;
-mod ffi;
 pub mod fingerprint;
 pub mod handshake;
 #[cfg(feature = "harness")]
@@ -40,11 +39,13 @@ pub mod session;
 pub mod session_file;
 pub mod starttls;
 pub mod stream;
+mod sys;
 pub mod trace;
 #[cfg(feature = "tokio")]
 pub use run::tokio;
 pub mod transport;
 pub mod url;
+mod verify_cache;
 pub mod version;
 pub mod wait;
 

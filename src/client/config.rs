@@ -17,10 +17,10 @@ use openssl::ssl::{
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X509};
 
-use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
+use crate::verify_cache::{self, VerifyCache};
 use crate::version::ProtocolVersion;
 
 // X509 verify codes from <openssl/x509_vfy.h>.
@@ -636,7 +636,7 @@ fn build_context(
         b.set_verify_depth(depth);
     }
     set_verification(&mut b, o);
-    crate::ffi::note_certificate_requests(&mut b);
+    crate::sys::note_certificate_requests::<CertificateRequest>(&mut b);
 
     match (&o.cert_file, &o.key_file) {
         (Some(cert), Some(key)) => {
@@ -716,7 +716,7 @@ fn build_context(
     }
     // After load_trust: the cache records the store connections verify against.
     let cache = if o.verify_cache {
-        Some(crate::ffi::install_verify_cache(
+        Some(crate::sys::install_verify_cache(
             &mut b,
             o.verify_cache_ttl,
         )?)
@@ -941,9 +941,16 @@ pub(crate) fn expected_name_of(ssl: &SslRef) -> Option<&str> {
     ssl.ex_data(index).map(|n| n.0.as_str())
 }
 
+/// The cert callback's hook: notes the request in the connection's slot.
+impl crate::sys::CertificateRequestHook for CertificateRequest {
+    fn certificate_requested(ssl: &SslRef) {
+        note_certificate_request(ssl);
+    }
+}
+
 /// Notes that the server of `ssl` asked for a client certificate (called from the cert
 /// callback; a connection not made by [`ClientConfig::new_ssl`] has no slot and is skipped).
-pub(crate) fn note_certificate_request(ssl: &SslRef) {
+fn note_certificate_request(ssl: &SslRef) {
     if let Some(slot) = certificate_request_index()
         .ok()
         .and_then(|index| ssl.ex_data(index))
@@ -1084,7 +1091,7 @@ impl ClientConfig {
             ssl.set_status_type(openssl::ssl::StatusType::OCSP)?;
         }
         if let Some(sink) = &o.trace {
-            crate::ffi::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
+            crate::sys::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
         }
         if let Some(version) = pinned {
             check_versions([version], o.allow_legacy_versions)?;
@@ -1097,11 +1104,11 @@ impl ClientConfig {
             ssl.set_ex_data(session_key_index()?, key.clone());
             let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
             if let Some(session) = saved {
-                crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
+                crate::sys::set_session_from_same_context(&mut ssl, &session)?;
             } else if let Some(session) =
                 self.imported.lock().ok().and_then(|m| m.get(&key).cloned())
             {
-                crate::ffi::set_decoded_session(&mut ssl, &session)?;
+                crate::sys::set_decoded_session(&mut ssl, &session)?;
             }
         }
         Ok(ssl)
@@ -1121,7 +1128,7 @@ impl ClientConfig {
             return;
         }
         if let Some(session) = ssl.session() {
-            if crate::ffi::session_is_resumable(session) {
+            if crate::sys::session_is_resumable(session) {
                 if let Ok(mut map) = self.sessions.lock() {
                     map.insert(session_key(self.expected_name(host)), session.to_owned());
                 }

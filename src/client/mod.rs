@@ -21,11 +21,8 @@ mod error;
 pub mod ocsp;
 pub mod proxy;
 mod ticket;
-pub(crate) mod verify_cache;
 
-pub(crate) use config::{
-    certificate_was_requested, expected_name_of, note_certificate_request, pin_mismatch,
-};
+pub(crate) use config::{certificate_was_requested, expected_name_of, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,

@@ -4,8 +4,6 @@
 //! the raw return value that tells a controlled shutdown (0) from a fatal error (< 0). tlshake
 //! calls the functions itself, here, and nowhere else.
 
-#![allow(unsafe_code)]
-
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_long, c_ulong, c_void};
 use std::sync::{Arc, OnceLock};
@@ -19,7 +17,7 @@ use openssl::stack::{Stack, StackRef};
 use openssl::x509::{X509Ref, X509StoreContextRef, X509};
 use openssl_sys as sys;
 
-use crate::client::verify_cache::{self, CacheKey, VerifyCache};
+use crate::verify_cache::{self, CacheKey, VerifyCache};
 
 /// One call of [`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/).
 pub(crate) fn ssl_connect<S>(stream: &mut SslStream<S>) -> c_int {
@@ -279,25 +277,34 @@ pub(crate) fn install_verify_cache(
 /// a callback that a client's libssl calls when the server sends a CertificateRequest; it
 /// only notes the request (`crate::client::note_certificate_request`) and lets the handshake
 /// go on with the certificate configured, if any.
-pub(crate) fn note_certificate_requests(b: &mut SslContextBuilder) {
+pub(crate) fn note_certificate_requests<H: CertificateRequestHook>(b: &mut SslContextBuilder) {
     // SAFETY: `b` owns the live SSL_CTX, borrowed exclusively; the callback is a plain
     // function that uses no `arg`, so NULL is fine.
     unsafe {
         SSL_CTX_set_cert_cb(
             b.as_ptr(),
-            Some(certificate_requested),
+            Some(certificate_requested::<H>),
             std::ptr::null_mut(),
         )
     };
 }
 
-unsafe extern "C" fn certificate_requested(ssl: *mut sys::SSL, _arg: *mut c_void) -> c_int {
+/// What a client does when its server sends a CertificateRequest.
+pub(crate) trait CertificateRequestHook {
+    /// Called during the handshake of `ssl` when the server asked for a client certificate.
+    fn certificate_requested(ssl: &SslRef);
+}
+
+unsafe extern "C" fn certificate_requested<H: CertificateRequestHook>(
+    ssl: *mut sys::SSL,
+    _arg: *mut c_void,
+) -> c_int {
     if !ssl.is_null() {
         // SAFETY: libssl passes the live SSL it is handshaking for, for the duration of the
         // call; we only read its ex_data through a shared reference, as the openssl crate's
         // own callbacks do.
         let ssl = unsafe { SslRef::from_ptr(ssl) };
-        crate::client::note_certificate_request(ssl);
+        H::certificate_requested(ssl);
     }
     // 1: go on (0 would fail the handshake, a negative value suspend it).
     1

@@ -315,7 +315,7 @@ pub struct Secured {
 
 /// The STARTTLS dialogue (when `plan.starttls` names one), then the TLS handshake with
 /// `ssl` (from [`ClientConfig::new_ssl`]), both by `plan.deadline`: the one place the two
-/// follow each other, for [`connect_with`] and [`starttls::upgrade`](crate::starttls::upgrade).
+/// follow each other, for [`connect_with`] and [`upgrade_starttls`](super::upgrade_starttls).
 ///
 /// The dialogue's reads and writes get the time left as their socket timeout
 /// ([`negotiate_with_deadline`](crate::starttls::negotiate_with_deadline)); the handshake

@@ -11,10 +11,10 @@ use openssl::ex_data::Index;
 use openssl::ssl::{Ssl, SslRef, SslStream};
 use openssl::x509::{X509StoreContext, X509StoreContextRef, X509};
 
+use crate::diagnose::{self, Evidence, PeerCertFacts};
 use crate::error::{
     ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult,
 };
-use crate::hint::{self, Evidence, PeerCertFacts};
 use crate::nodelay::NodelayPolicy;
 use crate::outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
 use crate::stream::TlsStream;
@@ -245,7 +245,7 @@ impl<S: Read + Write> Handshake<S> {
         let transport = self.stream.get_ref();
         let bytes_received = transport.bytes_received();
         let ssl = self.stream.ssl();
-        let hint = hint::diagnose(Evidence {
+        let hint = diagnose::diagnose(Evidence {
             role: Some(self.role),
             kind: Some(kind),
             queue: &queue,
@@ -286,7 +286,7 @@ impl<S: Read + Write> Handshake<S> {
     /// because the wait itself failed (`Wait`).
     pub(crate) fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
         let bytes_received = self.stream.get_ref().bytes_received();
-        let hint = hint::Hint::Timeout {
+        let hint = crate::hint::Hint::Timeout {
             waiting_for: Some(waiting_for),
             elapsed,
             bytes_received,
@@ -314,7 +314,7 @@ impl<S: Read + Write> Handshake<S> {
         kind: ErrorKind,
         waiting_for: Want,
         io: Option<std::io::Error>,
-        hint: Option<hint::Hint>,
+        hint: Option<crate::hint::Hint>,
         elapsed: Option<Duration>,
     ) -> HandshakeError {
         let transport = self.stream.get_ref();
@@ -396,7 +396,7 @@ fn classify(
     let eof_in_queue = cfg!(ossl300)
         && queue
             .iter()
-            .any(|e| e.reason_code == hint::SSL_R_UNEXPECTED_EOF_WHILE_READING);
+            .any(|e| e.reason_code == diagnose::SSL_R_UNEXPECTED_EOF_WHILE_READING);
     if queue
         .iter()
         .any(|e| e.reason_code == SSL_R_CERTIFICATE_VERIFY_FAILED)

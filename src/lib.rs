@@ -18,7 +18,9 @@
 pub mod bundled;
 pub mod certstore;
 pub mod client;
+mod code;
 pub mod deadline;
+mod diagnose;
 pub mod engine;
 pub mod error;
 pub mod fingerprint;

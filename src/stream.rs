@@ -7,9 +7,10 @@ use std::os::fd::AsFd;
 
 use openssl::ssl::{ErrorCode, ShutdownResult, SslRef, SslStream};
 
+use crate::diagnose::{self, Evidence};
 use crate::error::{ErrorKind, OpensslError};
 use crate::handshake::HandshakeStats;
-use crate::hint::{self, Evidence, Hint};
+use crate::hint::Hint;
 use crate::nodelay;
 use crate::outcome::Role;
 use crate::session::SessionInfo;
@@ -155,7 +156,7 @@ fn io_error_of(ssl: &SslRef, operation: StreamOperation, error: openssl::ssl::Er
     } else {
         Role::Client
     };
-    let hint = hint::diagnose(Evidence {
+    let hint = diagnose::diagnose(Evidence {
         role: Some(role),
         kind: Some(ErrorKind::Protocol),
         queue: &queue,

@@ -118,8 +118,49 @@ pub enum Hint {
     },
 }
 
-impl fmt::Display for Hint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Hint {
+    /// The settings this hint advises, in the order its text names them: what a program can
+    /// change, as API items. A front end with its own names for them (a command line's flags)
+    /// renders the whole hint in those names with [`display_with`](Self::display_with).
+    ///
+    /// ```
+    /// use tlshake::hint::{Advice, Hint};
+    ///
+    /// let hint = Hint::NameMismatch { expected: Some("wrong.example".into()), names: vec![] };
+    /// assert_eq!(hint.advice(), [Advice::PeerName, Advice::SkipPeerNameCheck]);
+    /// ```
+    pub fn advice(&self) -> Vec<Advice> {
+        let named = std::cell::RefCell::new(Vec::new());
+        let _ = self.write(&mut String::new(), &|a| {
+            named.borrow_mut().push(a);
+            a.api_name()
+        });
+        named.into_inner()
+    }
+
+    /// The hint's text with every [`Advice`] named by `names` instead of by its API item:
+    /// `hint.display_with(|a| cli_flag(a))` says `--servername` where
+    /// [`Display`](fmt::Display) says `ClientConfigBuilder::peer_name`.
+    ///
+    /// ```
+    /// use tlshake::hint::{Advice, Hint};
+    ///
+    /// fn flag(advice: Advice) -> &'static str {
+    ///     match advice {
+    ///         Advice::PeerName => "--servername",
+    ///         other => other.api_name(),
+    ///     }
+    /// }
+    /// let hint = Hint::NameMismatch { expected: None, names: vec![] };
+    /// assert!(hint.display_with(flag).to_string().contains("(--servername)"));
+    /// assert!(hint.to_string().contains("(ClientConfigBuilder::peer_name)"));
+    /// ```
+    pub fn display_with(&self, names: fn(Advice) -> &'static str) -> DisplayWith<'_> {
+        DisplayWith { hint: self, names }
+    }
+
+    /// Writes the advice, naming each setting with `n`.
+    fn write(&self, f: &mut dyn fmt::Write, n: &dyn Fn(Advice) -> &'static str) -> fmt::Result {
         match self {
             Hint::PlaintextPeer {
                 role: Role::Client,
@@ -127,10 +168,11 @@ impl fmt::Display for Hint {
             } => write!(
                 f,
                 "the peer answered in plaintext (\"{}\"): this port probably expects STARTTLS \
-                 or no TLS at all; connect with tcp:// and upgrade with STARTTLS (--starttls \
-                 {}), or use the implicit-TLS port (465 SMTPS, 993 IMAPS, 995 POP3S, 990 \
-                 FTPS, 443 HTTPS)",
+                 or no TLS at all; connect with tcp:// and upgrade with STARTTLS ({} {}), or \
+                 use the implicit-TLS port (465 SMTPS, 993 IMAPS, 995 POP3S, 990 FTPS, 443 \
+                 HTTPS)",
                 record::escape_bytes(first_bytes, SHOWN_BYTES),
+                n(Advice::Starttls),
                 crate::starttls::StarttlsProtocol::names("|")
             ),
             Hint::PlaintextPeer {
@@ -154,11 +196,12 @@ impl fmt::Display for Hint {
                         names.join(", ")
                     )?;
                 }
-                f.write_str(
-                    ": connect with one of those names, or set the expected peer name \
-                     (ClientConfigBuilder::peer_name); disabling the name check \
-                     (ClientConfigBuilder::verify_peer_name(false)) accepts any certificate \
-                     from that CA",
+                write!(
+                    f,
+                    ": connect with one of those names, or set the expected peer name ({}); \
+                     disabling the name check ({}) accepts any certificate from that CA",
+                    n(Advice::PeerName),
+                    n(Advice::SkipPeerNameCheck)
                 )
             }
             Hint::UnknownIssuer { issuer } => {
@@ -169,9 +212,11 @@ impl fmt::Display for Hint {
                     )?,
                     None => f.write_str("the certificate chain does not lead to a trusted CA")?,
                 }
-                f.write_str(
-                    ": give the issuing CA with ClientConfigBuilder::ca_file, or make the \
-                     server send its intermediate certificates",
+                write!(
+                    f,
+                    ": give the issuing CA with {}, or make the server send its intermediate \
+                     certificates",
+                    n(Advice::CaFile)
                 )
             }
             Hint::FingerprintMismatch { expected, received } => {
@@ -180,8 +225,8 @@ impl fmt::Display for Hint {
                     f,
                     "the certificate's digest is {kind}:{received}, not the pinned \
                      {kind}:{expected}: if the server's certificate was replaced on purpose, pin \
-                     the new digest with ClientConfigBuilder::peer_fingerprint; otherwise \
-                     another server is answering for this one"
+                     the new digest with {}; otherwise another server is answering for this one",
+                    n(Advice::PeerFingerprint)
                 )
             }
             Hint::ClientCertificateUntrusted { issuer, subject } => {
@@ -193,10 +238,12 @@ impl fmt::Display for Hint {
                     Some(i) => write!(f, " was issued by \"{i}\", which is not")?,
                     None => f.write_str(" was not issued by")?,
                 }
-                f.write_str(
-                    " a CA in the server's client-CA file (the ca_file of \
-                     ServerConfig::client_auth): add that issuer's CA certificate to the file, or \
-                     give the client a certificate issued by one of the CAs in it",
+                write!(
+                    f,
+                    " a CA in the server's client-CA file ({}): add that issuer's CA \
+                     certificate to the file, or give the client a certificate issued by one of \
+                     the CAs in it",
+                    n(Advice::ServerClientAuth)
                 )
             }
             Hint::SelfSigned { subject } => {
@@ -206,11 +253,14 @@ impl fmt::Display for Hint {
                         f.write_str("the certificate chain ends in a self-signed certificate")?
                     }
                 }
-                f.write_str(
-                    " and is not trusted: trust it explicitly with ClientConfigBuilder::ca_file, \
-                     pin it with ClientConfigBuilder::peer_fingerprint (a pin alone trusts \
-                     exactly that certificate), or accept self-signed certificates with \
-                     ClientConfigBuilder::allow_self_signed",
+                write!(
+                    f,
+                    " and is not trusted: trust it explicitly with {}, pin it with {} (a pin \
+                     alone trusts exactly that certificate), or accept self-signed certificates \
+                     with {}",
+                    n(Advice::CaFile),
+                    n(Advice::PeerFingerprint),
+                    n(Advice::AllowSelfSigned)
                 )
             }
             Hint::Expired { not_after } => {
@@ -253,9 +303,12 @@ impl fmt::Display for Hint {
                      opt-out and security level 0 with OpenSSL 3)",
                 )
             }
-            Hint::ClientCertificateRequired => f.write_str(
-                "the server requires a client certificate: give one with \
-                 ClientConfigBuilder::cert_file and key_file (issued by a CA the server trusts)",
+            Hint::ClientCertificateRequired => write!(
+                f,
+                "the server requires a client certificate: give one with {} and {} (issued by \
+                 a CA the server trusts)",
+                n(Advice::CertFile),
+                n(Advice::KeyFile)
             ),
             Hint::PeerSentNoCertificate => f.write_str(
                 "client certificates are required and the client sent none: configure the \
@@ -266,24 +319,33 @@ impl fmt::Display for Hint {
                 "the peer rejected our certificate ({alert}): make sure the peer trusts the CA \
                  that issued it and that it is valid for its purpose and dates"
             ),
-            Hint::NoSharedCipher => f.write_str(
+            Hint::NoSharedCipher => write!(
+                f,
                 "no cipher suite or signature algorithm in common: TLS 1.2 takes only ECDHE \
                  with AES-GCM or ChaCha20-Poly1305 by default; for a peer with only CBC suites, \
-                 opt in with allow_cbc_ciphers(true) (ServerConfig or ClientConfigBuilder) or \
-                 give ClientConfigBuilder::ciphers; otherwise compare the ciphersuites and key \
+                 opt in with {} or {}, or give {}; otherwise compare the ciphersuites and key \
                  types of both ends",
+                n(Advice::ServerAllowCbcCiphers),
+                n(Advice::AllowCbcCiphers),
+                n(Advice::Ciphers)
             ),
-            Hint::HandshakeFailureAlert => f.write_str(
+            Hint::HandshakeFailureAlert => write!(
+                f,
                 "the server aborted the handshake (handshake_failure alert): either it requires \
-                 a client certificate (ClientConfigBuilder::cert_file and key_file) or the two \
-                 ends share no cipher suite or signature algorithm (TLS 1.2 offers only ECDHE \
-                 with AES-GCM or ChaCha20-Poly1305 by default: for a server with only CBC \
-                 suites, ClientConfigBuilder::allow_cbc_ciphers(true) or \
-                 ClientConfigBuilder::ciphers)",
+                 a client certificate ({} and {}) or the two ends share no cipher suite or \
+                 signature algorithm (TLS 1.2 offers only ECDHE with AES-GCM or \
+                 ChaCha20-Poly1305 by default: for a server with only CBC suites, {} or {})",
+                n(Advice::CertFile),
+                n(Advice::KeyFile),
+                n(Advice::AllowCbcCiphers),
+                n(Advice::Ciphers)
             ),
-            Hint::NoApplicationProtocol => {
-                f.write_str("the server supports none of the ALPN protocols offered: check --alpn")
-            }
+            Hint::NoApplicationProtocol => write!(
+                f,
+                "the server supports none of the ALPN protocols offered: offer one it supports \
+                 ({}), or none",
+                n(Advice::Alpn)
+            ),
             Hint::PeerClosed {
                 role,
                 bytes_received,
@@ -333,5 +395,262 @@ impl fmt::Display for Hint {
                 }
             }
         }
+    }
+}
+
+/// The advice in one paragraph, each setting named by its API item ([`Advice::api_name`]).
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &Advice::api_name)
+    }
+}
+
+/// A [`Hint`] whose settings are named by the caller's names: see [`Hint::display_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct DisplayWith<'a> {
+    hint: &'a Hint,
+    names: fn(Advice) -> &'static str,
+}
+
+impl fmt::Display for DisplayWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.hint.write(f, &self.names)
+    }
+}
+
+/// One setting a [`Hint`] advises changing, as the API item that changes it. `Display` (and
+/// [`api_name`](Self::api_name)) gives the item's path, `ClientConfigBuilder::peer_name`; a
+/// program with its own names for these settings maps each variant to them and renders the
+/// hint with [`Hint::display_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Advice {
+    /// [`ClientConfigBuilder::peer_name`](crate::client::ClientConfigBuilder::peer_name): the
+    /// name the certificate is checked against (and sent as SNI).
+    PeerName,
+    /// [`ClientConfigBuilder::verify_peer_name(false)`](crate::client::ClientConfigBuilder::verify_peer_name):
+    /// no host-name check.
+    SkipPeerNameCheck,
+    /// [`ClientConfigBuilder::ca_file`](crate::client::ClientConfigBuilder::ca_file): the CAs
+    /// the client trusts.
+    CaFile,
+    /// [`ClientConfigBuilder::peer_fingerprint`](crate::client::ClientConfigBuilder::peer_fingerprint):
+    /// the pinned certificate digest.
+    PeerFingerprint,
+    /// [`ClientConfigBuilder::allow_self_signed`](crate::client::ClientConfigBuilder::allow_self_signed).
+    AllowSelfSigned,
+    /// [`ClientConfigBuilder::cert_file`](crate::client::ClientConfigBuilder::cert_file): the
+    /// client certificate.
+    CertFile,
+    /// [`ClientConfigBuilder::key_file`](crate::client::ClientConfigBuilder::key_file): the
+    /// client certificate's key.
+    KeyFile,
+    /// [`ClientConfigBuilder::allow_cbc_ciphers(true)`](crate::client::ClientConfigBuilder::allow_cbc_ciphers).
+    AllowCbcCiphers,
+    /// [`ClientConfigBuilder::ciphers`](crate::client::ClientConfigBuilder::ciphers): the TLS
+    /// 1.2 cipher list.
+    Ciphers,
+    /// [`ClientConfigBuilder::alpn`](crate::client::ClientConfigBuilder::alpn): the ALPN
+    /// protocols offered.
+    Alpn,
+    /// [`ConnectOptions::starttls`](crate::client::ConnectOptions::starttls): a STARTTLS
+    /// dialogue on a `tcp://` connection before the handshake.
+    Starttls,
+    /// [`ServerConfig::client_auth`](crate::server::ServerConfig::client_auth): the server's
+    /// client-CA file.
+    ServerClientAuth,
+    /// [`ServerConfig::allow_cbc_ciphers(true)`](crate::server::ServerConfig::allow_cbc_ciphers).
+    ServerAllowCbcCiphers,
+}
+
+impl Advice {
+    /// The API item's path, as the library's own hint text names it
+    /// (`"ClientConfigBuilder::peer_name"`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Advice::PeerName => "ClientConfigBuilder::peer_name",
+            Advice::SkipPeerNameCheck => "ClientConfigBuilder::verify_peer_name(false)",
+            Advice::CaFile => "ClientConfigBuilder::ca_file",
+            Advice::PeerFingerprint => "ClientConfigBuilder::peer_fingerprint",
+            Advice::AllowSelfSigned => "ClientConfigBuilder::allow_self_signed",
+            Advice::CertFile => "ClientConfigBuilder::cert_file",
+            Advice::KeyFile => "ClientConfigBuilder::key_file",
+            Advice::AllowCbcCiphers => "ClientConfigBuilder::allow_cbc_ciphers(true)",
+            Advice::Ciphers => "ClientConfigBuilder::ciphers",
+            Advice::Alpn => "ClientConfigBuilder::alpn",
+            Advice::Starttls => "ConnectOptions::starttls",
+            Advice::ServerClientAuth => "ServerConfig::client_auth",
+            Advice::ServerAllowCbcCiphers => "ServerConfig::allow_cbc_ciphers(true)",
+        }
+    }
+}
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::DigestKind;
+
+    /// One hint of every variant (both roles where the text depends on it). The match in
+    /// `every_variant_is_listed` fails to compile when a variant is added and not listed.
+    fn every_hint() -> Vec<Hint> {
+        let pin = |byte: u8| Fingerprint::from_bytes(DigestKind::Sha256, vec![byte; 32]);
+        let (Ok(expected), Ok(received)) = (pin(1), pin(2)) else {
+            panic!("a SHA-256 fingerprint of 32 bytes");
+        };
+        let some = |s: &str| Some(s.to_string());
+        let mut hints = vec![
+            Hint::NameMismatch {
+                expected: some("wrong.example"),
+                names: vec!["localhost".into()],
+            },
+            Hint::NameMismatch {
+                expected: None,
+                names: Vec::new(),
+            },
+            Hint::UnknownIssuer {
+                issuer: some("CN=ca"),
+            },
+            Hint::UnknownIssuer { issuer: None },
+            Hint::FingerprintMismatch { expected, received },
+            Hint::ClientCertificateUntrusted {
+                issuer: some("CN=ca"),
+                subject: some("CN=client"),
+            },
+            Hint::SelfSigned {
+                subject: some("CN=self"),
+            },
+            Hint::Expired {
+                not_after: some("Jan 1 00:00:00 2000 GMT"),
+            },
+            Hint::NotYetValid {
+                not_before: some("Jan 1 00:00:00 2100 GMT"),
+            },
+            Hint::NoSharedVersion {
+                our_min: Some(ProtocolVersion::Tls1_2),
+                our_max: None,
+                peer_versions: vec![ProtocolVersion::Tls1_1],
+            },
+            Hint::ClientCertificateRequired,
+            Hint::PeerSentNoCertificate,
+            Hint::PeerRejectedOurCertificate {
+                alert: "tlsv1 alert unknown ca".into(),
+            },
+            Hint::NoSharedCipher,
+            Hint::HandshakeFailureAlert,
+            Hint::NoApplicationProtocol,
+        ];
+        for role in [Role::Client, Role::Server] {
+            hints.push(Hint::PlaintextPeer {
+                role,
+                first_bytes: b"220 mail ESMTP\r\n".to_vec(),
+            });
+            for bytes_received in [0, 100] {
+                hints.push(Hint::PeerClosed {
+                    role,
+                    bytes_received,
+                });
+            }
+        }
+        for waiting_for in [Some(Want::Read), Some(Want::Write), None] {
+            for bytes_received in [0, 100] {
+                hints.push(Hint::Timeout {
+                    waiting_for,
+                    elapsed: Duration::from_millis(1500),
+                    bytes_received,
+                });
+            }
+        }
+        hints
+    }
+
+    #[test]
+    fn every_variant_is_listed() {
+        let mut seen = std::collections::HashSet::new();
+        for hint in every_hint() {
+            seen.insert(match hint {
+                Hint::PlaintextPeer { .. } => "PlaintextPeer",
+                Hint::NameMismatch { .. } => "NameMismatch",
+                Hint::UnknownIssuer { .. } => "UnknownIssuer",
+                Hint::FingerprintMismatch { .. } => "FingerprintMismatch",
+                Hint::ClientCertificateUntrusted { .. } => "ClientCertificateUntrusted",
+                Hint::SelfSigned { .. } => "SelfSigned",
+                Hint::Expired { .. } => "Expired",
+                Hint::NotYetValid { .. } => "NotYetValid",
+                Hint::NoSharedVersion { .. } => "NoSharedVersion",
+                Hint::ClientCertificateRequired => "ClientCertificateRequired",
+                Hint::PeerSentNoCertificate => "PeerSentNoCertificate",
+                Hint::PeerRejectedOurCertificate { .. } => "PeerRejectedOurCertificate",
+                Hint::NoSharedCipher => "NoSharedCipher",
+                Hint::HandshakeFailureAlert => "HandshakeFailureAlert",
+                Hint::NoApplicationProtocol => "NoApplicationProtocol",
+                Hint::PeerClosed { .. } => "PeerClosed",
+                Hint::Timeout { .. } => "Timeout",
+            });
+        }
+        assert_eq!(seen.len(), 17, "{seen:?}");
+    }
+
+    /// The first `--x` (two dashes and a lower-case letter) in `text`, if any.
+    fn first_flag(text: &str) -> Option<&str> {
+        text.match_indices("--").find_map(|(at, _)| {
+            let rest = text.get(at..)?;
+            let letter = rest.as_bytes().get(2)?;
+            letter.is_ascii_lowercase().then(|| {
+                let end = rest
+                    .find(|c: char| !(c == '-' || c.is_ascii_alphanumeric()))
+                    .unwrap_or(rest.len());
+                rest.get(..end).unwrap_or(rest)
+            })
+        })
+    }
+
+    #[test]
+    fn no_hint_names_a_command_line_flag() {
+        assert_eq!(first_flag("use --servername x"), Some("--servername"));
+        assert_eq!(first_flag("a -- b, --1"), None);
+        for hint in every_hint() {
+            let text = hint.to_string();
+            assert_eq!(first_flag(&text), None, "{hint:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn advice_is_what_the_text_names_and_display_with_renames_all_of_it() {
+        fn shouted(advice: Advice) -> &'static str {
+            match advice {
+                Advice::PeerName => "PEER-NAME",
+                _ => "OTHER-SETTING",
+            }
+        }
+        for hint in every_hint() {
+            let text = hint.to_string();
+            let renamed = hint.display_with(shouted).to_string();
+            for advice in hint.advice() {
+                assert!(text.contains(advice.api_name()), "{advice:?} in {text}");
+                assert!(
+                    !renamed.contains(advice.api_name()),
+                    "{advice:?}: {renamed}"
+                );
+            }
+            assert_eq!(hint.advice().is_empty(), text == renamed, "{text}");
+        }
+        let mismatch = Hint::NameMismatch {
+            expected: None,
+            names: Vec::new(),
+        };
+        assert_eq!(
+            mismatch.advice(),
+            [Advice::PeerName, Advice::SkipPeerNameCheck]
+        );
+        assert!(mismatch
+            .display_with(shouted)
+            .to_string()
+            .contains("(PEER-NAME); disabling the name check (OTHER-SETTING)"));
     }
 }

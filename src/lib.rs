@@ -58,7 +58,7 @@ pub struct ReadmeDoctests;
 
 pub use error::{ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
 pub use handshake::{Handshake, HandshakeStats};
-pub use hint::Hint;
+pub use hint::{Advice, Hint};
 pub use limits::LimitError;
 pub use membio::{MemoryHandshake, MemoryPipe, MemorySession};
 pub use multi::{Completed, MultiDriver, MultiError, MultiEvent};

@@ -476,7 +476,7 @@ impl Report {
                     self.peer_certificate = json::certificate(cert);
                 }
                 self.error = json::handshake_error(source);
-                self.hint_text = source.hint().map(ToString::to_string);
+                self.hint_text = source.hint().map(report::hint_text);
                 if source.is_timeout() {
                     Outcome::Timeout
                 } else if source.is_controlled_shutdown() {

@@ -96,6 +96,7 @@ pub enum Connection {
 /// assert!(options.deadline.is_some());
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     /// Run this STARTTLS dialogue on the plain connection before the handshake (the URL must
     /// then be `tcp://`, or a TLS scheme whose version rules still apply).
@@ -135,6 +136,13 @@ impl ConnectOptions {
     #[must_use]
     pub fn deadline(mut self, deadline: Instant) -> ConnectOptions {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Tunnel through this HTTP proxy (`host:port`) with `CONNECT` first.
+    #[must_use]
+    pub fn proxy(mut self, proxy: impl Into<String>) -> ConnectOptions {
+        self.proxy = Some(proxy.into());
         self
     }
 }

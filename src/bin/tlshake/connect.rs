@@ -262,11 +262,17 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         }
     }
     let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| host.clone());
-    let options = |deadline: Instant| ConnectOptions {
-        starttls: a.starttls,
-        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()),
-        deadline: Some(deadline),
-        proxy: a.proxy.clone(),
+    let options = |deadline: Instant| {
+        let mut options = ConnectOptions::new()
+            .starttls_options(StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()))
+            .deadline(deadline);
+        if let Some(protocol) = a.starttls {
+            options = options.starttls(protocol);
+        }
+        if let Some(proxy) = &a.proxy {
+            options = options.proxy(proxy.clone());
+        }
+        options
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
     let outcome = match client::connect_with(&url, &config, &options(deadline)) {

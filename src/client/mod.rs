@@ -1,4 +1,5 @@
-//! The client's front door: connect by transport URL, PHP `stream_socket_client` style.
+//! The client's front door: connect by transport URL (`tls://host:port`), resolve, connect,
+//! optionally STARTTLS, and handshake with one [`ClientConfig`] under deadlines.
 //!
 //! | URL | what [`open`] gives |
 //! |---|---|

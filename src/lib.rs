@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod advice;
 pub mod bundled;
 pub mod certstore;
 pub mod client;

@@ -662,3 +662,33 @@ fn no_application_protocol_hint_names_the_alpn_flag() {
     );
     assert!(!line.contains("ClientConfigBuilder"), "{line}");
 }
+
+#[test]
+fn invalid_xmpp_host_advice_names_the_xmpphost_flag() {
+    // A real listener: the dialogue refuses the name before it sends anything.
+    let server = tls13_server();
+    let url = format!("tcp://127.0.0.1:{}", server.port());
+    let out = run(&[
+        "connect",
+        &url,
+        "--starttls",
+        "xmpp",
+        "--xmpphost",
+        "a b",
+        "--json",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(hint.starts_with("set --xmpphost to the XMPP domain"), "{j}");
+    assert_eq!(
+        j["error"]["advice"],
+        serde_json::json!(["--xmpphost"]),
+        "{j}"
+    );
+    let message = j["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("set --xmpphost") && !message.contains("StarttlsOptions"),
+        "{message}"
+    );
+}

@@ -508,8 +508,12 @@ impl Report {
                 self.peer = Some(peer.to_string());
                 self.timings[0] = connect_time.map(ms);
                 self.error = json::other_error("starttls", &report::chain(e));
-                self.hint_text = source.advice();
+                self.hint_text = source
+                    .advice()
+                    .map(|text| report::flags_for(&text, &source.advised()));
                 self.error["hint"] = self.hint_text.clone().into();
+                let advice: Vec<&str> = source.advised().into_iter().map(report::flag).collect();
+                self.error["advice"] = advice.into();
                 if e.is_timeout() {
                     Outcome::Timeout
                 } else {

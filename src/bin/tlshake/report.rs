@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use tlshake::hint::{Advice, Hint};
+use tlshake::starttls::StarttlsError;
 use tlshake::HandshakeError;
 
 /// How a run ended, and the process exit code for it.
@@ -135,7 +136,10 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
             text.push_str(&whole(h));
             break;
         }
-        text.push_str(&e.to_string());
+        match e.downcast_ref::<StarttlsError>() {
+            Some(s) => text.push_str(&flags_for(&s.to_string(), &s.advised())),
+            None => text.push_str(&e.to_string()),
+        }
         level = e.source();
     }
     text
@@ -156,6 +160,7 @@ const FLAGS: &[(Advice, &str)] = &[
     (Advice::Ciphers, "--ciphers"),
     (Advice::Alpn, "--alpn"),
     (Advice::Starttls, "--starttls"),
+    (Advice::XmppHost, "--xmpphost"),
     (Advice::ServerClientAuth, "serve --verify-client"),
     (Advice::ServerAllowCbcCiphers, "serve --allow-cbc"),
 ];
@@ -189,6 +194,13 @@ pub(crate) fn with_flags(text: &str, hint: Option<&Hint>) -> String {
         Some(h) => text.replacen(&h.to_string(), &hint_text(h), 1),
         None => text.to_string(),
     }
+}
+
+/// `text` (an error's message or advice) with each API item of `advice` said as its flag.
+pub(crate) fn flags_for(text: &str, advice: &[Advice]) -> String {
+    advice
+        .iter()
+        .fold(text.to_string(), |t, a| t.replace(a.api_name(), flag(*a)))
 }
 
 /// The whole story of a handshake error (`{:#}`), its hint's advice named by flags.

@@ -1,5 +1,6 @@
 //! Server certificates: loading PEM and PKCS#12 files, and selecting one by host name or by
-//! fingerprint, the way WinDev's `SocketCreateSSL` picks from the Windows certificate store.
+//! SHA-1 / SHA-256 fingerprint (what `openssl x509 -fingerprint` prints), for a server that
+//! picks its certificate per name (SNI) or by thumbprint.
 //!
 //! - [`CertifiedKey`]: a leaf certificate, its chain and its private key, checked to belong
 //!   together; from PEM files, a PKCS#12 archive or memory.

@@ -5,8 +5,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use crate::code::{Role, SslErrorCode, Want};
 use crate::hint::Hint;
-use crate::outcome::{Role, SslErrorCode, Want};
 
 /// What went wrong, in broad strokes. Match on this; read the rest of [`HandshakeError`] for
 /// the details.

@@ -7,7 +7,7 @@
 //! - a Windows thumbprint, `9d a4 ... 3f` or `9DA4...3F`, even with the invisible left-to-right
 //!   mark (U+200E) that the Windows certificate dialog puts in front of it;
 //! - `openssl x509 -noout -fingerprint -sha256` output, `sha256 Fingerprint=70:3D:...:3A`;
-//! - PHP's `peer_fingerprint` value (plain hex) or a `sha256:`/`sha1:`/`md5:` prefixed form.
+//! - plain hex ([`Fingerprint::to_hex`]) or a `sha256:`/`sha1:`/`md5:` prefixed form.
 //!
 //! Spaces, tabs, line breaks and colons are ignored anywhere; hex digits may be in either case.
 //! Without a prefix the digest is chosen by the number of hex digits: 32 for MD5, 40 for SHA-1,
@@ -182,7 +182,7 @@ impl Fingerprint {
         &self.bytes
     }
 
-    /// Plain lower-case hex, no separators (the form PHP's `peer_fingerprint` uses).
+    /// Plain lower-case hex, no separators.
     pub fn to_hex(&self) -> String {
         self.bytes.iter().map(|b| format!("{b:02x}")).collect()
     }

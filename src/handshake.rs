@@ -11,14 +11,14 @@ use openssl::ex_data::Index;
 use openssl::ssl::{Ssl, SslRef, SslStream};
 use openssl::x509::{X509StoreContext, X509StoreContextRef, X509};
 
+use crate::diagnose::{self, Evidence, PeerCertFacts};
 use crate::error::{
     ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult,
 };
-use crate::ffi;
-use crate::hint::{self, Evidence, PeerCertFacts};
 use crate::nodelay::NodelayPolicy;
 use crate::outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
 use crate::stream::TlsStream;
+use crate::sys;
 use crate::transport::Transport;
 use crate::version::ProtocolVersion;
 
@@ -176,7 +176,7 @@ impl<S: Read + Write> Handshake<S> {
     /// The OpenSSL connection object, mutably (ex_data, a new `SSL_CTX` from a ClientHello
     /// callback, ...).
     pub fn ssl_mut(&mut self) -> &mut SslRef {
-        crate::ffi::ssl_mut(&mut self.stream)
+        crate::sys::ssl_mut(&mut self.stream)
     }
 
     /// The transport, mutably (for memory transports: feed and take bytes).
@@ -193,23 +193,23 @@ impl<S: Read + Write> Handshake<S> {
     #[doc(alias = "SSL_accept")]
     #[doc(alias = "SSL_do_handshake")]
     pub fn step(&mut self) -> HandshakeOutcome {
-        ffi::clear_error_queue();
+        sys::clear_error_queue();
         let ret = match self.function {
-            HandshakeFunction::Connect => ffi::ssl_connect(&mut self.stream),
-            HandshakeFunction::Accept => ffi::ssl_accept(&mut self.stream),
-            HandshakeFunction::DoHandshake => ffi::ssl_do_handshake(&mut self.stream),
+            HandshakeFunction::Connect => sys::ssl_connect(&mut self.stream),
+            HandshakeFunction::Accept => sys::ssl_accept(&mut self.stream),
+            HandshakeFunction::DoHandshake => sys::ssl_do_handshake(&mut self.stream),
         };
         self.last_ret = ret;
         self.stats.steps += 1;
         if ret == 1 {
-            ffi::clear_error_queue();
+            sys::clear_error_queue();
             self.stream.get_mut().handshake_done();
             return HandshakeOutcome::Done;
         }
-        let code = SslErrorCode::from_raw(ffi::ssl_get_error(&mut self.stream, ret));
+        let code = SslErrorCode::from_raw(sys::ssl_get_error(&mut self.stream, ret));
         if ret < 0 {
             if let Some(want) = code.want() {
-                ffi::clear_error_queue();
+                sys::clear_error_queue();
                 match want {
                     Want::Read => self.stats.want_read += 1,
                     Want::Write => self.stats.want_write += 1,
@@ -241,11 +241,11 @@ impl<S: Read + Write> Handshake<S> {
         let result = crate::session::verify_result(ssl);
         let verify = (peer_cert_facts(ssl).is_some() || !result.is_ok()).then_some(result);
         let kind = classify(ret, code, &queue, verify.as_ref(), io.is_some());
-        let (min, max) = ffi::proto_version_range(&mut self.stream);
+        let (min, max) = sys::proto_version_range(&mut self.stream);
         let transport = self.stream.get_ref();
         let bytes_received = transport.bytes_received();
         let ssl = self.stream.ssl();
-        let hint = hint::diagnose(Evidence {
+        let hint = diagnose::diagnose(Evidence {
             role: Some(self.role),
             kind: Some(kind),
             queue: &queue,
@@ -286,7 +286,7 @@ impl<S: Read + Write> Handshake<S> {
     /// because the wait itself failed (`Wait`).
     pub(crate) fn timeout_error(&self, waiting_for: Want, elapsed: Duration) -> HandshakeError {
         let bytes_received = self.stream.get_ref().bytes_received();
-        let hint = hint::Hint::Timeout {
+        let hint = crate::hint::Hint::Timeout {
             waiting_for: Some(waiting_for),
             elapsed,
             bytes_received,
@@ -314,7 +314,7 @@ impl<S: Read + Write> Handshake<S> {
         kind: ErrorKind,
         waiting_for: Want,
         io: Option<std::io::Error>,
-        hint: Option<hint::Hint>,
+        hint: Option<crate::hint::Hint>,
         elapsed: Option<Duration>,
     ) -> HandshakeError {
         let transport = self.stream.get_ref();
@@ -396,7 +396,7 @@ fn classify(
     let eof_in_queue = cfg!(ossl300)
         && queue
             .iter()
-            .any(|e| e.reason_code == hint::SSL_R_UNEXPECTED_EOF_WHILE_READING);
+            .any(|e| e.reason_code == diagnose::SSL_R_UNEXPECTED_EOF_WHILE_READING);
     if queue
         .iter()
         .any(|e| e.reason_code == SSL_R_CERTIFICATE_VERIFY_FAILED)
@@ -437,7 +437,7 @@ pub(crate) fn entries_of(stack: &openssl::error::ErrorStack) -> Vec<OpensslError
             data: e.data().map(str::to_string),
             file: e.file().to_string(),
             line: e.line(),
-            text: ffi::error_string(e.code()),
+            text: sys::error_string(e.code()),
         })
         .collect()
 }

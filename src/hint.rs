@@ -3,51 +3,18 @@
 //! OpenSSL's reasons ("wrong version number", "unexpected eof while reading") are exact but
 //! say little about the cause. tlshake recognises the common situations from the whole
 //! evidence (return value, error queue, verify result, the peer's first bytes, the
-//! certificate) and names the likely cause and the fix.
+//! certificate) and names the likely cause and the fix. The recognising is in
+//! `crate::diagnose`; this module is the vocabulary, and imports neither `error` nor
+//! `outcome`.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{ErrorKind, OpensslError, VerifyResult};
+pub use crate::advice::Advice;
+use crate::code::{Role, Want};
 use crate::fingerprint::Fingerprint;
-use crate::outcome::{Role, Want};
 use crate::record;
 use crate::version::ProtocolVersion;
-
-// Reason codes from <openssl/sslerr.h> (ERR_LIB_SSL), stable across 1.1.1 and 3.x.
-pub(crate) const SSL_R_WRONG_VERSION_NUMBER: i32 = 267;
-pub(crate) const SSL_R_HTTP_REQUEST: i32 = 156;
-pub(crate) const SSL_R_HTTPS_PROXY_REQUEST: i32 = 155;
-pub(crate) const SSL_R_PACKET_LENGTH_TOO_LONG: i32 = 198;
-pub(crate) const SSL_R_UNKNOWN_PROTOCOL: i32 = 252;
-pub(crate) const SSL_R_WRONG_SSL_VERSION: i32 = 266;
-pub(crate) const SSL_R_UNEXPECTED_EOF_WHILE_READING: i32 = 294;
-pub(crate) const SSL_R_UNSUPPORTED_PROTOCOL: i32 = 258;
-pub(crate) const SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: i32 = 1070;
-pub(crate) const SSL_R_NO_PROTOCOLS_AVAILABLE: i32 = 191;
-pub(crate) const SSL_R_VERSION_TOO_LOW: i32 = 396;
-pub(crate) const SSL_R_VERSION_TOO_HIGH: i32 = 166;
-pub(crate) const SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: i32 = 199;
-pub(crate) const SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED: i32 = 1116;
-pub(crate) const SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE: i32 = 1040;
-pub(crate) const SSL_R_NO_SHARED_CIPHER: i32 = 193;
-pub(crate) const SSL_R_TLSV1_ALERT_UNKNOWN_CA: i32 = 1048;
-pub(crate) const SSL_R_SSLV3_ALERT_BAD_CERTIFICATE: i32 = 1042;
-pub(crate) const SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED: i32 = 1045;
-pub(crate) const SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN: i32 = 1046;
-pub(crate) const SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: i32 = 1120;
-
-// X509 verify codes from <openssl/x509_vfy.h>.
-const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
-const X509_V_ERR_CERT_NOT_YET_VALID: i32 = 9;
-const X509_V_ERR_CERT_HAS_EXPIRED: i32 = 10;
-const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
-const X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
-const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
-const X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
-const X509_V_ERR_HOSTNAME_MISMATCH: i32 = 62;
-const X509_V_ERR_IP_ADDRESS_MISMATCH: i32 = 64;
-
 /// How many of the peer's first bytes a plaintext hint shows.
 const SHOWN_BYTES: usize = 80;
 
@@ -152,8 +119,49 @@ pub enum Hint {
     },
 }
 
-impl fmt::Display for Hint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Hint {
+    /// The settings this hint advises, in the order its text names them: what a program can
+    /// change, as API items. A front end with its own names for them (a command line's flags)
+    /// renders the whole hint in those names with [`display_with`](Self::display_with).
+    ///
+    /// ```
+    /// use tlshake::hint::{Advice, Hint};
+    ///
+    /// let hint = Hint::NameMismatch { expected: Some("wrong.example".into()), names: vec![] };
+    /// assert_eq!(hint.advice(), [Advice::PeerName, Advice::SkipPeerNameCheck]);
+    /// ```
+    pub fn advice(&self) -> Vec<Advice> {
+        let named = std::cell::RefCell::new(Vec::new());
+        let _ = self.write(&mut String::new(), &|a| {
+            named.borrow_mut().push(a);
+            a.api_name()
+        });
+        named.into_inner()
+    }
+
+    /// The hint's text with every [`Advice`] named by `names` instead of by its API item:
+    /// `hint.display_with(|a| cli_flag(a))` says `--servername` where
+    /// [`Display`](fmt::Display) says `ClientConfigBuilder::peer_name`.
+    ///
+    /// ```
+    /// use tlshake::hint::{Advice, Hint};
+    ///
+    /// fn flag(advice: Advice) -> &'static str {
+    ///     match advice {
+    ///         Advice::PeerName => "--servername",
+    ///         other => other.api_name(),
+    ///     }
+    /// }
+    /// let hint = Hint::NameMismatch { expected: None, names: vec![] };
+    /// assert!(hint.display_with(flag).to_string().contains("(--servername)"));
+    /// assert!(hint.to_string().contains("(ClientConfigBuilder::peer_name)"));
+    /// ```
+    pub fn display_with(&self, names: fn(Advice) -> &'static str) -> DisplayWith<'_> {
+        DisplayWith { hint: self, names }
+    }
+
+    /// Writes the advice, naming each setting with `n`.
+    fn write(&self, f: &mut dyn fmt::Write, n: &dyn Fn(Advice) -> &'static str) -> fmt::Result {
         match self {
             Hint::PlaintextPeer {
                 role: Role::Client,
@@ -161,10 +169,11 @@ impl fmt::Display for Hint {
             } => write!(
                 f,
                 "the peer answered in plaintext (\"{}\"): this port probably expects STARTTLS \
-                 or no TLS at all; connect with tcp:// and upgrade with STARTTLS (--starttls \
-                 {}), or use the implicit-TLS port (465 SMTPS, 993 IMAPS, 995 POP3S, 990 \
-                 FTPS, 443 HTTPS)",
+                 or no TLS at all; connect with tcp:// and upgrade with STARTTLS ({} {}), or \
+                 use the implicit-TLS port (465 SMTPS, 993 IMAPS, 995 POP3S, 990 FTPS, 443 \
+                 HTTPS)",
                 record::escape_bytes(first_bytes, SHOWN_BYTES),
+                n(Advice::Starttls),
                 crate::starttls::StarttlsProtocol::names("|")
             ),
             Hint::PlaintextPeer {
@@ -188,11 +197,12 @@ impl fmt::Display for Hint {
                         names.join(", ")
                     )?;
                 }
-                f.write_str(
-                    ": connect with one of those names, or set the expected peer name \
-                     (ClientConfigBuilder::peer_name); disabling the name check \
-                     (ClientConfigBuilder::verify_peer_name(false)) accepts any certificate \
-                     from that CA",
+                write!(
+                    f,
+                    ": connect with one of those names, or set the expected peer name ({}); \
+                     disabling the name check ({}) accepts any certificate from that CA",
+                    n(Advice::PeerName),
+                    n(Advice::SkipPeerNameCheck)
                 )
             }
             Hint::UnknownIssuer { issuer } => {
@@ -203,9 +213,11 @@ impl fmt::Display for Hint {
                     )?,
                     None => f.write_str("the certificate chain does not lead to a trusted CA")?,
                 }
-                f.write_str(
-                    ": give the issuing CA with ClientConfigBuilder::ca_file, or make the \
-                     server send its intermediate certificates",
+                write!(
+                    f,
+                    ": give the issuing CA with {}, or make the server send its intermediate \
+                     certificates",
+                    n(Advice::CaFile)
                 )
             }
             Hint::FingerprintMismatch { expected, received } => {
@@ -214,8 +226,8 @@ impl fmt::Display for Hint {
                     f,
                     "the certificate's digest is {kind}:{received}, not the pinned \
                      {kind}:{expected}: if the server's certificate was replaced on purpose, pin \
-                     the new digest with ClientConfigBuilder::peer_fingerprint; otherwise \
-                     another server is answering for this one"
+                     the new digest with {}; otherwise another server is answering for this one",
+                    n(Advice::PeerFingerprint)
                 )
             }
             Hint::ClientCertificateUntrusted { issuer, subject } => {
@@ -227,10 +239,12 @@ impl fmt::Display for Hint {
                     Some(i) => write!(f, " was issued by \"{i}\", which is not")?,
                     None => f.write_str(" was not issued by")?,
                 }
-                f.write_str(
-                    " a CA in the server's client-CA file (the ca_file of \
-                     ServerConfig::client_auth): add that issuer's CA certificate to the file, or \
-                     give the client a certificate issued by one of the CAs in it",
+                write!(
+                    f,
+                    " a CA in the server's client-CA file ({}): add that issuer's CA \
+                     certificate to the file, or give the client a certificate issued by one of \
+                     the CAs in it",
+                    n(Advice::ServerClientAuth)
                 )
             }
             Hint::SelfSigned { subject } => {
@@ -240,11 +254,14 @@ impl fmt::Display for Hint {
                         f.write_str("the certificate chain ends in a self-signed certificate")?
                     }
                 }
-                f.write_str(
-                    " and is not trusted: trust it explicitly with ClientConfigBuilder::ca_file, \
-                     pin it with ClientConfigBuilder::peer_fingerprint (a pin alone trusts \
-                     exactly that certificate), or accept self-signed certificates with \
-                     ClientConfigBuilder::allow_self_signed",
+                write!(
+                    f,
+                    " and is not trusted: trust it explicitly with {}, pin it with {} (a pin \
+                     alone trusts exactly that certificate), or accept self-signed certificates \
+                     with {}",
+                    n(Advice::CaFile),
+                    n(Advice::PeerFingerprint),
+                    n(Advice::AllowSelfSigned)
                 )
             }
             Hint::Expired { not_after } => {
@@ -287,9 +304,12 @@ impl fmt::Display for Hint {
                      opt-out and security level 0 with OpenSSL 3)",
                 )
             }
-            Hint::ClientCertificateRequired => f.write_str(
-                "the server requires a client certificate: give one with \
-                 ClientConfigBuilder::cert_file and key_file (issued by a CA the server trusts)",
+            Hint::ClientCertificateRequired => write!(
+                f,
+                "the server requires a client certificate: give one with {} and {} (issued by \
+                 a CA the server trusts)",
+                n(Advice::CertFile),
+                n(Advice::KeyFile)
             ),
             Hint::PeerSentNoCertificate => f.write_str(
                 "client certificates are required and the client sent none: configure the \
@@ -300,24 +320,33 @@ impl fmt::Display for Hint {
                 "the peer rejected our certificate ({alert}): make sure the peer trusts the CA \
                  that issued it and that it is valid for its purpose and dates"
             ),
-            Hint::NoSharedCipher => f.write_str(
+            Hint::NoSharedCipher => write!(
+                f,
                 "no cipher suite or signature algorithm in common: TLS 1.2 takes only ECDHE \
                  with AES-GCM or ChaCha20-Poly1305 by default; for a peer with only CBC suites, \
-                 opt in with allow_cbc_ciphers(true) (ServerConfig or ClientConfigBuilder) or \
-                 give ClientConfigBuilder::ciphers; otherwise compare the ciphersuites and key \
+                 opt in with {} or {}, or give {}; otherwise compare the ciphersuites and key \
                  types of both ends",
+                n(Advice::ServerAllowCbcCiphers),
+                n(Advice::AllowCbcCiphers),
+                n(Advice::Ciphers)
             ),
-            Hint::HandshakeFailureAlert => f.write_str(
+            Hint::HandshakeFailureAlert => write!(
+                f,
                 "the server aborted the handshake (handshake_failure alert): either it requires \
-                 a client certificate (ClientConfigBuilder::cert_file and key_file) or the two \
-                 ends share no cipher suite or signature algorithm (TLS 1.2 offers only ECDHE \
-                 with AES-GCM or ChaCha20-Poly1305 by default: for a server with only CBC \
-                 suites, ClientConfigBuilder::allow_cbc_ciphers(true) or \
-                 ClientConfigBuilder::ciphers)",
+                 a client certificate ({} and {}) or the two ends share no cipher suite or \
+                 signature algorithm (TLS 1.2 offers only ECDHE with AES-GCM or \
+                 ChaCha20-Poly1305 by default: for a server with only CBC suites, {} or {})",
+                n(Advice::CertFile),
+                n(Advice::KeyFile),
+                n(Advice::AllowCbcCiphers),
+                n(Advice::Ciphers)
             ),
-            Hint::NoApplicationProtocol => {
-                f.write_str("the server supports none of the ALPN protocols offered: check --alpn")
-            }
+            Hint::NoApplicationProtocol => write!(
+                f,
+                "the server supports none of the ALPN protocols offered: offer one it supports \
+                 ({}), or none",
+                n(Advice::Alpn)
+            ),
             Hint::PeerClosed {
                 role,
                 bytes_received,
@@ -370,215 +399,186 @@ impl fmt::Display for Hint {
     }
 }
 
-/// Everything a diagnosis may look at.
-#[derive(Debug, Default)]
-pub(crate) struct Evidence<'a> {
-    pub(crate) role: Option<Role>,
-    pub(crate) kind: Option<ErrorKind>,
-    pub(crate) queue: &'a [OpensslError],
-    pub(crate) verify: Option<&'a VerifyResult>,
-    pub(crate) peer_bytes: &'a [u8],
-    pub(crate) bytes_received: u64,
-    pub(crate) expected_host: Option<&'a str>,
-    pub(crate) peer_cert: Option<PeerCertFacts>,
-    pub(crate) our_min: Option<ProtocolVersion>,
-    pub(crate) our_max: Option<ProtocolVersion>,
-    pub(crate) io_kind: Option<std::io::ErrorKind>,
-    /// The pinned and the received digest, when a pin did not match.
-    pub(crate) pin_mismatch: Option<(Fingerprint, Fingerprint)>,
+/// The advice in one paragraph, each setting named by its API item ([`Advice::api_name`]).
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &Advice::api_name)
+    }
 }
 
-/// The few facts of the peer's certificate that hints quote.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct PeerCertFacts {
-    pub(crate) subject: Option<String>,
-    pub(crate) issuer: Option<String>,
-    pub(crate) names: Vec<String>,
-    pub(crate) not_before: Option<String>,
-    pub(crate) not_after: Option<String>,
+/// A [`Hint`] whose settings are named by the caller's names: see [`Hint::display_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct DisplayWith<'a> {
+    hint: &'a Hint,
+    names: fn(Advice) -> &'static str,
 }
 
-fn has(queue: &[OpensslError], codes: &[i32]) -> bool {
-    queue.iter().any(|e| codes.contains(&e.reason_code))
-}
-
-fn find<'q>(queue: &'q [OpensslError], codes: &[i32]) -> Option<&'q OpensslError> {
-    queue.iter().find(|e| codes.contains(&e.reason_code))
-}
-
-/// Recognises the situation, or returns `None` when nothing specific is known.
-pub(crate) fn diagnose(ev: Evidence<'_>) -> Option<Hint> {
-    let role = ev.role.unwrap_or(Role::Client);
-    let cert = ev.peer_cert.clone().unwrap_or_default();
-
-    if let Some((expected, received)) = ev.pin_mismatch {
-        return Some(Hint::FingerprintMismatch { expected, received });
+impl fmt::Display for DisplayWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.hint.write(f, &self.names)
     }
-    if let Some(v) = ev.verify.filter(|v| !v.is_ok()) {
-        if ev.kind == Some(ErrorKind::CertificateVerification) && role == Role::Server {
-            return Some(match v.code {
-                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-                | X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-                | X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => Hint::ClientCertificateUntrusted {
-                    issuer: cert.issuer,
-                    subject: cert.subject,
-                },
-                _ => return None,
-            });
-        }
-        if ev.kind == Some(ErrorKind::CertificateVerification) {
-            return Some(match v.code {
-                X509_V_ERR_HOSTNAME_MISMATCH | X509_V_ERR_IP_ADDRESS_MISMATCH => {
-                    Hint::NameMismatch {
-                        expected: ev.expected_host.map(str::to_string),
-                        names: cert.names,
-                    }
-                }
-                X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT | X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN => {
-                    Hint::SelfSigned {
-                        subject: cert.subject,
-                    }
-                }
-                X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-                | X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-                | X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE => Hint::UnknownIssuer {
-                    issuer: cert.issuer,
-                },
-                X509_V_ERR_CERT_HAS_EXPIRED => Hint::Expired {
-                    not_after: cert.not_after,
-                },
-                X509_V_ERR_CERT_NOT_YET_VALID => Hint::NotYetValid {
-                    not_before: cert.not_before,
-                },
-                _ => return None,
-            });
-        }
-    }
-
-    let plaintext_reasons = [
-        SSL_R_WRONG_VERSION_NUMBER,
-        SSL_R_HTTP_REQUEST,
-        SSL_R_HTTPS_PROXY_REQUEST,
-        SSL_R_PACKET_LENGTH_TOO_LONG,
-        SSL_R_UNKNOWN_PROTOCOL,
-        SSL_R_WRONG_SSL_VERSION,
-    ];
-    if !ev.peer_bytes.is_empty()
-        && !record::looks_like_tls(ev.peer_bytes)
-        && (has(ev.queue, &plaintext_reasons) || record::looks_like_text(ev.peer_bytes))
-    {
-        return Some(Hint::PlaintextPeer {
-            role,
-            first_bytes: ev.peer_bytes.to_vec(),
-        });
-    }
-
-    if has(
-        ev.queue,
-        &[
-            SSL_R_UNSUPPORTED_PROTOCOL,
-            SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
-            SSL_R_NO_PROTOCOLS_AVAILABLE,
-            SSL_R_VERSION_TOO_LOW,
-            SSL_R_VERSION_TOO_HIGH,
-        ],
-    ) {
-        let peer_versions = record::hello_versions(ev.peer_bytes)
-            .map(|h| h.versions)
-            .unwrap_or_default();
-        return Some(Hint::NoSharedVersion {
-            our_min: ev.our_min,
-            our_max: ev.our_max,
-            peer_versions,
-        });
-    }
-
-    if has(ev.queue, &[SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED]) {
-        return Some(Hint::ClientCertificateRequired);
-    }
-    if has(ev.queue, &[SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE]) {
-        return Some(Hint::PeerSentNoCertificate);
-    }
-    if let Some(alert) = find(
-        ev.queue,
-        &[
-            SSL_R_TLSV1_ALERT_UNKNOWN_CA,
-            SSL_R_SSLV3_ALERT_BAD_CERTIFICATE,
-            SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED,
-            SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN,
-        ],
-    ) {
-        return Some(Hint::PeerRejectedOurCertificate {
-            alert: alert.reason_or_text().to_string(),
-        });
-    }
-    if has(ev.queue, &[SSL_R_NO_SHARED_CIPHER]) {
-        return Some(Hint::NoSharedCipher);
-    }
-    if has(ev.queue, &[SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL]) {
-        return Some(Hint::NoApplicationProtocol);
-    }
-    if role == Role::Client && has(ev.queue, &[SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE]) {
-        // TLS 1.2 servers answer a missing required client certificate with
-        // handshake_failure; so do servers with no shared cipher. Say both.
-        return Some(Hint::HandshakeFailureAlert);
-    }
-
-    let reset = matches!(
-        ev.io_kind,
-        Some(
-            std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::BrokenPipe
-        )
-    );
-    if reset
-        || matches!(
-            ev.kind,
-            Some(ErrorKind::UnexpectedEof) | Some(ErrorKind::ZeroReturn)
-        )
-    {
-        return Some(Hint::PeerClosed {
-            role,
-            bytes_received: ev.bytes_received,
-        });
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fingerprint::DigestKind;
 
-    #[test]
-    fn plaintext_hint_shows_the_banner() {
-        let hint = diagnose(Evidence {
-            role: Some(Role::Client),
-            kind: Some(ErrorKind::Protocol),
-            peer_bytes: b"220 test ESMTP\r\n",
-            ..Evidence::default()
-        })
-        .expect("a hint");
-        let text = hint.to_string();
-        assert!(text.contains("220 test ESMTP\\r\\n"), "{text}");
-        assert!(text.contains("STARTTLS") && text.contains("465"), "{text}");
+    /// One hint of every variant (both roles where the text depends on it). The match in
+    /// `every_variant_is_listed` fails to compile when a variant is added and not listed.
+    fn every_hint() -> Vec<Hint> {
+        let pin = |byte: u8| Fingerprint::from_bytes(DigestKind::Sha256, vec![byte; 32]);
+        let (Ok(expected), Ok(received)) = (pin(1), pin(2)) else {
+            panic!("a SHA-256 fingerprint of 32 bytes");
+        };
+        let some = |s: &str| Some(s.to_string());
+        let mut hints = vec![
+            Hint::NameMismatch {
+                expected: some("wrong.example"),
+                names: vec!["localhost".into()],
+            },
+            Hint::NameMismatch {
+                expected: None,
+                names: Vec::new(),
+            },
+            Hint::UnknownIssuer {
+                issuer: some("CN=ca"),
+            },
+            Hint::UnknownIssuer { issuer: None },
+            Hint::FingerprintMismatch { expected, received },
+            Hint::ClientCertificateUntrusted {
+                issuer: some("CN=ca"),
+                subject: some("CN=client"),
+            },
+            Hint::SelfSigned {
+                subject: some("CN=self"),
+            },
+            Hint::Expired {
+                not_after: some("Jan 1 00:00:00 2000 GMT"),
+            },
+            Hint::NotYetValid {
+                not_before: some("Jan 1 00:00:00 2100 GMT"),
+            },
+            Hint::NoSharedVersion {
+                our_min: Some(ProtocolVersion::Tls1_2),
+                our_max: None,
+                peer_versions: vec![ProtocolVersion::Tls1_1],
+            },
+            Hint::ClientCertificateRequired,
+            Hint::PeerSentNoCertificate,
+            Hint::PeerRejectedOurCertificate {
+                alert: "tlsv1 alert unknown ca".into(),
+            },
+            Hint::NoSharedCipher,
+            Hint::HandshakeFailureAlert,
+            Hint::NoApplicationProtocol,
+        ];
+        for role in [Role::Client, Role::Server] {
+            hints.push(Hint::PlaintextPeer {
+                role,
+                first_bytes: b"220 mail ESMTP\r\n".to_vec(),
+            });
+            for bytes_received in [0, 100] {
+                hints.push(Hint::PeerClosed {
+                    role,
+                    bytes_received,
+                });
+            }
+        }
+        for waiting_for in [Some(Want::Read), Some(Want::Write), None] {
+            for bytes_received in [0, 100] {
+                hints.push(Hint::Timeout {
+                    waiting_for,
+                    elapsed: Duration::from_millis(1500),
+                    bytes_received,
+                });
+            }
+        }
+        hints
     }
 
     #[test]
-    fn eof_after_nothing_says_so() {
-        let hint = diagnose(Evidence {
-            role: Some(Role::Client),
-            kind: Some(ErrorKind::UnexpectedEof),
-            ..Evidence::default()
-        });
-        assert_eq!(
-            hint,
-            Some(Hint::PeerClosed {
-                role: Role::Client,
-                bytes_received: 0
+    fn every_variant_is_listed() {
+        let mut seen = std::collections::HashSet::new();
+        for hint in every_hint() {
+            seen.insert(match hint {
+                Hint::PlaintextPeer { .. } => "PlaintextPeer",
+                Hint::NameMismatch { .. } => "NameMismatch",
+                Hint::UnknownIssuer { .. } => "UnknownIssuer",
+                Hint::FingerprintMismatch { .. } => "FingerprintMismatch",
+                Hint::ClientCertificateUntrusted { .. } => "ClientCertificateUntrusted",
+                Hint::SelfSigned { .. } => "SelfSigned",
+                Hint::Expired { .. } => "Expired",
+                Hint::NotYetValid { .. } => "NotYetValid",
+                Hint::NoSharedVersion { .. } => "NoSharedVersion",
+                Hint::ClientCertificateRequired => "ClientCertificateRequired",
+                Hint::PeerSentNoCertificate => "PeerSentNoCertificate",
+                Hint::PeerRejectedOurCertificate { .. } => "PeerRejectedOurCertificate",
+                Hint::NoSharedCipher => "NoSharedCipher",
+                Hint::HandshakeFailureAlert => "HandshakeFailureAlert",
+                Hint::NoApplicationProtocol => "NoApplicationProtocol",
+                Hint::PeerClosed { .. } => "PeerClosed",
+                Hint::Timeout { .. } => "Timeout",
+            });
+        }
+        assert_eq!(seen.len(), 17, "{seen:?}");
+    }
+
+    /// The first `--x` (two dashes and a lower-case letter) in `text`, if any.
+    fn first_flag(text: &str) -> Option<&str> {
+        text.match_indices("--").find_map(|(at, _)| {
+            let rest = text.get(at..)?;
+            let letter = rest.as_bytes().get(2)?;
+            letter.is_ascii_lowercase().then(|| {
+                let end = rest
+                    .find(|c: char| !(c == '-' || c.is_ascii_alphanumeric()))
+                    .unwrap_or(rest.len());
+                rest.get(..end).unwrap_or(rest)
             })
+        })
+    }
+
+    #[test]
+    fn no_hint_names_a_command_line_flag() {
+        assert_eq!(first_flag("use --servername x"), Some("--servername"));
+        assert_eq!(first_flag("a -- b, --1"), None);
+        for hint in every_hint() {
+            let text = hint.to_string();
+            assert_eq!(first_flag(&text), None, "{hint:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn advice_is_what_the_text_names_and_display_with_renames_all_of_it() {
+        fn shouted(advice: Advice) -> &'static str {
+            match advice {
+                Advice::PeerName => "PEER-NAME",
+                _ => "OTHER-SETTING",
+            }
+        }
+        for hint in every_hint() {
+            let text = hint.to_string();
+            let renamed = hint.display_with(shouted).to_string();
+            for advice in hint.advice() {
+                assert!(text.contains(advice.api_name()), "{advice:?} in {text}");
+                assert!(
+                    !renamed.contains(advice.api_name()),
+                    "{advice:?}: {renamed}"
+                );
+            }
+            assert_eq!(hint.advice().is_empty(), text == renamed, "{text}");
+        }
+        let mismatch = Hint::NameMismatch {
+            expected: None,
+            names: Vec::new(),
+        };
+        assert_eq!(
+            mismatch.advice(),
+            [Advice::PeerName, Advice::SkipPeerNameCheck]
         );
+        assert!(mismatch
+            .display_with(shouted)
+            .to_string()
+            .contains("(PEER-NAME); disabling the name check (OTHER-SETTING)"));
     }
 }

@@ -15,14 +15,16 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod advice;
 #[cfg(any(test, feature = "test-certs"))]
 pub mod bundled;
 pub mod certstore;
 pub mod client;
+mod code;
 pub mod deadline;
+mod diagnose;
 pub mod engine;
 pub mod error;
-mod ffi;
 pub mod fingerprint;
 pub mod handshake;
 #[cfg(feature = "harness")]
@@ -41,11 +43,13 @@ pub mod session;
 pub mod session_file;
 pub mod starttls;
 pub mod stream;
+mod sys;
 pub mod trace;
 #[cfg(feature = "tokio")]
 pub use run::tokio;
 pub mod transport;
 pub mod url;
+mod verify_cache;
 pub mod version;
 pub mod wait;
 
@@ -56,7 +60,7 @@ pub struct ReadmeDoctests;
 
 pub use error::{ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
 pub use handshake::{Handshake, HandshakeStats};
-pub use hint::Hint;
+pub use hint::{Advice, Hint};
 pub use limits::LimitError;
 pub use membio::{MemoryHandshake, MemoryPipe, MemorySession};
 pub use multi::{Completed, MultiDriver, MultiError, MultiEvent};

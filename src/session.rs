@@ -4,8 +4,8 @@ use openssl::nid::Nid;
 use openssl::ssl::{NameType, SslRef};
 use openssl::x509::{X509NameRef, X509Ref, X509};
 
+use crate::diagnose::PeerCertFacts;
 use crate::error::VerifyResult;
-use crate::hint::PeerCertFacts;
 use crate::version::ProtocolVersion;
 
 /// What was negotiated, read from the `SSL` object once the handshake is done.

@@ -7,13 +7,14 @@ use std::os::fd::AsFd;
 
 use openssl::ssl::{ErrorCode, ShutdownResult, SslRef, SslStream};
 
+use crate::diagnose::{self, Evidence};
 use crate::error::{ErrorKind, OpensslError};
-use crate::ffi;
 use crate::handshake::HandshakeStats;
-use crate::hint::{self, Evidence, Hint};
+use crate::hint::Hint;
 use crate::nodelay;
 use crate::outcome::Role;
 use crate::session::SessionInfo;
+use crate::sys;
 use crate::transport::Transport;
 use crate::version::ProtocolVersion;
 
@@ -155,7 +156,7 @@ fn io_error_of(ssl: &SslRef, operation: StreamOperation, error: openssl::ssl::Er
     } else {
         Role::Client
     };
-    let hint = hint::diagnose(Evidence {
+    let hint = diagnose::diagnose(Evidence {
         role: Some(role),
         kind: Some(ErrorKind::Protocol),
         queue: &queue,
@@ -201,7 +202,7 @@ impl<S> TlsStream<S> {
     /// The OpenSSL connection object, mutably (ex_data, renegotiation settings, a new
     /// `SSL_CTX`, ...).
     pub fn ssl_mut(&mut self) -> &mut SslRef {
-        ffi::ssl_mut(&mut self.stream)
+        sys::ssl_mut(&mut self.stream)
     }
 
     /// Gives the session back as rust-openssl's [`SslStream`], for crates built on it
@@ -378,7 +379,7 @@ impl<S: Read + Write> Read for TlsStream<S> {
                 Err(e) => break Err(io_error_of(self.stream.ssl(), StreamOperation::Read, e)),
             }
         };
-        ffi::free_idle_buffers(&mut self.stream);
+        sys::free_idle_buffers(&mut self.stream);
         result
     }
 }

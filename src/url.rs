@@ -1,6 +1,5 @@
-//! Transport URLs, as PHP's
-//! [`stream_socket_client`](https://www.php.net/manual/en/function.stream-socket-client.php)
-//! takes them: `host:port` or `scheme://host:port`.
+//! Transport URLs: `host:port` or `scheme://host:port`, the scheme naming the transport (`tcp`,
+//! `udp`, `tls`, `ssl`, `tlsv1.2`, `tlsv1.3`, ...) and, for TLS, the protocol range.
 //!
 //! ```
 //! use tlshake::url::{Host, Scheme, TransportUrl};

@@ -1,4 +1,5 @@
-//! Protocol versions, as named by OpenSSL, PHP transports and the `tlshake` command line.
+//! Protocol versions, as named by OpenSSL (`TLSv1.3`, `TLS1_3_VERSION`), transport URL schemes
+//! and the `tlshake` command line.
 
 use std::fmt;
 use std::str::FromStr;

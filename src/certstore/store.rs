@@ -11,8 +11,7 @@ use super::{CertStoreError, CertSummary, CertifiedKey, SkipReason, SkippedCert};
 /// Longest chain the store builds from its CA certificates.
 const MAX_CHAIN: usize = 8;
 
-/// Server certificates to choose from, like the Windows certificate store behind WinDev's
-/// `SocketCreateSSL`: load a directory once, then select by host name
+/// Server certificates to choose from: load a directory once, then select by host name
 /// ([`CertStore::find_by_name`]) or by fingerprint ([`CertStore::find_by_fingerprint`],
 /// [`CertStore::find_by_hash_text`]).
 ///

@@ -1,5 +1,6 @@
-//! [`ClientConfig`]: the TLS options of a client, PHP SSL-context style, built into one
-//! `SslContext` that every connection reuses.
+//! [`ClientConfig`]: the TLS options of a client, built once into one `SslContext`
+//! ([`SSL_CTX_new(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_new/)) that every connection
+//! reuses.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,10 +18,10 @@ use openssl::ssl::{
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X509};
 
-use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
+use crate::verify_cache::{self, VerifyCache};
 use crate::version::ProtocolVersion;
 
 // X509 verify codes from <openssl/x509_vfy.h>.
@@ -136,34 +137,42 @@ pub enum ConfigError {
     Tls(#[from] ErrorStack),
 }
 
-/// Everything a [`ClientConfig`] was built from. Fields mirror PHP's SSL context options.
+/// Everything a [`ClientConfig`] was built from. Each field is one `SSL_CTX` or `SSL` setting;
+/// the README maps PHP's SSL context options onto them.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// Verify the peer's certificate chain (PHP `verify_peer`). Default: on.
+    /// Verify the peer's certificate chain (`SSL_VERIFY_PEER`,
+    /// [`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/)). Default: on.
     pub verify_peer: bool,
-    /// Verify the peer's host name or IP address (PHP `verify_peer_name`). Default: on.
+    /// Verify the peer's host name or IP address
+    /// ([`X509_VERIFY_PARAM_set1_host(3)`](https://docs.openssl.org/3.0/man3/X509_VERIFY_PARAM_set_flags/),
+    /// `X509_VERIFY_PARAM_set1_ip`). Default: on.
     pub verify_peer_name: bool,
-    /// The name to send as SNI and to check, instead of the URL's host (PHP `peer_name`).
+    /// The name to send as SNI (`SSL_set_tlsext_host_name`) and to check, instead of the URL's
+    /// host.
     pub peer_name: Option<String>,
-    /// Accept a self-signed peer certificate (PHP `allow_self_signed`). Default: off.
+    /// Accept a self-signed peer certificate (the verify callback,
+    /// [`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/), forgives
+    /// the self-signed verify errors 18 and 19). Default: off.
     pub allow_self_signed: bool,
-    /// PEM file of trusted CAs (PHP `cafile`). Without it and `ca_dir`, the system's
-    /// default trust store is used.
+    /// PEM file of trusted CAs (`SSL_CTX_load_verify_locations`). Without it and `ca_dir`,
+    /// the system's default trust store is used.
     pub ca_file: Option<PathBuf>,
-    /// Directory of hashed CA certificates (PHP `capath`).
+    /// Directory of hashed CA certificates (the `CApath` of `SSL_CTX_load_verify_locations`).
     pub ca_dir: Option<PathBuf>,
     /// Trusted CA certificates given as PEM text (in memory, no file).
     pub ca_pem: Option<Vec<u8>>,
-    /// Client certificate (PEM, chain after the leaf) (PHP `local_cert`).
+    /// Client certificate (PEM, chain after the leaf; `SSL_CTX_use_certificate` and
+    /// `SSL_CTX_add_extra_chain_cert`).
     pub cert_file: Option<PathBuf>,
-    /// Its private key (PHP `local_pk`).
+    /// Its private key (`SSL_CTX_use_PrivateKey`).
     pub key_file: Option<PathBuf>,
-    /// The key's passphrase (PHP `passphrase`).
+    /// The key's passphrase.
     pub passphrase: Option<String>,
-    /// Maximum chain depth (PHP `verify_depth`).
+    /// Maximum chain depth (`SSL_CTX_set_verify_depth`).
     pub verify_depth: Option<u32>,
-    /// TLS 1.2 cipher list (PHP `ciphers`). Default: [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS),
+    /// TLS 1.2 cipher list (`SSL_CTX_set_cipher_list`). Default: [`TLS12_CIPHERS`](crate::version::TLS12_CIPHERS),
     /// ECDHE with AES-GCM or ChaCha20-Poly1305 only. A list given here is used as it is.
     pub ciphers: Option<String>,
     /// Also offer the TLS 1.2 CBC suites (and finite-field DHE): the default list becomes
@@ -179,12 +188,12 @@ pub struct ClientOptions {
     /// hybrid `X25519MLKEM768`; naming only classic groups is faster but gives that up.
     pub groups: Option<String>,
     /// Keep the peer's certificate chain in the session facts of a
-    /// [`TlsConnection`](super::TlsConnection) (PHP `capture_peer_cert_chain`). Default: on.
+    /// [`TlsConnection`](super::TlsConnection) (`SSL_get_peer_cert_chain`). Default: on.
     /// The peer's own certificate is always there.
     pub capture_peer_chain: bool,
-    /// Send SNI for host names (PHP `SNI_enabled`). Default: on. IP literals never send SNI.
+    /// Send SNI for host names (`SSL_set_tlsext_host_name`). Default: on. IP literals never send SNI.
     pub sni: bool,
-    /// Pin the peer certificate's digest (PHP `peer_fingerprint`). A pin is a trust
+    /// Pin the peer certificate's digest (`X509_digest`). A pin is a trust
     /// decision: with no `ca_file`, `ca_dir` or `ca_pem`, exactly the certificate with this
     /// digest is accepted (its chain and names are not checked, and the verify result is
     /// `X509_V_OK`); with a CA given, the chain must verify and the pin must match. A
@@ -369,15 +378,17 @@ macro_rules! setter {
 
 impl ClientConfigBuilder {
     setter!(
-        /// Verify the peer's certificate chain (default on; PHP `verify_peer`).
+        /// Verify the peer's certificate chain (default on; `SSL_VERIFY_PEER`,
+        /// [`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/)).
         verify_peer: bool
     );
     setter!(
-        /// Verify the peer's name (default on; PHP `verify_peer_name`).
+        /// Verify the peer's host name or IP address (default on;
+        /// [`X509_VERIFY_PARAM_set1_host(3)`](https://docs.openssl.org/3.0/man3/X509_VERIFY_PARAM_set_flags/)).
         verify_peer_name: bool
     );
     setter!(
-        /// Accept a self-signed peer certificate (PHP `allow_self_signed`).
+        /// Accept a self-signed peer certificate (forgiven in the verify callback).
         allow_self_signed: bool
     );
     setter!(
@@ -461,7 +472,8 @@ impl ClientConfigBuilder {
         passphrase: string
     );
     setter!(
-        /// SNI and verified name instead of the URL host (PHP `peer_name`).
+        /// SNI ([`SSL_set_tlsext_host_name(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_tlsext_servername_callback/))
+        /// and verified name instead of the URL host.
         peer_name: string
     );
     setter!(
@@ -491,7 +503,7 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Pins the peer certificate's digest (PHP `peer_fingerprint`); see
+    /// Pins the peer certificate's digest; see
     /// [`ClientOptions::peer_fingerprint`] for how it combines with a CA. Checked in the
     /// verify callback ([`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/))
     /// with [`X509_digest(3)`](https://docs.openssl.org/3.0/man3/X509_digest/).
@@ -636,7 +648,7 @@ fn build_context(
         b.set_verify_depth(depth);
     }
     set_verification(&mut b, o);
-    crate::ffi::note_certificate_requests(&mut b);
+    crate::sys::note_certificate_requests::<CertificateRequest>(&mut b);
 
     match (&o.cert_file, &o.key_file) {
         (Some(cert), Some(key)) => {
@@ -716,7 +728,7 @@ fn build_context(
     }
     // After load_trust: the cache records the store connections verify against.
     let cache = if o.verify_cache {
-        Some(crate::ffi::install_verify_cache(
+        Some(crate::sys::install_verify_cache(
             &mut b,
             o.verify_cache_ttl,
         )?)
@@ -941,9 +953,16 @@ pub(crate) fn expected_name_of(ssl: &SslRef) -> Option<&str> {
     ssl.ex_data(index).map(|n| n.0.as_str())
 }
 
+/// The cert callback's hook: notes the request in the connection's slot.
+impl crate::sys::CertificateRequestHook for CertificateRequest {
+    fn certificate_requested(ssl: &SslRef) {
+        note_certificate_request(ssl);
+    }
+}
+
 /// Notes that the server of `ssl` asked for a client certificate (called from the cert
 /// callback; a connection not made by [`ClientConfig::new_ssl`] has no slot and is skipped).
-pub(crate) fn note_certificate_request(ssl: &SslRef) {
+fn note_certificate_request(ssl: &SslRef) {
     if let Some(slot) = certificate_request_index()
         .ok()
         .and_then(|index| ssl.ex_data(index))
@@ -1084,7 +1103,7 @@ impl ClientConfig {
             ssl.set_status_type(openssl::ssl::StatusType::OCSP)?;
         }
         if let Some(sink) = &o.trace {
-            crate::ffi::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
+            crate::sys::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
         }
         if let Some(version) = pinned {
             check_versions([version], o.allow_legacy_versions)?;
@@ -1097,11 +1116,11 @@ impl ClientConfig {
             ssl.set_ex_data(session_key_index()?, key.clone());
             let saved = self.sessions.lock().ok().and_then(|m| m.get(&key).cloned());
             if let Some(session) = saved {
-                crate::ffi::set_session_from_same_context(&mut ssl, &session)?;
+                crate::sys::set_session_from_same_context(&mut ssl, &session)?;
             } else if let Some(session) =
                 self.imported.lock().ok().and_then(|m| m.get(&key).cloned())
             {
-                crate::ffi::set_decoded_session(&mut ssl, &session)?;
+                crate::sys::set_decoded_session(&mut ssl, &session)?;
             }
         }
         Ok(ssl)
@@ -1121,7 +1140,7 @@ impl ClientConfig {
             return;
         }
         if let Some(session) = ssl.session() {
-            if crate::ffi::session_is_resumable(session) {
+            if crate::sys::session_is_resumable(session) {
                 if let Ok(mut map) = self.sessions.lock() {
                     map.insert(session_key(self.expected_name(host)), session.to_owned());
                 }

@@ -97,6 +97,7 @@ pub enum Connection {
 /// assert!(options.deadline.is_some());
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     /// Run this STARTTLS dialogue on the plain connection before the handshake (the URL must
     /// then be `tcp://`, or a TLS scheme whose version rules still apply).
@@ -136,6 +137,13 @@ impl ConnectOptions {
     #[must_use]
     pub fn deadline(mut self, deadline: Instant) -> ConnectOptions {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Tunnel through this HTTP proxy (`host:port`) with `CONNECT` first.
+    #[must_use]
+    pub fn proxy(mut self, proxy: impl Into<String>) -> ConnectOptions {
+        self.proxy = Some(proxy.into());
         self
     }
 }
@@ -316,7 +324,7 @@ pub struct Secured {
 
 /// The STARTTLS dialogue (when `plan.starttls` names one), then the TLS handshake with
 /// `ssl` (from [`ClientConfig::new_ssl`]), both by `plan.deadline`: the one place the two
-/// follow each other, for [`connect_with`] and [`starttls::upgrade`](crate::starttls::upgrade).
+/// follow each other, for [`connect_with`] and [`upgrade_starttls`](super::upgrade_starttls).
 ///
 /// The dialogue's reads and writes get the time left as their socket timeout
 /// ([`negotiate_with_deadline`](crate::starttls::negotiate_with_deadline)); the handshake

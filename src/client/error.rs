@@ -124,7 +124,7 @@ pub enum ConnectError {
         /// The address connected.
         peer: SocketAddr,
         /// How long the TCP connect took (`None` when the caller connected the socket, as
-        /// for [`starttls::upgrade`](crate::starttls::upgrade)).
+        /// for [`upgrade_starttls`](crate::client::upgrade_starttls)).
         connect_time: Option<Duration>,
         /// How long STARTTLS took, if it ran.
         starttls_time: Option<Duration>,

@@ -1,4 +1,5 @@
-//! The client's front door: connect by transport URL, PHP `stream_socket_client` style.
+//! The client's front door: connect by transport URL (`tls://host:port`), resolve, connect,
+//! optionally STARTTLS, and handshake with one [`ClientConfig`] under deadlines.
 //!
 //! | URL | what [`open`] gives |
 //! |---|---|
@@ -22,11 +23,9 @@ mod error;
 pub mod ocsp;
 pub mod proxy;
 mod ticket;
-pub(crate) mod verify_cache;
+mod upgrade_starttls;
 
-pub(crate) use config::{
-    certificate_was_requested, expected_name_of, note_certificate_request, pin_mismatch,
-};
+pub(crate) use config::{certificate_was_requested, expected_name_of, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,
@@ -36,3 +35,4 @@ pub use connect::{
 pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
 pub use error::ConnectError;
 pub use ticket::wait_for_session;
+pub use upgrade_starttls::{upgrade_starttls, upgrade_starttls_with};

@@ -70,5 +70,5 @@ fn peek_nonblocking(
 
 fn resumable(stream: &TlsStream<TcpStream>) -> Option<SslSession> {
     let session = stream.ssl().session()?;
-    crate::ffi::session_is_resumable(session).then(|| session.to_owned())
+    crate::sys::session_is_resumable(session).then(|| session.to_owned())
 }

@@ -36,8 +36,7 @@ pub enum CertificateSource {
         /// Its password.
         password: String,
     },
-    /// The certificate of a store directory that matches a host name (WinDev's certificate
-    /// id given as a name); see [`CertStore::find_by_name`](crate::certstore::CertStore::find_by_name).
+    /// The certificate of a store directory that matches a host name; see [`CertStore::find_by_name`](crate::certstore::CertStore::find_by_name).
     StoreByName {
         /// The directory loaded with [`CertStore::load_dir`](crate::certstore::CertStore::load_dir).
         dir: PathBuf,
@@ -140,8 +139,9 @@ pub enum ClientAuth {
     },
 }
 
-/// The configuration of a TLS listener, in the spirit of WinDev's
-/// `SocketCreateSSL(name, port, certificate, options, address)` and `openssl s_server`.
+/// The configuration of a TLS listener: what `openssl s_server` takes on its command line
+/// (address, port, certificate, protocol versions, client verification), built into one
+/// `SslContext`.
 ///
 /// Defaults: all interfaces (`[::]` with IPv4 mapped in, `0.0.0.0` on a machine without
 /// IPv6), `SO_REUSEADDR` on, TLS 1.2 and 1.3 only, no client certificate, session tickets on,

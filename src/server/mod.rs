@@ -1,5 +1,5 @@
 //! TLS servers: [`TlsListener`] binds a port with a [`ServerConfig`] and returns connections
-//! whose handshake is done, in the spirit of WinDev's `SocketCreateSSL` and `openssl s_server`.
+//! whose handshake is done, as `openssl s_server` would accept them.
 //!
 //! * [`ServerConfig`]: address (IPv4, IPv6, host name, or all interfaces), port (0 = any),
 //!   `SO_REUSEADDR`, the certificate (PEM files, PKCS#12, or a [store](crate::certstore) by

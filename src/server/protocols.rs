@@ -16,8 +16,7 @@ use crate::version::{ProtocolVersion, UnknownVersion};
 /// and switches the missing ones off with `SSL_OP_NO_TLSv1_1` and friends
 /// ([`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
 ///
-/// The default is {TLS 1.2, TLS 1.3}: stricter than WinDev's `SocketCreateSSL`, which also
-/// accepts TLS 1.0 and 1.1 (deprecated by RFC 8996). SSL 2.0 and SSL 3.0 can be named so that
+/// The default is {TLS 1.2, TLS 1.3}: TLS 1.0 and 1.1 are deprecated by RFC 8996. SSL 2.0 and SSL 3.0 can be named so that
 /// they are refused with a reason; TLS 1.0 and 1.1 need the explicit legacy opt-out.
 ///
 /// ```

@@ -4,6 +4,7 @@ use std::io;
 
 use super::reply::{MAX_REPLY_BYTES, MAX_REPLY_LINES};
 use super::StarttlsProtocol;
+use crate::advice::Advice;
 
 /// The most characters of server text an error message shows.
 const SHOWN_CHARS: usize = 300;
@@ -173,6 +174,16 @@ impl StarttlsError {
         }
     }
 
+    /// The settings the [`advice`](Self::advice) names, as API items
+    /// ([`Advice::XmppHost`] is `StarttlsOptions::xmpp_host`), so that a front end can say
+    /// them in its own words.
+    pub fn advised(&self) -> Vec<Advice> {
+        match self {
+            StarttlsError::InvalidXmppHost { .. } => vec![Advice::XmppHost],
+            _ => Vec::new(),
+        }
+    }
+
     /// True when the server answered with what looks like a TLS record (first bytes `16 03`):
     /// it speaks TLS from the first byte, so connect with TLS directly instead of STARTTLS.
     pub fn server_spoke_tls(&self) -> bool {
@@ -245,6 +256,16 @@ fn timeout_advice(during: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advised_settings_are_named_in_the_advice_and_the_message() {
+        let err = StarttlsError::InvalidXmppHost { name: "a b".into() };
+        assert_eq!(err.advised(), [Advice::XmppHost]);
+        for text in [err.to_string(), err.advice().unwrap_or_default()] {
+            assert!(text.contains(Advice::XmppHost.api_name()), "{text}");
+            assert!(!text.contains("--"), "{text}");
+        }
+    }
 
     #[test]
     fn refused_shows_reply_and_advice() {

@@ -78,7 +78,6 @@ mod protocol;
 pub mod reply;
 mod sieve;
 mod smtp;
-mod upgrade;
 mod xmpp;
 
 use std::io::{self, Read, Write};
@@ -87,7 +86,6 @@ pub use conversation::{Dialogue, DialogueStep};
 pub use deadline::negotiate_with_deadline;
 pub use error::StarttlsError;
 pub use protocol::{StarttlsProtocol, UnknownStarttlsProtocol};
-pub use upgrade::{upgrade, upgrade_with};
 
 use conversation::Conversation;
 
@@ -108,8 +106,8 @@ pub struct StarttlsOptions {
     pub client_name: String,
     /// The server name sent in the XMPP stream header's `to=` attribute (`s_client
     /// -xmpphost`): the XMPP domain, which must be a virtual host of the server or it will
-    /// not offer STARTTLS. [`upgrade`] uses the host it connects to when this is `None`;
-    /// [`negotiate`] then refuses with [`StarttlsError::InvalidXmppHost`]. At most 255
+    /// not offer STARTTLS. `client::upgrade_starttls` uses the host it connects to when this
+    /// is `None`; [`negotiate`] then refuses with [`StarttlsError::InvalidXmppHost`]. At most 255
     /// printable ASCII characters without spaces, quotes, `<`, `>` or `&`.
     pub xmpp_host: Option<String>,
 }

@@ -1,4 +1,4 @@
-//! The scheme of a transport URL: PHP's socket transports (`tcp`, `udp`, `ssl`, `tls`, ...).
+//! The scheme of a transport URL: the socket transport (`tcp`, `udp`, `ssl`, `tls`, ...).
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,9 +6,8 @@ use std::str::FromStr;
 use super::error::UrlError;
 use crate::version::ProtocolVersion;
 
-/// A socket transport, as named by PHP's
-/// [`stream_socket_client`](https://www.php.net/manual/en/function.stream-socket-client.php)
-/// (see PHP's [list of transports](https://www.php.net/manual/en/transports.inet.php)).
+/// A socket transport: plain TCP or UDP, or TLS with a protocol range (the names PHP's socket
+/// transports use; the README maps them).
 ///
 /// Names are matched case-insensitively when parsed and always printed in lowercase.
 /// `sslv2` and `sslv3` parse like every other scheme, so that they can be recognised and refused
@@ -20,7 +19,7 @@ pub enum Scheme {
     Tcp,
     /// `udp://`: a plain UDP socket (no TLS).
     Udp,
-    /// `ssl://`: TLS with the default protocol range (PHP keeps the legacy name).
+    /// `ssl://`: TLS with the default protocol range (the legacy name of `tls://`).
     Ssl,
     /// `tls://`: TLS with the default protocol range.
     Tls,

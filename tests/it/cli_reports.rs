@@ -551,3 +551,121 @@ fn a_fifo_as_cafile_is_refused_at_once() {
         "{message}"
     );
 }
+
+// ---- hints: the library names API items, the command line names its flags ----
+
+/// The `hint:` line of a text report.
+fn hint_line(out: &Output) -> String {
+    stdout_of(out)
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn name_mismatch_hint_names_the_servername_and_no_verify_name_flags() {
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = url_of(&server);
+    let args = [
+        "connect",
+        &url,
+        "--cafile",
+        &ca(),
+        "--servername",
+        "wrong.example",
+    ];
+    let text = run(&args);
+    assert_eq!(text.status.code(), Some(1), "{}", stderr_of(&text));
+    let line = hint_line(&text);
+    assert!(
+        line.contains("expected peer name (--servername)")
+            && line.contains("disabling the name check (--no-verify-name)"),
+        "{}",
+        stdout_of(&text)
+    );
+    assert!(
+        !stdout_of(&text).contains("ClientConfigBuilder"),
+        "{}",
+        stdout_of(&text)
+    );
+
+    let json = run(&[&args[..], &["--json"]].concat());
+    assert_eq!(json.status.code(), Some(1), "{}", stderr_of(&json));
+    let j = json_of(&json);
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains("(--servername)"), "{j}");
+    assert_eq!(
+        j["error"]["advice"],
+        serde_json::json!(["--servername", "--no-verify-name"]),
+        "{j}"
+    );
+    let message = j["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("(--no-verify-name)") && !message.contains("ClientConfigBuilder"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_issuer_hint_names_the_cafile_flag() {
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = format!("tls://localhost:{}", server.port());
+    // No --cafile: the system trust store does not hold the test CA.
+    let out = run(&["connect", &url, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains("give the issuing CA with --cafile"), "{j}");
+    assert_eq!(j["error"]["advice"], serde_json::json!(["--cafile"]), "{j}");
+}
+
+#[test]
+fn no_application_protocol_hint_names_the_alpn_flag() {
+    let server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_3)
+        .mode(ServerMode::Plain)
+        .alpn("h2")
+        .spawn()
+        .expect("spawn openssl s_server");
+    let url = format!("tls://localhost:{}", server.port());
+    let out = run(&["connect", &url, "--cafile", &ca(), "--alpn", "imap"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let line = hint_line(&out);
+    assert!(
+        line.contains("none of the ALPN protocols offered") && line.contains("(--alpn)"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(!line.contains("ClientConfigBuilder"), "{line}");
+}
+
+#[test]
+fn invalid_xmpp_host_advice_names_the_xmpphost_flag() {
+    // A real listener: the dialogue refuses the name before it sends anything.
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let url = format!("tcp://127.0.0.1:{}", server.port());
+    let out = run(&[
+        "connect",
+        &url,
+        "--starttls",
+        "xmpp",
+        "--xmpphost",
+        "a b",
+        "--json",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = json_of(&out);
+    let hint = j["error"]["hint"].as_str().unwrap_or_default();
+    assert!(hint.starts_with("set --xmpphost to the XMPP domain"), "{j}");
+    assert_eq!(
+        j["error"]["advice"],
+        serde_json::json!(["--xmpphost"]),
+        "{j}"
+    );
+    let message = j["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("set --xmpphost") && !message.contains("StarttlsOptions"),
+        "{message}"
+    );
+}

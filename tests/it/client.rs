@@ -377,10 +377,7 @@ fn one_deadline_bounds_connect_and_handshake() {
         std::thread::sleep(Duration::from_millis(700));
         drop(s);
     });
-    let options = ConnectOptions {
-        deadline: Some(Instant::now() + Duration::from_millis(250)),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new().deadline(Instant::now() + Duration::from_millis(250));
     let err = client::connect_with(
         &url(format!("tls://localhost:{}", addr.port())),
         &config(),
@@ -445,10 +442,7 @@ fn start_smtpd() -> Smtpd {
 #[ignore = "needs aiosmtpd (a Python venv); run by ./scripts/test.sh"]
 fn starttls_smtp_against_aiosmtpd() {
     let smtpd = start_smtpd();
-    let options = ConnectOptions {
-        starttls: Some(StarttlsProtocol::Smtp),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new().starttls(StarttlsProtocol::Smtp);
     let target = url(format!("tcp://localhost:{}", smtpd.port));
     let mut conn =
         client::connect_with(&target, &config(), &options).expect("STARTTLS + handshake");

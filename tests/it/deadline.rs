@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tlshake::client::{ClientConfig, ConnectError};
-use tlshake::starttls::{self, StarttlsOptions, StarttlsProtocol};
+use tlshake::starttls::{StarttlsOptions, StarttlsProtocol};
 use tlshake::{ErrorKind, Hint};
 
 /// An SMTP server that says go ahead, then `after_go` (`None`: keeps silent until the
@@ -57,7 +57,7 @@ fn the_dialogue_and_the_handshake_share_one_deadline_and_the_options() {
     options.client_name = "probe.example".into();
     let started = Instant::now();
     let deadline = started + Duration::from_millis(800);
-    let err = starttls::upgrade_with(
+    let err = tlshake::client::upgrade_starttls_with(
         tcp,
         StarttlsProtocol::Smtp,
         &options,
@@ -100,7 +100,7 @@ fn the_name_mismatch_hint_quotes_the_name_new_ssl_set() {
     let (addr, server) = smtp_server(Some(tls_server));
     let tcp = TcpStream::connect(addr).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    let err = starttls::upgrade(
+    let err = tlshake::client::upgrade_starttls(
         tcp,
         StarttlsProtocol::Smtp,
         "wrong.example",

@@ -1,4 +1,4 @@
-//! `starttls::upgrade`: each protocol's dialogue, then a real TLS handshake on the same
+//! `client::upgrade_starttls`: each protocol's dialogue, then a real TLS handshake on the same
 //! socket, against small protocol-faithful servers that hand over to `Handshake::server`.
 
 use crate::common;
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use tlshake::client::{ClientConfig, ConnectError};
-use tlshake::starttls::{self, StarttlsError, StarttlsProtocol};
+use tlshake::starttls::{StarttlsError, StarttlsProtocol};
 use tlshake::Handshake;
 
 /// One step of a server script: what to send, then what line prefix (or bytes) to expect.
@@ -78,7 +78,7 @@ fn config() -> ClientConfig {
 fn upgrade(addr: std::net::SocketAddr, protocol: StarttlsProtocol) -> Result<String, ConnectError> {
     let tcp = TcpStream::connect(addr).unwrap();
     let (tls, transcript) =
-        starttls::upgrade(tcp, protocol, "localhost", &config(), deadline(5.0))?;
+        tlshake::client::upgrade_starttls(tcp, protocol, "localhost", &config(), deadline(5.0))?;
     assert_eq!(transcript.protocol, protocol);
     Ok(tls.protocol().to_string())
 }

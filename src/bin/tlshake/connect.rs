@@ -262,11 +262,17 @@ pub(crate) fn run(a: &ConnectArgs) -> Outcome {
         }
     }
     let xmpp_host = a.xmpphost.clone().unwrap_or_else(|| host.clone());
-    let options = |deadline: Instant| ConnectOptions {
-        starttls: a.starttls,
-        starttls_options: StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()),
-        deadline: Some(deadline),
-        proxy: a.proxy.clone(),
+    let options = |deadline: Instant| {
+        let mut options = ConnectOptions::new()
+            .starttls_options(StarttlsOptions::default().with_xmpp_host(xmpp_host.clone()))
+            .deadline(deadline);
+        if let Some(protocol) = a.starttls {
+            options = options.starttls(protocol);
+        }
+        if let Some(proxy) = &a.proxy {
+            options = options.proxy(proxy.clone());
+        }
+        options
     };
     let mut r = Report::new(Some(&a.url), a.showcerts);
     let outcome = match client::connect_with(&url, &config, &options(deadline)) {
@@ -476,7 +482,7 @@ impl Report {
                     self.peer_certificate = json::certificate(cert);
                 }
                 self.error = json::handshake_error(source);
-                self.hint_text = source.hint().map(ToString::to_string);
+                self.hint_text = source.hint().map(report::hint_text);
                 if source.is_timeout() {
                     Outcome::Timeout
                 } else if source.is_controlled_shutdown() {
@@ -502,8 +508,12 @@ impl Report {
                 self.peer = Some(peer.to_string());
                 self.timings[0] = connect_time.map(ms);
                 self.error = json::other_error("starttls", &report::chain(e));
-                self.hint_text = source.advice();
+                self.hint_text = source
+                    .advice()
+                    .map(|text| report::flags_for(&text, &source.advised()));
                 self.error["hint"] = self.hint_text.clone().into();
+                let advice: Vec<&str> = source.advised().into_iter().map(report::flag).collect();
+                self.error["advice"] = advice.into();
                 if e.is_timeout() {
                     Outcome::Timeout
                 } else {

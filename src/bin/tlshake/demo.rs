@@ -296,10 +296,7 @@ fn timeline(ctx: &SslContext) -> SectionResult {
         .trace(sink.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let options = ConnectOptions {
-        deadline: Some(Instant::now() + PEER_TIMEOUT),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::new().deadline(Instant::now() + PEER_TIMEOUT);
     let mut conn =
         client::connect_with(&url(addr)?, &config, &options).map_err(|e| e.to_string())?;
     let _ = conn.stream.shutdown();
@@ -332,10 +329,7 @@ fn resumed_reconnection(ctx: &SslContext) -> SectionResult {
     let mut lines = Vec::new();
     for attempt in 1..=2 {
         let deadline = Instant::now() + PEER_TIMEOUT;
-        let options = ConnectOptions {
-            deadline: Some(deadline),
-            ..ConnectOptions::default()
-        };
+        let options = ConnectOptions::new().deadline(deadline);
         let mut conn = client::connect_with(&url, &config, &options).map_err(|e| e.to_string())?;
         let s = conn.session();
         let ticket = client::wait_for_session(&mut conn.stream, deadline)

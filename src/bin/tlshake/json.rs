@@ -6,6 +6,7 @@ use tlshake::certstore::CertSummary;
 use tlshake::{HandshakeError, VerifyResult};
 
 use crate::connect::SendStep;
+use crate::report;
 
 /// `{"subject","issuer","san":[..],"not_before","not_after","sha256","sha1"}`, or null when
 /// the digests cannot be computed.
@@ -37,15 +38,18 @@ pub(crate) fn verify(v: &VerifyResult) -> Value {
     json!({"ok": v.is_ok(), "code": v.code, "message": v.message})
 }
 
-/// `{"ret","ssl_error","reasons","hint","kind","message"}` of a handshake error.
+/// `{"ret","ssl_error","reasons","hint","advice","kind","message"}` of a handshake error:
+/// the hint and the message name the flags that change what the hint advises, and `advice`
+/// lists those flags.
 pub(crate) fn handshake_error(e: &HandshakeError) -> Value {
     json!({
         "ret": e.ret(),
         "ssl_error": e.ssl_error().name(),
         "reasons": e.reasons(),
-        "hint": e.hint().map(ToString::to_string),
+        "hint": e.hint().map(report::hint_text),
+        "advice": report::advice_flags(e.hint()),
         "kind": e.kind().name(),
-        "message": format!("{e:#}"),
+        "message": report::whole(e),
     })
 }
 
@@ -57,6 +61,7 @@ pub(crate) fn other_error(kind: &str, message: &str) -> Value {
         "ssl_error": null,
         "reasons": [message],
         "hint": null,
+        "advice": [],
         "kind": kind,
         "message": message,
     })
@@ -80,9 +85,9 @@ pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option
     let inner = e.get_ref();
     if let Some(h) = inner.and_then(|i| i.downcast_ref::<HandshakeError>()) {
         let mut v = handshake_error(h);
-        v["message"] = format!("{what}: {h:#}").into();
+        v["message"] = format!("{what}: {}", report::whole(h)).into();
         v["during"] = during.into();
-        return (v, h.hint().map(ToString::to_string));
+        return (v, h.hint().map(report::hint_text));
     }
     if let Some(tls) = tlshake::StreamError::from_io(e) {
         let reasons: Vec<&str> = tls.reasons();
@@ -91,12 +96,13 @@ pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option
         } else {
             reasons.join("; ")
         };
-        let hint = tls.hint().map(ToString::to_string);
+        let hint = tls.hint().map(report::hint_text);
         let v = json!({
             "ret": null,
             "ssl_error": "SSL_ERROR_SSL",
             "reasons": reasons,
             "hint": hint,
+            "advice": report::advice_flags(tls.hint()),
             "kind": "protocol",
             "message": format!("{what}: {shown}"),
             "during": during,
@@ -128,6 +134,7 @@ pub(crate) fn stream_error(step: SendStep, e: &std::io::Error) -> (Value, Option
             "ssl_error": format!("{:?}", ssl.code()),
             "reasons": if reasons.is_empty() { vec![shown.clone()] } else { reasons },
             "hint": null,
+            "advice": [],
             "kind": "protocol",
             "message": format!("{what}: {shown}"),
             "during": during,

@@ -3,6 +3,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use tlshake::hint::{Advice, Hint};
+use tlshake::starttls::StarttlsError;
+use tlshake::HandshakeError;
+
 /// How a run ended, and the process exit code for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -128,12 +132,103 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         if !text.is_empty() {
             text.push_str(": ");
         }
-        if let Some(h) = e.downcast_ref::<tlshake::HandshakeError>() {
-            text.push_str(&format!("{h:#}"));
+        if let Some(h) = e.downcast_ref::<HandshakeError>() {
+            text.push_str(&whole(h));
             break;
         }
-        text.push_str(&e.to_string());
+        match e.downcast_ref::<StarttlsError>() {
+            Some(s) => text.push_str(&flags_for(&s.to_string(), &s.advised())),
+            None => text.push_str(&e.to_string()),
+        }
         level = e.source();
     }
     text
+}
+
+/// The command line's name for each setting a library hint advises: the one table from the
+/// library's API items ([`Advice`]) to this binary's flags (`connect`'s, and `serve`'s for the
+/// server's settings).
+const FLAGS: &[(Advice, &str)] = &[
+    (Advice::PeerName, "--servername"),
+    (Advice::SkipPeerNameCheck, "--no-verify-name"),
+    (Advice::CaFile, "--cafile"),
+    (Advice::PeerFingerprint, "--fingerprint"),
+    (Advice::AllowSelfSigned, "--allow-self-signed"),
+    (Advice::CertFile, "--cert"),
+    (Advice::KeyFile, "--key"),
+    (Advice::AllowCbcCiphers, "--allow-cbc"),
+    (Advice::Ciphers, "--ciphers"),
+    (Advice::Alpn, "--alpn"),
+    (Advice::Starttls, "--starttls"),
+    (Advice::XmppHost, "--xmpphost"),
+    (Advice::ServerClientAuth, "serve --verify-client"),
+    (Advice::ServerAllowCbcCiphers, "serve --allow-cbc"),
+];
+
+/// The flag for `advice`; the API name for a setting the command line has no flag for.
+pub(crate) fn flag(advice: Advice) -> &'static str {
+    FLAGS
+        .iter()
+        .find(|(a, _)| *a == advice)
+        .map_or(advice.api_name(), |(_, flag)| flag)
+}
+
+/// A hint as the command line says it: its advice named by flags.
+pub(crate) fn hint_text(hint: &Hint) -> String {
+    hint.display_with(flag).to_string()
+}
+
+/// The flags a hint advises, in the order its text names them.
+pub(crate) fn advice_flags(hint: Option<&Hint>) -> Vec<&'static str> {
+    hint.map(Hint::advice)
+        .unwrap_or_default()
+        .into_iter()
+        .map(flag)
+        .collect()
+}
+
+/// `text`, which contains `hint`'s library text (an error's `{:#}` or an event's line), with
+/// that text said as the command line says it.
+pub(crate) fn with_flags(text: &str, hint: Option<&Hint>) -> String {
+    match hint {
+        Some(h) => text.replacen(&h.to_string(), &hint_text(h), 1),
+        None => text.to_string(),
+    }
+}
+
+/// `text` (an error's message or advice) with each API item of `advice` said as its flag.
+pub(crate) fn flags_for(text: &str, advice: &[Advice]) -> String {
+    advice
+        .iter()
+        .fold(text.to_string(), |t, a| t.replace(a.api_name(), flag(*a)))
+}
+
+/// The whole story of a handshake error (`{:#}`), its hint's advice named by flags.
+pub(crate) fn whole(e: &HandshakeError) -> String {
+    with_flags(&format!("{e:#}"), e.hint())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_is_a_flag_and_each_setting_has_one() {
+        for (i, (advice, flag)) in FLAGS.iter().enumerate() {
+            assert!(flag.contains("--"), "{advice:?}: {flag}");
+            assert!(
+                FLAGS.iter().skip(i + 1).all(|(a, _)| a != advice),
+                "{advice:?} twice"
+            );
+        }
+        let hint = Hint::NameMismatch {
+            expected: None,
+            names: Vec::new(),
+        };
+        assert_eq!(
+            advice_flags(Some(&hint)),
+            ["--servername", "--no-verify-name"]
+        );
+        assert!(!hint_text(&hint).contains("ClientConfigBuilder"));
+    }
 }

@@ -302,8 +302,11 @@ fn print_event(event: &ServerEvent, as_json: bool) {
         }
         say(&v.to_string());
     } else {
-        // The event's text carries the error and its hint.
-        say(&event.to_string());
+        // The event's text carries the error and its hint, said with flags.
+        say(&crate::report::with_flags(
+            &event.to_string(),
+            event.error().and_then(tlshake::HandshakeError::hint),
+        ));
     }
 }
 

@@ -85,7 +85,7 @@ impl AsyncHandshake {
         tcp: TcpStream,
         deadline: Deadline,
     ) -> Result<AsyncHandshake, HandshakeError> {
-        crate::ffi::set_async_write_modes(&mut ssl);
+        crate::sys::set_async_write_modes(&mut ssl);
         Ok(AsyncHandshake::new(
             Handshake::client(ssl, TokioTcp::new(tcp))?,
             deadline,
@@ -98,7 +98,7 @@ impl AsyncHandshake {
         tcp: TcpStream,
         deadline: Deadline,
     ) -> Result<AsyncHandshake, HandshakeError> {
-        crate::ffi::set_async_write_modes(&mut ssl);
+        crate::sys::set_async_write_modes(&mut ssl);
         Ok(AsyncHandshake::new(
             Handshake::server(ssl, TokioTcp::new(tcp))?,
             deadline,

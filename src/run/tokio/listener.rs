@@ -405,7 +405,7 @@ impl AsyncTlsListener {
     fn server_handshake(&self, tcp: TcpStream) -> Result<Handshake<TokioTcp>, String> {
         let mut ssl = Ssl::new(&self.context).map_err(|e| e.to_string())?;
         crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(|e| e.to_string())?;
-        crate::ffi::set_async_write_modes(&mut ssl);
+        crate::sys::set_async_write_modes(&mut ssl);
         let mut handshake =
             Handshake::server(ssl, TokioTcp::new(tcp)).map_err(|e| e.to_string())?;
         handshake.set_nodelay_policy(self.nodelay);

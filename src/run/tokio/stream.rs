@@ -61,7 +61,7 @@ impl AsyncTlsStream {
     /// closed then.
     pub fn into_parts(self) -> Option<(Ssl, TcpStream)> {
         let shared: Arc<TcpStream> = self.inner.get_ref().share();
-        let ssl = crate::ffi::detach_ssl(self.inner.into_ssl_stream());
+        let ssl = crate::sys::detach_ssl(self.inner.into_ssl_stream());
         // The BIO, which held the other handle, is gone: this one is the last.
         let tcp = Arc::try_unwrap(shared).ok()?;
         Some((ssl?, tcp))

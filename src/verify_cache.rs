@@ -4,7 +4,7 @@
 //! Only the chain check is cached. The TLS 1.3 CertificateVerify signature (the proof that the
 //! peer holds the leaf's private key) and the TLS 1.2 key exchange signature are checked by
 //! libssl on every handshake, after this cache is consulted. The OpenSSL side (the callback
-//! installed with `SSL_CTX_set_cert_verify_callback`) is in `crate::ffi`.
+//! installed with `SSL_CTX_set_cert_verify_callback`) is in `crate::sys::verify_cache`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,14 +1,14 @@
-//! [`upgrade`]: the whole STARTTLS upgrade of a connected plain socket, dialogue and handshake.
+//! [`upgrade_starttls`]: the whole STARTTLS upgrade of a connected plain socket, dialogue and
+//! handshake.
 
 use std::net::TcpStream;
 use std::time::Instant;
 
-use crate::client::{self, ClientConfig, ConnectError};
+use crate::deadline::Deadline;
+use crate::starttls::{StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 use crate::stream::TlsStream;
 
-use crate::deadline::Deadline;
-
-use super::{StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
+use super::{ClientConfig, ConnectError, Secure};
 
 /// Runs `protocol`'s dialogue on the connected plain socket `stream` up to the server's
 /// go-ahead, then the TLS handshake with `config` for `host` (SNI and the certificate check),
@@ -16,16 +16,16 @@ use super::{StarttlsOptions, StarttlsProtocol, StarttlsTranscript};
 ///
 /// A server that refuses (SMTP 454, no STARTTLS in the EHLO reply, ...) gives
 /// [`ConnectError::Starttls`] carrying the server's own reply; bytes the server sent beyond its
-/// go-ahead are refused ([`StarttlsError::InjectedBytes`](super::StarttlsError::InjectedBytes)),
+/// go-ahead are refused ([`StarttlsError::InjectedBytes`](crate::starttls::StarttlsError::InjectedBytes)),
 /// never handed to TLS.
-pub fn upgrade(
+pub fn upgrade_starttls(
     stream: TcpStream,
     protocol: StarttlsProtocol,
     host: &str,
     config: &ClientConfig,
     deadline: Instant,
 ) -> Result<(TlsStream<TcpStream>, StarttlsTranscript), ConnectError> {
-    upgrade_with(
+    upgrade_starttls_with(
         stream,
         protocol,
         &StarttlsOptions::default(),
@@ -35,8 +35,8 @@ pub fn upgrade(
     )
 }
 
-/// [`upgrade`] with the dialogue's [`StarttlsOptions`] (the EHLO name, ...).
-pub fn upgrade_with(
+/// [`upgrade_starttls`] with the dialogue's [`StarttlsOptions`] (the EHLO name, ...).
+pub fn upgrade_starttls_with(
     stream: TcpStream,
     protocol: StarttlsProtocol,
     options: &StarttlsOptions,
@@ -49,7 +49,7 @@ pub fn upgrade_with(
         source,
     })?;
     let ssl = config.new_ssl(host)?;
-    let plan = client::Secure {
+    let plan = Secure {
         peer,
         connect_time: None,
         starttls: Some(protocol),
@@ -57,7 +57,7 @@ pub fn upgrade_with(
         host,
         deadline: Deadline::at(deadline),
     };
-    let secured = client::starttls_then_handshake(stream, ssl, config, &plan)?;
+    let secured = super::starttls_then_handshake(stream, ssl, config, &plan)?;
     match secured.starttls {
         Some(transcript) => Ok((secured.stream, transcript)),
         None => Err(ConnectError::Io {

@@ -1,0 +1,41 @@
+//! The only module with `unsafe`: direct calls into `libssl` through `openssl-sys`, and the
+//! callbacks `libssl` calls back.
+//!
+//! The `openssl` crate wraps `SSL_connect` and friends but keeps only `SSL_get_error`,
+//! dropping the raw return value that tells a controlled shutdown (0) from a fatal error
+//! (< 0). tlshake calls the functions itself, here, and nowhere else.
+//!
+//! The contract: every item is a safe `pub(crate)` function over `openssl` crate types
+//! (`SslStream`, `SslRef`, `SslContextBuilder`, `SslSessionRef`), so the rest of the crate
+//! never sees a raw pointer. This module sits below the client and the server and imports
+//! neither: what a callback needs from them is passed in (the
+//! [`CertificateRequestHook`] type parameter) or lives below this module
+//! (`crate::verify_cache`, `crate::trace`). Every `unsafe` block says why it is sound in a
+//! `// SAFETY:` comment.
+//!
+//! | file | concern |
+//! |---|---|
+//! | `ssl.rs` | the handshake calls, `SSL_get_error`, the error queue, the protocol range, record buffers, write modes, the CertificateRequest callback, detaching an `SSL` from its stream |
+//! | `session.rs` | `SSL_set_session`, `SSL_SESSION_is_resumable` |
+//! | `verify_cache.rs` | the cert-verify callback of the verification cache |
+//! | `trace.rs` | the message callback of the handshake timeline |
+
+#![allow(unsafe_code)]
+
+mod session;
+mod ssl;
+mod trace;
+mod verify_cache;
+
+pub(crate) use session::{
+    session_is_resumable, set_decoded_session, set_session_from_same_context,
+};
+pub(crate) use ssl::{
+    clear_error_queue, error_string, free_idle_buffers, note_certificate_requests,
+    proto_version_range, ssl_accept, ssl_connect, ssl_do_handshake, ssl_get_error, ssl_mut,
+    CertificateRequestHook,
+};
+#[cfg(feature = "tokio")]
+pub(crate) use ssl::{detach_ssl, set_async_write_modes};
+pub(crate) use trace::install_trace;
+pub(crate) use verify_cache::install_verify_cache;

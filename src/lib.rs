@@ -33,6 +33,7 @@ pub mod membio;
 pub mod multi;
 pub mod nodelay;
 pub mod outcome;
+pub mod policy;
 mod record;
 mod run;
 pub mod server;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use tlshake::bundled;
 use tlshake::certstore::CertStoreError;
+use tlshake::client::{ClientConfig, ConfigError};
 use tlshake::fingerprint::FingerprintError;
+use tlshake::policy::PolicyError;
 use tlshake::server::{
     CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerError, TlsListener,
 };
@@ -187,9 +189,9 @@ fn ssl3_in_the_protocol_set() {
     assert!(
         matches!(
             error,
-            ServerError::ProtocolRemoved {
+            ServerError::Policy(PolicyError::ProtocolRemoved {
                 version: ProtocolVersion::Ssl3
-            }
+            })
         ),
         "{error:?}"
     );
@@ -203,9 +205,9 @@ fn tls1_without_the_legacy_opt_out() {
     assert!(
         matches!(
             error,
-            ServerError::LegacyNeedsOptOut {
+            ServerError::Policy(PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_0
-            }
+            })
         ),
         "{error:?}"
     );
@@ -218,7 +220,10 @@ fn tls1_without_the_legacy_opt_out() {
 #[test]
 fn empty_protocol_set() {
     let error = bind_error(&base_config().protocols(ProtocolSet::EMPTY));
-    assert!(matches!(error, ServerError::EmptyProtocolSet), "{error:?}");
+    assert!(
+        matches!(error, ServerError::Policy(PolicyError::NoVersion)),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -248,7 +253,7 @@ fn client_ca_file_problems() {
 fn invalid_alpn_and_zero_settings() {
     let error = bind_error(&base_config().alpn_protocols(["h2", ""]));
     assert!(
-        matches!(error, ServerError::InvalidAlpn { .. }),
+        matches!(error, ServerError::Policy(PolicyError::InvalidAlpn { .. })),
         "{error:?}"
     );
     let error = bind_error(&base_config().max_pending(0));
@@ -347,3 +352,82 @@ fn rebind_over_time_wait_needs_reuse_address() {
     let again = TlsListener::bind(&base_config().port(port)).unwrap();
     assert_eq!(again.local_addr(), addr);
 }
+
+/// The client and the server builder run one policy: the same bad setting gives the same
+/// `PolicyError`, with the same message.
+#[test]
+fn client_and_server_refuse_the_same_settings_alike() {
+    let long = "x".repeat(256);
+    let cases: Vec<(&str, ClientSetting, ServerConfig, PolicyError)> = vec![
+        (
+            "empty ALPN name",
+            Box::new(|b| b.alpn(["h2", ""])),
+            base_config().alpn_protocols(["h2", ""]),
+            PolicyError::InvalidAlpn {
+                protocol: String::new(),
+            },
+        ),
+        (
+            "256-byte ALPN name",
+            Box::new({
+                let long = long.clone();
+                move |b| b.alpn([long.clone()])
+            }),
+            base_config().alpn_protocols([long.as_str()]),
+            PolicyError::InvalidAlpn {
+                protocol: long.clone(),
+            },
+        ),
+        (
+            "TLS 1.1 without the opt-out",
+            Box::new(|b| b.min_version(Some(ProtocolVersion::Tls1_1))),
+            base_config().protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2),
+            PolicyError::LegacyNeedsOptOut {
+                version: ProtocolVersion::Tls1_1,
+            },
+        ),
+        (
+            "SSL 3.0 even with the opt-out",
+            Box::new(|b| {
+                b.min_version(Some(ProtocolVersion::Ssl3))
+                    .allow_legacy_versions(true)
+            }),
+            base_config()
+                .protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2)
+                .allow_legacy_versions(true),
+            PolicyError::ProtocolRemoved {
+                version: ProtocolVersion::Ssl3,
+            },
+        ),
+        (
+            "security level 6",
+            Box::new(|b| b.security_level(6)),
+            base_config().security_level(6),
+            PolicyError::SecurityLevel { level: 6 },
+        ),
+    ];
+    for (what, client, server, expected) in cases {
+        let client = match client(ClientConfig::builder()).build() {
+            Err(ConfigError::Policy(e)) => e,
+            other => panic!("{what}: client gave {other:?}"),
+        };
+        let server = match bind_error(&server) {
+            ServerError::Policy(e) => e,
+            other => panic!("{what}: server gave {other:?}"),
+        };
+        assert_eq!(client, expected, "{what}");
+        assert_eq!(server, expected, "{what}");
+        assert_eq!(client.to_string(), server.to_string(), "{what}");
+    }
+    // Level 5 exists: the policy lets it through (the server's 2048-bit RSA key is then
+    // OpenSSL's to refuse, not the policy's).
+    assert!(ClientConfig::builder().security_level(5).build().is_ok());
+    assert!(base_config().security_level(2).build_context().is_ok());
+    assert!(!matches!(
+        base_config().security_level(5).build_context(),
+        Err(ServerError::Policy(_))
+    ));
+}
+
+type ClientSetting =
+    Box<dyn Fn(tlshake::client::ClientConfigBuilder) -> tlshake::client::ClientConfigBuilder>;

@@ -180,6 +180,7 @@ pub struct ServerConfig {
     pub(crate) protocols: ProtocolSet,
     pub(crate) allow_legacy: bool,
     pub(crate) allow_cbc: bool,
+    pub(crate) security_level: Option<u32>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) session_tickets: bool,
@@ -214,6 +215,7 @@ impl ServerConfig {
             protocols: ProtocolSet::default(),
             allow_legacy: false,
             allow_cbc: false,
+            security_level: None,
             client_auth: ClientAuth::None,
             alpn: Vec::new(),
             session_tickets: true,
@@ -344,6 +346,16 @@ impl ServerConfig {
     /// ([`SSL_CTX_set_cipher_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_cipher_list/)).
     pub fn allow_cbc_ciphers(mut self, allow: bool) -> ServerConfig {
         self.allow_cbc = allow;
+        self
+    }
+
+    /// The OpenSSL security level (0 to 5; default: OpenSSL's, or 0 with
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions); a level given here wins)
+    /// ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)).
+    /// A level above 5 is refused with
+    /// [`PolicyError::SecurityLevel`](crate::policy::PolicyError::SecurityLevel).
+    pub fn security_level(mut self, level: u32) -> ServerConfig {
+        self.security_level = Some(level);
         self
     }
 

@@ -14,6 +14,7 @@ use openssl::ssl::{
 use openssl::x509::X509;
 
 use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
+use crate::policy::{self, PolicyError};
 use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
 use crate::server::error::ServerError;
 use crate::server::protocols::ProtocolSet;
@@ -31,18 +32,21 @@ struct Common {
     cbc: bool,
     verify: Option<(SslVerifyMode, Vec<X509>)>,
     alpn: Option<Arc<Vec<Vec<u8>>>>,
+    security_level: Option<u32>,
     tickets: bool,
 }
 
 /// Builds the default context (with the SNI contexts inside its servername callback).
 pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     check_protocols(config.protocols, config.allow_legacy)?;
+    policy::check_security_level(config.security_level)?;
     let common = Common {
         protocols: config.protocols,
         legacy: config.allow_legacy,
         cbc: config.allow_cbc,
         verify: client_verification(&config.client_auth)?,
         alpn: check_alpn(&config.alpn)?,
+        security_level: config.security_level,
         tickets: config.session_tickets,
     };
     let source = config
@@ -100,34 +104,18 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     Ok(builder.build())
 }
 
-/// Refuses SSL 2.0/3.0, TLS 1.0/1.1 without the opt-out, and the empty set.
-pub(crate) fn check_protocols(set: ProtocolSet, allow_legacy: bool) -> Result<(), ServerError> {
+/// The policy's version checks over the set, and the empty set refused.
+fn check_protocols(set: ProtocolSet, allow_legacy: bool) -> Result<(), PolicyError> {
     if set.is_empty() {
-        return Err(ServerError::EmptyProtocolSet);
+        return Err(PolicyError::NoVersion);
     }
-    if let Some(version) = set.versions().find(|v| v.is_removed()) {
-        return Err(ServerError::ProtocolRemoved { version });
-    }
-    if !allow_legacy {
-        if let Some(version) = set.versions().find(|v| v.is_legacy()) {
-            return Err(ServerError::LegacyNeedsOptOut { version });
-        }
-    }
-    Ok(())
+    policy::check_versions(set.versions(), allow_legacy)
 }
 
-fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, ServerError> {
-    if protocols.is_empty() {
-        return Ok(None);
-    }
-    for p in protocols {
-        if p.is_empty() || p.len() > 255 {
-            return Err(ServerError::InvalidAlpn {
-                protocol: String::from_utf8_lossy(p).into_owned(),
-            });
-        }
-    }
-    Ok(Some(Arc::new(protocols.to_vec())))
+/// The policy's ALPN check; the list is kept as names for the selection callback.
+fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, PolicyError> {
+    policy::alpn_wire(protocols)?;
+    Ok((!protocols.is_empty()).then(|| Arc::new(protocols.to_vec())))
 }
 
 /// Reads the client CA file once; its certificates go into every context.
@@ -214,6 +202,9 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
         // OpenSSL 3's default security level 1 (2 on some distributions) refuses the SHA-1
         // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.
         b.set_security_level(0);
+    }
+    if let Some(level) = common.security_level {
+        b.set_security_level(level);
     }
     b.set_session_id_context(SESSION_ID_CONTEXT)
         .map_err(tls("setting the session id context"))?;
@@ -411,22 +402,22 @@ mod tests {
 
     #[test]
     fn protocol_checks_name_the_problem() {
-        assert!(matches!(
+        assert_eq!(
             check_protocols(ProtocolSet::EMPTY, true),
-            Err(ServerError::EmptyProtocolSet)
-        ));
-        assert!(matches!(
+            Err(PolicyError::NoVersion)
+        );
+        assert_eq!(
             check_protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2, true),
-            Err(ServerError::ProtocolRemoved {
+            Err(PolicyError::ProtocolRemoved {
                 version: ProtocolVersion::Ssl3
             })
-        ));
-        assert!(matches!(
+        );
+        assert_eq!(
             check_protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2, false),
-            Err(ServerError::LegacyNeedsOptOut {
+            Err(PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_1
             })
-        ));
+        );
         assert!(check_protocols(ProtocolSet::TLS1 | ProtocolSet::TLS1_2, true).is_ok());
     }
 

@@ -9,8 +9,8 @@ use openssl::error::ErrorStack;
 
 use crate::certstore::CertStoreError;
 use crate::error::HandshakeError;
+use crate::policy::PolicyError;
 use crate::server::event::RejectReason;
-use crate::version::ProtocolVersion;
 
 /// A listener could not be configured or bound, or accepting failed.
 ///
@@ -94,23 +94,10 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
-    /// The protocol set names SSL 2.0 or SSL 3.0, which are broken and never enabled.
-    #[error("{version} is refused: it is broken (RFC 6176 / RFC 7568) and OpenSSL no longer offers it; remove it from the protocol set (TLS 1.2 and 1.3 are the default)")]
-    ProtocolRemoved {
-        /// The version named.
-        version: ProtocolVersion,
-    },
-    /// The protocol set names TLS 1.0 or 1.1 without the legacy opt-out.
-    #[error("{version} is deprecated (RFC 8996) and disabled unless you opt in: call allow_legacy_versions(true) (which also lowers the OpenSSL security level to 0), or remove it from the protocol set")]
-    LegacyNeedsOptOut {
-        /// The version named.
-        version: ProtocolVersion,
-    },
-    /// The protocol set is empty: no client could connect.
-    #[error(
-        "the protocol set is empty: allow at least one version (the default is TLS 1.2 | TLS 1.3)"
-    )]
-    EmptyProtocolSet,
+    /// A version, ALPN or security-level setting is refused (the same checks as the
+    /// client's).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// The CA file for client authentication could not be read.
     #[error("cannot read the client CA file {}: give a readable PEM file of the CAs that issue client certificates", .path.display())]
     ClientCaUnreadable {
@@ -128,12 +115,6 @@ pub enum ServerError {
         /// OpenSSL's errors, when it rejected the content.
         #[source]
         source: Option<ErrorStack>,
-    },
-    /// An ALPN protocol name is empty or longer than 255 bytes.
-    #[error("ALPN protocol {protocol:?} is invalid: each name must be 1 to 255 bytes (such as \"h2\" or \"http/1.1\")")]
-    InvalidAlpn {
-        /// The name given, lossily as text.
-        protocol: String,
     },
     /// A server name for an SNI certificate is empty or not a host name.
     #[error("server name {name:?} is not a host name: give a DNS name such as \"www.example.com\" or \"*.example.com\"")]

@@ -5,17 +5,17 @@
 //! [`ServerConfig::build_context`](crate::server::ServerConfig::build_context) run the same
 //! checks and report the same [`PolicyError`], in
 //! [`ConfigError::Policy`](crate::client::ConfigError::Policy) and
-//! [`ServerError::Policy`](crate::server::ServerError::Policy).
+//! [`ServerConfigError::Policy`](crate::server::ServerConfigError::Policy).
 //!
 //! ```
 //! use tlshake::client::{ClientConfig, ConfigError};
 //! use tlshake::policy::PolicyError;
-//! use tlshake::server::{ServerConfig, ServerError};
+//! use tlshake::server::{ServerConfig, ServerConfigError};
 //!
 //! let client = ClientConfig::builder().alpn(["h2", ""]).build().unwrap_err();
 //! let server = ServerConfig::new(0).alpn_protocols(["h2", ""]).build_context().unwrap_err();
 //! assert!(matches!(client, ConfigError::Policy(PolicyError::InvalidAlpn { .. })));
-//! assert!(matches!(server, ServerError::Policy(PolicyError::InvalidAlpn { .. })));
+//! assert!(matches!(server, ServerConfigError::Policy(PolicyError::InvalidAlpn { .. })));
 //! ```
 
 use crate::version::ProtocolVersion;

@@ -11,13 +11,13 @@ use tlshake::client::{ClientConfig, ConfigError};
 use tlshake::fingerprint::FingerprintError;
 use tlshake::policy::PolicyError;
 use tlshake::server::{
-    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerError, TlsListener,
+    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerConfigError, TlsListener,
 };
 use tlshake::ProtocolVersion;
 
 use server_support::{base_config, cert};
 
-fn bind_error(config: &ServerConfig) -> ServerError {
+fn bind_error(config: &ServerConfig) -> ServerConfigError {
     match TlsListener::bind(config) {
         Ok(listener) => panic!("bound {listener:?}, expected an error"),
         Err(e) => e,
@@ -26,7 +26,7 @@ fn bind_error(config: &ServerConfig) -> ServerError {
 
 fn certificate_error(config: &ServerConfig) -> CertStoreError {
     match bind_error(config) {
-        ServerError::Certificate(e) => *e,
+        ServerConfigError::Certificate(e) => *e,
         other => panic!("expected a certificate error, got {other:?}"),
     }
 }
@@ -35,7 +35,7 @@ fn certificate_error(config: &ServerConfig) -> CertStoreError {
 fn port_out_of_range() {
     let error = bind_error(&base_config().port(70000));
     assert!(
-        matches!(error, ServerError::InvalidPort { given: 70000 }),
+        matches!(error, ServerConfigError::InvalidPort { given: 70000 }),
         "{error:?}"
     );
     assert!(error.to_string().contains("70000"), "{error}");
@@ -154,7 +154,7 @@ fn sni_certificate_errors_name_the_server_name() {
     );
     let error = bind_error(&config);
     assert!(
-        matches!(&error, ServerError::SniCertificate { name, source } if matches!(**source, CertStoreError::KeyMismatch { .. }) && name == "other.example"),
+        matches!(&error, ServerConfigError::SniCertificate { name, source } if matches!(**source, CertStoreError::KeyMismatch { .. }) && name == "other.example"),
         "{error:?}"
     );
     let twice = base_config()
@@ -168,7 +168,7 @@ fn sni_certificate_errors_name_the_server_name() {
         );
     assert!(matches!(
         bind_error(&twice),
-        ServerError::DuplicateServerName { .. }
+        ServerConfigError::DuplicateServerName { .. }
     ));
     let bad = base_config().sni_certificate(
         "not a name",
@@ -176,7 +176,7 @@ fn sni_certificate_errors_name_the_server_name() {
     );
     assert!(matches!(
         bind_error(&bad),
-        ServerError::InvalidServerName { .. }
+        ServerConfigError::InvalidServerName { .. }
     ));
 }
 
@@ -189,7 +189,7 @@ fn ssl3_in_the_protocol_set() {
     assert!(
         matches!(
             error,
-            ServerError::Policy(PolicyError::ProtocolRemoved {
+            ServerConfigError::Policy(PolicyError::ProtocolRemoved {
                 version: ProtocolVersion::Ssl3
             })
         ),
@@ -205,7 +205,7 @@ fn tls1_without_the_legacy_opt_out() {
     assert!(
         matches!(
             error,
-            ServerError::Policy(PolicyError::LegacyNeedsOptOut {
+            ServerConfigError::Policy(PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_0
             })
         ),
@@ -221,7 +221,7 @@ fn tls1_without_the_legacy_opt_out() {
 fn empty_protocol_set() {
     let error = bind_error(&base_config().protocols(ProtocolSet::EMPTY));
     assert!(
-        matches!(error, ServerError::Policy(PolicyError::NoVersion)),
+        matches!(error, ServerConfigError::Policy(PolicyError::NoVersion)),
         "{error:?}"
     );
 }
@@ -229,7 +229,10 @@ fn empty_protocol_set() {
 #[test]
 fn no_certificate() {
     let error = bind_error(&ServerConfig::new(0).address("127.0.0.1"));
-    assert!(matches!(error, ServerError::NoCertificate), "{error:?}");
+    assert!(
+        matches!(error, ServerConfigError::NoCertificate),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -239,28 +242,34 @@ fn client_ca_file_problems() {
         ca_file: missing.clone(),
     }));
     assert!(
-        matches!(&error, ServerError::ClientCaUnreadable { path, .. } if *path == missing),
+        matches!(&error, ServerConfigError::ClientCaUnreadable { path, .. } if *path == missing),
         "{error:?}"
     );
     // A key file holds no certificate.
     let error = bind_error(&base_config().client_auth(ClientAuth::Optional {
         ca_file: cert("ca.key"),
     }));
-    assert!(matches!(error, ServerError::ClientCa { .. }), "{error:?}");
+    assert!(
+        matches!(error, ServerConfigError::ClientCa { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn invalid_alpn_and_zero_settings() {
     let error = bind_error(&base_config().alpn_protocols(["h2", ""]));
     assert!(
-        matches!(error, ServerError::Policy(PolicyError::InvalidAlpn { .. })),
+        matches!(
+            error,
+            ServerConfigError::Policy(PolicyError::InvalidAlpn { .. })
+        ),
         "{error:?}"
     );
     let error = bind_error(&base_config().max_pending(0));
     assert!(
         matches!(
             error,
-            ServerError::ZeroSetting {
+            ServerConfigError::ZeroSetting {
                 setting: "max_pending"
             }
         ),
@@ -270,7 +279,7 @@ fn invalid_alpn_and_zero_settings() {
     assert!(
         matches!(
             error,
-            ServerError::ZeroSetting {
+            ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout"
             }
         ),
@@ -283,7 +292,7 @@ fn address_not_on_this_machine() {
     let error = bind_error(&base_config().address("192.0.2.1"));
     let expected: SocketAddr = "192.0.2.1:0".parse().unwrap();
     assert!(
-        matches!(error, ServerError::AddressNotAvailable { addr } if addr == expected),
+        matches!(error, ServerConfigError::AddressNotAvailable { addr } if addr == expected),
         "{error:?}"
     );
     assert!(error.to_string().contains("192.0.2.1"), "{error}");
@@ -299,7 +308,7 @@ fn host_name_resolves_to_a_local_address() {
     );
     let error = bind_error(&base_config().address("no-such-host.invalid"));
     assert!(
-        matches!(&error, ServerError::Resolve { host, .. } if host == "no-such-host.invalid"),
+        matches!(&error, ServerConfigError::Resolve { host, .. } if host == "no-such-host.invalid"),
         "{error:?}"
     );
 }
@@ -314,7 +323,7 @@ fn second_bind_without_reuse_address_is_address_in_use() {
             .reuse_address(false),
     );
     assert!(
-        matches!(error, ServerError::AddressInUse { addr: a } if a == addr),
+        matches!(error, ServerConfigError::AddressInUse { addr: a } if a == addr),
         "{error:?}"
     );
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
@@ -346,7 +355,7 @@ fn rebind_over_time_wait_needs_reuse_address() {
     let port = u32::from(addr.port());
     let error = bind_error(&base_config().port(port).reuse_address(false));
     assert!(
-        matches!(error, ServerError::AddressInUse { .. }),
+        matches!(error, ServerConfigError::AddressInUse { .. }),
         "{error:?}"
     );
     let again = TlsListener::bind(&base_config().port(port)).unwrap();
@@ -412,7 +421,7 @@ fn client_and_server_refuse_the_same_settings_alike() {
             other => panic!("{what}: client gave {other:?}"),
         };
         let server = match bind_error(&server) {
-            ServerError::Policy(e) => e,
+            ServerConfigError::Policy(e) => e,
             other => panic!("{what}: server gave {other:?}"),
         };
         assert_eq!(client, expected, "{what}");
@@ -425,7 +434,7 @@ fn client_and_server_refuse_the_same_settings_alike() {
     assert!(base_config().security_level(2).build_context().is_ok());
     assert!(!matches!(
         base_config().security_level(5).build_context(),
-        Err(ServerError::Policy(_))
+        Err(ServerConfigError::Policy(_))
     ));
 }
 

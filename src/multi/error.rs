@@ -8,7 +8,7 @@ use openssl::error::ErrorStack;
 use crate::error::HandshakeError;
 use crate::handshake::Handshake;
 use crate::limits::LimitError;
-use crate::server::ServerError;
+use crate::server::ServerConfigError;
 
 /// The driver could not do its own work: create or wait on its epoll instance, register a
 /// socket, accept a connection, or set up a server handshake for one.
@@ -31,7 +31,7 @@ pub enum MultiError {
     /// not on this machine, or a privileged port (the same errors as
     /// [`TlsListener::bind`](crate::TlsListener::bind)).
     #[error(transparent)]
-    Listen(ServerError),
+    Listen(ServerConfigError),
     /// The listener's `Ssl` factory failed for an accepted connection; the connection was
     /// closed. Check the server context (certificate, key).
     #[error("could not create the TLS object for an accepted connection")]

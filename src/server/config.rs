@@ -7,7 +7,7 @@ use openssl::ssl::SslContext;
 
 use crate::certstore::CertifiedKey;
 use crate::nodelay::NodelayPolicy;
-use crate::server::error::ServerError;
+use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
 
 /// Where the server certificate and its private key come from.
@@ -156,7 +156,7 @@ pub enum ClientAuth {
 /// use tlshake::bundled;
 /// use tlshake::server::{ProtocolSet, ServerConfig, TlsListener};
 ///
-/// # fn main() -> Result<(), tlshake::server::ServerError> {
+/// # fn main() -> Result<(), tlshake::server::ServerConfigError> {
 /// let config = ServerConfig::new(0)
 ///     .address("127.0.0.1")
 ///     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"))
@@ -201,7 +201,7 @@ impl ServerConfig {
     /// A configuration for `port` (0: a free port the system picks; see
     /// [`TlsListener::local_addr`](super::TlsListener::local_addr)). A port past 65535 is
     /// refused by [`TlsListener::bind`](super::TlsListener::bind) with
-    /// [`ServerError::InvalidPort`].
+    /// [`ServerConfigError::InvalidPort`].
     pub fn new(port: u32) -> ServerConfig {
         ServerConfig {
             address: None,
@@ -243,7 +243,7 @@ impl ServerConfig {
 
     /// `SO_REUSEADDR` on the listening socket (default on): a listener can be bound again
     /// right after the previous one closed, while its connections are in TIME_WAIT. Off, such a
-    /// bind fails with [`ServerError::AddressInUse`]
+    /// bind fails with [`ServerConfigError::AddressInUse`]
     /// ([`setsockopt(2)`](https://man7.org/linux/man-pages/man7/socket.7.html)).
     pub fn reuse_address(mut self, on: bool) -> ServerConfig {
         self.reuse_address = on;
@@ -450,14 +450,14 @@ impl ServerConfig {
     /// everything that can be checked before a client connects. This is what
     /// [`TlsListener::bind`](super::TlsListener::bind) does first; call it alone to validate
     /// a configuration.
-    pub fn build_context(&self) -> Result<SslContext, ServerError> {
+    pub fn build_context(&self) -> Result<SslContext, ServerConfigError> {
         if self.handshake_timeout.is_zero() {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout",
             });
         }
         if self.max_pending == 0 {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "max_pending",
             });
         }

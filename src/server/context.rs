@@ -16,7 +16,7 @@ use openssl::x509::X509;
 use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
 use crate::policy::{self, PolicyError};
 use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
-use crate::server::error::ServerError;
+use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
 use crate::version::ProtocolVersion;
 
@@ -37,7 +37,7 @@ struct Common {
 }
 
 /// Builds the default context (with the SNI contexts inside its servername callback).
-pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
+pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigError> {
     check_protocols(config.protocols, config.allow_legacy)?;
     policy::check_security_level(config.security_level)?;
     let common = Common {
@@ -52,10 +52,11 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     let source = config
         .certificate
         .as_ref()
-        .ok_or(ServerError::NoCertificate)?;
+        .ok_or(ServerConfigError::NoCertificate)?;
     let key_log = match &config.key_log {
         Some(path) => Some(
-            crate::keylog::KeyLog::open(path).map_err(|source| ServerError::KeyLog { source })?,
+            crate::keylog::KeyLog::open(path)
+                .map_err(|source| ServerConfigError::KeyLog { source })?,
         ),
         None => None,
     };
@@ -66,11 +67,11 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     for (name, source) in &config.sni {
         let key = server_name_key(name)?;
         if by_name.contains_key(&key) {
-            return Err(ServerError::DuplicateServerName { name: name.clone() });
+            return Err(ServerConfigError::DuplicateServerName { name: name.clone() });
         }
         let certified =
             resolve(source, config.allow_invalid_dates, &mut stores).map_err(|e| match e {
-                ServerError::Certificate(source) => ServerError::SniCertificate {
+                ServerConfigError::Certificate(source) => ServerConfigError::SniCertificate {
                     name: name.clone(),
                     source,
                 },
@@ -121,7 +122,7 @@ fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, Policy
 /// Reads the client CA file once; its certificates go into every context.
 fn client_verification(
     auth: &ClientAuth,
-) -> Result<Option<(SslVerifyMode, Vec<X509>)>, ServerError> {
+) -> Result<Option<(SslVerifyMode, Vec<X509>)>, ServerConfigError> {
     let (mode, ca_file) = match auth {
         ClientAuth::None => return Ok(None),
         ClientAuth::Optional { ca_file } => (SslVerifyMode::PEER, ca_file),
@@ -133,17 +134,17 @@ fn client_verification(
     Ok(Some((mode, read_ca_file(ca_file)?)))
 }
 
-fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
-    let bytes = std::fs::read(path).map_err(|source| ServerError::ClientCaUnreadable {
+fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ServerConfigError::ClientCaUnreadable {
         path: path.to_path_buf(),
         source,
     })?;
-    let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerError::ClientCa {
+    let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerConfigError::ClientCa {
         path: path.to_path_buf(),
         source: Some(source),
     })?;
     if certs.is_empty() {
-        return Err(ServerError::ClientCa {
+        return Err(ServerConfigError::ClientCa {
             path: path.to_path_buf(),
             source: None,
         });
@@ -154,8 +155,8 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
 use crate::version::{TLS12_CIPHERS, TLS12_CIPHERS_WITH_CBC};
 
 /// A context with everything but the certificate.
-fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
-    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
+    let tls = |step| move |source: ErrorStack| ServerConfigError::Tls { step, source };
     let mut b =
         SslContext::builder(SslMethod::tls_server()).map_err(tls("creating the SSL_CTX"))?;
     let lowest = common
@@ -252,8 +253,8 @@ pub(crate) fn select_alpn<'a>(ours: &[Vec<u8>], offered: &'a [u8]) -> Option<&'a
         .find_map(|want| theirs.iter().copied().find(|name| *name == want.as_slice()))
 }
 
-fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerError> {
-    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerConfigError> {
+    let tls = |step| move |source: ErrorStack| ServerConfigError::Tls { step, source };
     b.set_certificate(key.cert())
         .map_err(tls("installing the server certificate"))?;
     for cert in key.chain() {
@@ -298,7 +299,7 @@ fn resolve(
     source: &CertificateSource,
     allow_invalid_dates: bool,
     stores: &mut StoreCache,
-) -> Result<CertifiedKey, ServerError> {
+) -> Result<CertifiedKey, ServerConfigError> {
     let key = match source {
         CertificateSource::PemFiles {
             cert,
@@ -330,8 +331,8 @@ fn resolve(
 
 /// The lower-case key of an SNI name, checked to be a host name (`*.` allowed as the first
 /// label).
-fn server_name_key(name: &str) -> Result<String, ServerError> {
-    let invalid = || ServerError::InvalidServerName {
+fn server_name_key(name: &str) -> Result<String, ServerConfigError> {
+    let invalid = || ServerConfigError::InvalidServerName {
         name: name.to_string(),
     };
     let lower = name.trim_end_matches('.').to_ascii_lowercase();
@@ -435,7 +436,7 @@ mod tests {
             assert!(
                 matches!(
                     server_name_key(bad),
-                    Err(ServerError::InvalidServerName { .. })
+                    Err(ServerConfigError::InvalidServerName { .. })
                 ),
                 "{bad:?}"
             );

@@ -1,4 +1,6 @@
-//! [`ServerError`]: why a listener could not be configured, bound, or could not accept.
+//! [`ServerConfigError`]: why a listener could not be configured or bound;
+//! [`ServerError`]: why a bound listener could not go on accepting, or why the connection
+//! [`accept_one`](super::TlsListener::accept_one) waited for did not come.
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,12 +14,15 @@ use crate::error::HandshakeError;
 use crate::policy::PolicyError;
 use crate::server::event::RejectReason;
 
-/// A listener could not be configured or bound, or accepting failed.
+/// A listener could not be configured or bound: returned by
+/// [`ServerConfig::build_context`](super::ServerConfig::build_context),
+/// [`TlsListener::bind`](super::TlsListener::bind) and
+/// [`TlsListener::try_clone`](super::TlsListener::try_clone), before any client is served.
 ///
 /// Every cause has its own variant; the message says what was wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ServerError {
+pub enum ServerConfigError {
     /// The key log file ([`ServerConfig::key_log`](super::ServerConfig::key_log)) could not
     /// be opened.
     #[error("key log refused: check the path and its directory's permissions")]
@@ -159,6 +164,14 @@ pub enum ServerError {
         #[source]
         source: ErrorStack,
     },
+}
+
+/// A bound listener could not go on (waiting or `accept(2)` failed), or the connection
+/// [`accept_one`](super::TlsListener::accept_one) waited for did not come or did not
+/// complete its handshake. Configuration and bind errors are [`ServerConfigError`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
     /// Waiting for the sockets (`epoll`) failed.
     #[error("waiting for connections failed ({step})")]
     Poll {
@@ -193,7 +206,7 @@ pub enum ServerError {
         source: HandshakeError,
     },
     /// [`accept_one`](crate::server::TlsListener::accept_one): the connection was closed
-    /// without a handshake.
+    /// without a handshake; on tokio, the connection's `SSL` object could not be made.
     #[error("the connection from {peer} was rejected: {reason}")]
     Rejected {
         /// The client.
@@ -203,8 +216,8 @@ pub enum ServerError {
     },
 }
 
-impl From<CertStoreError> for ServerError {
-    fn from(error: CertStoreError) -> ServerError {
-        ServerError::Certificate(Box::new(error))
+impl From<CertStoreError> for ServerConfigError {
+    fn from(error: CertStoreError) -> ServerConfigError {
+        ServerConfigError::Certificate(Box::new(error))
     }
 }

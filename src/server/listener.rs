@@ -8,7 +8,7 @@ use openssl::ssl::SslContext;
 
 use crate::server::bind::{self, BindHost, SocketOptions};
 use crate::server::config::ServerConfig;
-use crate::server::error::ServerError;
+use crate::server::error::{ServerConfigError, ServerError};
 use crate::server::event::{Accepted, ListenerStats, ServerEvent};
 use crate::server::pending::{Engine, EngineSettings};
 
@@ -32,7 +32,7 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// use tlshake::bundled;
 /// use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 ///
-/// # fn main() -> Result<(), tlshake::server::ServerError> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = ServerConfig::new(4433)
 ///     .certificate_files(bundled::cert_path("server.pem"), bundled::cert_path("server.key"));
 /// let mut listener = TlsListener::bind(&config)?;
@@ -58,9 +58,9 @@ impl TlsListener {
     ///
     /// Configuration errors come first, before anything is bound: an invalid port, a
     /// certificate problem, a refused protocol set. Then the bind errors:
-    /// [`ServerError::AddressInUse`], [`ServerError::AddressNotAvailable`],
-    /// [`ServerError::PermissionDenied`], [`ServerError::Bind`].
-    pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerError> {
+    /// [`ServerConfigError::AddressInUse`], [`ServerConfigError::AddressNotAvailable`],
+    /// [`ServerConfigError::PermissionDenied`], [`ServerConfigError::Bind`].
+    pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerConfigError> {
         bind::check_port(config.port)?;
         let context = config.build_context()?;
         TlsListener::bind_with_context(config, context)
@@ -72,15 +72,15 @@ impl TlsListener {
     pub fn bind_with_context(
         config: &ServerConfig,
         context: SslContext,
-    ) -> Result<TlsListener, ServerError> {
+    ) -> Result<TlsListener, ServerConfigError> {
         let port = bind::check_port(config.port)?;
         if config.handshake_timeout.is_zero() {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout",
             });
         }
         if config.max_pending == 0 {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "max_pending",
             });
         }
@@ -97,7 +97,7 @@ impl TlsListener {
         let listener = bind::bind_first(&candidates, options)?;
         let local_addr = listener
             .local_addr()
-            .map_err(|source| ServerError::Socket {
+            .map_err(|source| ServerConfigError::Socket {
                 step: "getsockname",
                 source,
             })?;
@@ -118,7 +118,7 @@ impl TlsListener {
     /// per-connection settings, and no event handler. Each copy can run its own event loop
     /// in its own thread; a connection is accepted by whichever loop calls `accept(2)` first.
     /// Unlike [`ServerConfig::reuse_port`], no other process can bind the port beside it.
-    pub fn try_clone(&self) -> Result<TlsListener, ServerError> {
+    pub fn try_clone(&self) -> Result<TlsListener, ServerConfigError> {
         Ok(TlsListener {
             engine: self.engine.share()?,
             local_addr: self.local_addr,

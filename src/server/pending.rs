@@ -20,7 +20,7 @@ use crate::handshake::Handshake;
 use crate::multi::MultiError;
 use crate::nodelay::NodelayPolicy;
 use crate::run::epoll::{Event, MakeHandshake, Reactor};
-use crate::server::error::ServerError;
+use crate::server::error::{ServerConfigError, ServerError};
 use crate::server::event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 
 /// The per-connection settings of the engine.
@@ -46,12 +46,12 @@ impl Engine {
         listener: TcpListener,
         context: SslContext,
         settings: EngineSettings,
-    ) -> Result<Engine, ServerError> {
+    ) -> Result<Engine, ServerConfigError> {
         let policy = AcceptPolicy {
             max_pending: Some(settings.max_pending),
             backoff: ACCEPT_BACKOFF,
         };
-        let mut reactor = Reactor::new(policy).map_err(poll_error)?;
+        let mut reactor = Reactor::new(policy).map_err(setup_error)?;
         let make: MakeHandshake<TcpStream, SocketAddr> = {
             let context = context.clone();
             let nodelay = settings.nodelay;
@@ -65,7 +65,7 @@ impl Engine {
         };
         let listener = reactor
             .add_listener(listener, make, settings.handshake_timeout)
-            .map_err(poll_error)?;
+            .map_err(setup_error)?;
         Ok(Engine {
             reactor,
             listener,
@@ -77,11 +77,11 @@ impl Engine {
 
     /// A second engine over the same listening socket (a duplicate descriptor), with the
     /// same context and settings: another thread's event loop accepts from the same queue.
-    pub(crate) fn share(&self) -> Result<Engine, ServerError> {
+    pub(crate) fn share(&self) -> Result<Engine, ServerConfigError> {
         let listener = self
             .listener()
             .try_clone()
-            .map_err(|source| ServerError::Socket {
+            .map_err(|source| ServerConfigError::Socket {
                 step: "dup",
                 source,
             })?;
@@ -251,6 +251,20 @@ fn plain_peer(peer: SocketAddr) -> SocketAddr {
             None => peer,
         },
         v4 => v4,
+    }
+}
+
+/// The epoll instance for a new listener could not be made or could not watch it.
+fn setup_error(error: MultiError) -> ServerConfigError {
+    match error {
+        MultiError::Io { operation, source } => ServerConfigError::Socket {
+            step: operation,
+            source,
+        },
+        other => ServerConfigError::Socket {
+            step: "epoll",
+            source: io::Error::other(other),
+        },
     }
 }
 

@@ -8,7 +8,7 @@ use openssl::ssl::{Ssl, SslContext};
 
 use crate::deadline::Deadline;
 use crate::nodelay::NodelayPolicy;
-use crate::server::{ServerConfig, ServerError, TlsListener};
+use crate::server::{RejectReason, ServerConfig, ServerConfigError, ServerError, TlsListener};
 
 use super::handshake::{AsyncHandshake, Connecting};
 use super::stream::AsyncTlsStream;
@@ -53,9 +53,9 @@ impl AsyncTlsListener {
     /// Binds as [`TlsListener::bind`] does (the same checks, context and socket options, and
     /// the same errors) and registers the socket with the current tokio runtime: call it
     /// from within one.
-    pub fn bind(config: &ServerConfig) -> Result<AsyncTlsListener, ServerError> {
+    pub fn bind(config: &ServerConfig) -> Result<AsyncTlsListener, ServerConfigError> {
         let listener = TlsListener::bind(config)?;
-        let socket = |step| move |source| ServerError::Socket { step, source };
+        let socket = |step| move |source| ServerConfigError::Socket { step, source };
         let std_listener = listener.socket().try_clone().map_err(socket("dup"))?;
         std_listener
             .set_nonblocking(true)
@@ -81,16 +81,20 @@ impl AsyncTlsListener {
     }
 
     /// Accepts one connection ([`accept(2)`](https://man7.org/linux/man-pages/man2/accept.2.html))
-    /// and gives its handshake, not yet started, with its deadline running from now.
+    /// and gives its handshake, not yet started, with its deadline running from now. A
+    /// connection whose `SSL` object cannot be made is [`ServerError::Rejected`].
     pub async fn accept(&self) -> Result<(Connecting, SocketAddr), ServerError> {
         let (tcp, peer) = self
             .tcp
             .accept()
             .await
             .map_err(|source| ServerError::Accept { source })?;
-        let tls = |source| ServerError::Tls {
-            step: "creating the connection's SSL",
-            source,
+        // As on the epoll listener: a connection whose `SSL` cannot be made is rejected.
+        let tls = |source: openssl::error::ErrorStack| ServerError::Rejected {
+            peer,
+            reason: RejectReason::Setup {
+                detail: format!("could not create the TLS object: {source}"),
+            },
         };
         let mut ssl = Ssl::new(&self.context).map_err(tls)?;
         crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(tls)?;

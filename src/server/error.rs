@@ -207,11 +207,12 @@ pub enum ServerError {
     },
     /// [`accept_one`](crate::server::TlsListener::accept_one): the connection was closed
     /// without a handshake; on tokio, the connection's `SSL` object could not be made.
-    #[error("the connection from {peer} was rejected: {reason}")]
+    #[error("the connection from {peer} was rejected")]
     Rejected {
         /// The client.
         peer: SocketAddr,
         /// Why.
+        #[source]
         reason: RejectReason,
     },
 }

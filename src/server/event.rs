@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::error::HandshakeError;
+use crate::multi::MultiError;
 use crate::session::SessionInfo;
 use crate::stream::TlsStream;
 
@@ -30,46 +31,27 @@ pub struct Accepted {
 }
 
 /// Why a connection was closed without a handshake.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RejectReason {
     /// `max_pending` handshakes were already in progress.
+    #[error("{limit} handshakes were already pending (max_pending); raise the limit or lower the handshake timeout")]
     TooManyPending {
         /// The configured limit.
         limit: usize,
     },
     /// The set was full (`max_pending`) or out of descriptors, and this connection, which
     /// had received nothing for longest, was closed to make room for a new one.
+    #[error("evicted after sending nothing while the server was full ({limit} pending at most, or no descriptor left) and another connection arrived")]
     Evicted {
         /// The configured `max_pending`.
         limit: usize,
     },
-    /// The accepted socket could not be prepared (made nonblocking, registered with epoll,
-    /// or given an `SSL` object).
-    Setup {
-        /// What failed, as text.
-        detail: String,
-    },
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RejectReason::TooManyPending { limit } => write!(
-                f,
-                "{limit} handshakes were already pending (max_pending); raise the limit or \
-                 lower the handshake timeout"
-            ),
-            RejectReason::Evicted { limit } => write!(
-                f,
-                "evicted after sending nothing while the server was full ({limit} pending at \
-                 most, or no descriptor left) and another connection arrived"
-            ),
-            RejectReason::Setup { detail } => {
-                write!(f, "the connection could not be set up: {detail}")
-            }
-        }
-    }
+    /// The accepted socket could not be prepared: made nonblocking (or blocking again once
+    /// established), registered with epoll, or given an `SSL` object (`SSL_new`) and a
+    /// server handshake. The source is what failed, as the runner reported it.
+    #[error("the connection could not be set up")]
+    Setup(#[source] MultiError),
 }
 
 /// What happened to one incoming connection. The listener never stops because a handshake
@@ -165,7 +147,16 @@ impl fmt::Display for ServerEvent {
             ),
             ServerEvent::HandshakeFailed { peer, error } => write!(f, "{peer}: {error}"),
             ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
-            ServerEvent::Rejected { peer, reason } => write!(f, "{peer}: rejected: {reason}"),
+            ServerEvent::Rejected { peer, reason } => {
+                // An event is no error: its line tells the causes too.
+                write!(f, "{peer}: rejected: {reason}")?;
+                let mut cause = std::error::Error::source(reason);
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                Ok(())
+            }
             ServerEvent::Callback { peer, want, .. } => {
                 write!(f, "{peer}: the handshake waits for a callback ({want})")
             }
@@ -189,4 +180,60 @@ pub struct ListenerStats {
     pub rejected: u64,
     /// Handshakes in progress now.
     pub pending: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn setup_failure() -> RejectReason {
+        RejectReason::Setup(MultiError::Io {
+            operation: "epoll_ctl",
+            source: std::io::Error::from_raw_os_error(9),
+        })
+    }
+
+    #[test]
+    fn a_setup_failure_keeps_its_typed_cause() {
+        let reason = setup_failure();
+        let cause = reason.source().and_then(|c| c.downcast_ref::<MultiError>());
+        let Some(MultiError::Io { operation, source }) = cause else {
+            panic!("expected the runner's error as the source, got {cause:?}");
+        };
+        assert_eq!(*operation, "epoll_ctl");
+        assert_eq!(source.raw_os_error(), Some(9));
+        // The message is this level only: the cause is not repeated in it.
+        let os = std::io::Error::from_raw_os_error(9).to_string();
+        assert!(!reason.to_string().contains("epoll_ctl"), "{reason}");
+        assert!(!reason.to_string().contains(&os), "{reason}");
+        // The event's log line tells the whole chain, each part once.
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let line = ServerEvent::Rejected {
+            peer,
+            reason: setup_failure(),
+        }
+        .to_string();
+        assert_eq!(
+            line,
+            format!("127.0.0.1:5000: rejected: the connection could not be set up: epoll_ctl failed: {os}")
+        );
+    }
+
+    #[test]
+    fn accept_one_rejection_chains_to_the_reason() {
+        let error = crate::server::ServerError::Rejected {
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            reason: setup_failure(),
+        };
+        let reason = error
+            .source()
+            .and_then(|c| c.downcast_ref::<RejectReason>());
+        assert!(matches!(reason, Some(RejectReason::Setup(_))), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "the connection from 127.0.0.1:5000 was rejected"
+        );
+    }
 }

@@ -174,8 +174,8 @@ impl Engine {
             }) => match outcome {
                 Outcome::Done(stream) => {
                     if let Err(e) = stream.get_ref().set_nonblocking(false) {
-                        let detail = format!("cannot make the socket blocking again: {e}");
-                        reject(peer, RejectReason::Setup { detail })
+                        let error = MultiError::os("ioctl(FIONBIO) to make it blocking again", e);
+                        reject(peer, RejectReason::Setup(error))
                     } else {
                         self.stats.established += 1;
                         let session = stream.session();
@@ -206,18 +206,10 @@ impl Engine {
                 let peer = *self.reactor.set().user(token)?;
                 return Some(ServerEvent::Callback { peer, token, want });
             }
-            Event::Dropped { user, error, .. } => reject(
-                user,
-                RejectReason::Setup {
-                    detail: error.to_string(),
-                },
-            ),
-            Event::Setup { peer, error, .. } => reject(
-                plain_peer(peer),
-                RejectReason::Setup {
-                    detail: error.to_string(),
-                },
-            ),
+            Event::Dropped { user, error, .. } => reject(user, RejectReason::Setup(error)),
+            Event::Setup { peer, error, .. } => {
+                reject(plain_peer(peer), RejectReason::Setup(error))
+            }
             Event::Refused { peer, .. } => reject(
                 plain_peer(peer),
                 RejectReason::TooManyPending {

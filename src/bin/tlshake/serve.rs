@@ -292,7 +292,7 @@ fn print_event(event: &ServerEvent, as_json: bool) {
                 }
             }
             ServerEvent::Rejected { reason, .. } => {
-                v["error"] = json::other_error("rejected", &reason.to_string());
+                v["error"] = json::other_error("rejected", &report::chain(reason));
             }
             _ => {
                 if let Some(e) = event.error() {

@@ -7,6 +7,7 @@ use ::tokio::net::TcpListener;
 use openssl::ssl::{Ssl, SslContext};
 
 use crate::deadline::Deadline;
+use crate::multi::MultiError;
 use crate::nodelay::NodelayPolicy;
 use crate::server::{RejectReason, ServerConfig, ServerConfigError, ServerError, TlsListener};
 
@@ -92,9 +93,7 @@ impl AsyncTlsListener {
         // As on the epoll listener: a connection whose `SSL` cannot be made is rejected.
         let tls = |source: openssl::error::ErrorStack| ServerError::Rejected {
             peer,
-            reason: RejectReason::Setup {
-                detail: format!("could not create the TLS object: {source}"),
-            },
+            reason: RejectReason::Setup(MultiError::Ssl(source)),
         };
         let mut ssl = Ssl::new(&self.context).map_err(tls)?;
         crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(tls)?;

@@ -21,6 +21,7 @@ pub mod client;
 pub mod deadline;
 pub mod engine;
 pub mod error;
+mod error_queue;
 mod ffi;
 pub mod fingerprint;
 pub mod handshake;
@@ -55,6 +56,7 @@ pub mod wait;
 pub struct ReadmeDoctests;
 
 pub use error::{ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult};
+pub use error_queue::ErrorQueue;
 pub use handshake::{Handshake, HandshakeStats};
 pub use hint::Hint;
 pub use limits::LimitError;

@@ -109,13 +109,13 @@ impl CertifiedKey {
                 "compute the fingerprints of the certificate from {}",
                 show(&cert_path)
             ),
-            source,
+            source: source.into(),
         })?;
         let public = cert
             .public_key()
             .map_err(|source| CertStoreError::Inspect {
                 what: format!("read the public key of certificate {}", summary.subject),
-                source,
+                source: source.into(),
             })?;
         if !public.public_eq(&key) {
             return Err(CertStoreError::KeyMismatch {

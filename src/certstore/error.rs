@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use openssl::error::ErrorStack;
+use crate::error_queue::ErrorQueue;
 
 use super::{CandidateInfo, SkippedCert};
 use crate::fingerprint::{Fingerprint, FingerprintError};
@@ -52,7 +52,7 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The key file holds no private key OpenSSL can read.
     #[error(
@@ -65,7 +65,7 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The key file holds no private key block.
     #[error(
@@ -119,7 +119,7 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// No password given opens the PKCS#12 archive (its MAC does not verify).
     #[error(
@@ -150,7 +150,7 @@ pub enum CertStoreError {
         what: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The certificate's validity ended before now.
     #[error(
@@ -260,11 +260,12 @@ fn fingerprints(available: &[CandidateInfo]) -> String {
     }
 }
 
-fn legacy_hint(source: &ErrorStack) -> &'static str {
-    let unsupported = source
-        .errors()
-        .iter()
-        .any(|e| e.reason().is_some_and(|r| r.contains("unsupported")));
+fn legacy_hint(source: &ErrorQueue) -> &'static str {
+    let unsupported = source.entries().iter().any(|e| {
+        e.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("unsupported"))
+    });
     if unsupported {
         "; it may use a legacy algorithm (RC2, 3DES): re-export it with AES-256-CBC, e.g. \
          `openssl pkcs12 -export -certpbe AES-256-CBC -keypbe AES-256-CBC -macalg sha256`, or \

@@ -19,6 +19,7 @@ use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X50
 
 use super::verify_cache::{self, VerifyCache};
 use crate::certstore::{CertStoreError, CertifiedKey};
+use crate::error_queue::ErrorQueue;
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
 use crate::policy::{self, PolicyError};
@@ -56,7 +57,7 @@ pub enum ConfigError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The CA file is not a regular file (a FIFO, a device, a directory, ...): reading it
     /// could block forever, so it is refused before any read.
@@ -86,7 +87,7 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// OpenSSL refused the TLS 1.3 ciphersuites.
     #[error("TLS 1.3 ciphersuites {list:?} are not valid: e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
@@ -95,7 +96,7 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// OpenSSL refused the key-exchange group list.
     #[error("key-exchange groups {list:?} are not valid: e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
@@ -104,7 +105,7 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// A version, ALPN or security-level setting is refused (the same checks as the
     /// server's).
@@ -112,7 +113,13 @@ pub enum ConfigError {
     Policy(#[from] PolicyError),
     /// OpenSSL failed to build the context.
     #[error("OpenSSL could not build the TLS context")]
-    Tls(#[from] ErrorStack),
+    Tls(#[source] ErrorQueue),
+}
+
+impl From<ErrorStack> for ConfigError {
+    fn from(stack: ErrorStack) -> ConfigError {
+        ConfigError::Tls(stack.into())
+    }
 }
 
 /// Everything a [`ClientConfig`] was built from. Fields mirror PHP's SSL context options.
@@ -633,20 +640,20 @@ fn build_context(
     b.set_cipher_list(list)
         .map_err(|source| ConfigError::Ciphers {
             list: list.to_string(),
-            source,
+            source: source.into(),
         })?;
     if let Some(list) = &o.ciphersuites {
         b.set_ciphersuites(list)
             .map_err(|source| ConfigError::Ciphersuites {
                 list: list.clone(),
-                source,
+                source: source.into(),
             })?;
     }
     if let Some(list) = &o.groups {
         b.set_groups_list(list)
             .map_err(|source| ConfigError::Groups {
                 list: list.clone(),
-                source,
+                source: source.into(),
             })?;
     }
     if !alpn.is_empty() {
@@ -703,7 +710,7 @@ fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), Config
         trusted.extend(
             parse_pem_certs(&pem).map_err(|source| ConfigError::CaFileInvalid {
                 path: path.clone(),
-                source,
+                source: source.into(),
             })?,
         );
     }

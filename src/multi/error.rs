@@ -3,9 +3,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use openssl::error::ErrorStack;
-
 use crate::error::HandshakeError;
+use crate::error_queue::ErrorQueue;
 use crate::handshake::Handshake;
 use crate::limits::LimitError;
 use crate::server::ServerConfigError;
@@ -35,7 +34,7 @@ pub enum MultiError {
     /// The listener's `Ssl` factory failed for an accepted connection; the connection was
     /// closed. Check the server context (certificate, key).
     #[error("could not create the TLS object for an accepted connection")]
-    Ssl(#[source] ErrorStack),
+    Ssl(#[source] ErrorQueue),
     /// The server handshake for an accepted connection could not be set up; the connection
     /// was closed.
     #[error("could not set up the TLS server handshake for an accepted connection")]

@@ -141,7 +141,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerConfigError> {
     })?;
     let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerConfigError::ClientCa {
         path: path.to_path_buf(),
-        source: Some(source),
+        source: Some(source.into()),
     })?;
     if certs.is_empty() {
         return Err(ServerConfigError::ClientCa {
@@ -156,7 +156,12 @@ use crate::version::{TLS12_CIPHERS, TLS12_CIPHERS_WITH_CBC};
 
 /// A context with everything but the certificate.
 fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
-    let tls = |step| move |source: ErrorStack| ServerConfigError::Tls { step, source };
+    let tls = |step| {
+        move |source: ErrorStack| ServerConfigError::Tls {
+            step,
+            source: source.into(),
+        }
+    };
     let mut b =
         SslContext::builder(SslMethod::tls_server()).map_err(tls("creating the SSL_CTX"))?;
     let lowest = common
@@ -254,7 +259,12 @@ pub(crate) fn select_alpn<'a>(ours: &[Vec<u8>], offered: &'a [u8]) -> Option<&'a
 }
 
 fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerConfigError> {
-    let tls = |step| move |source: ErrorStack| ServerConfigError::Tls { step, source };
+    let tls = |step| {
+        move |source: ErrorStack| ServerConfigError::Tls {
+            step,
+            source: source.into(),
+        }
+    };
     b.set_certificate(key.cert())
         .map_err(tls("installing the server certificate"))?;
     for cert in key.chain() {

@@ -7,10 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use openssl::error::ErrorStack;
-
 use crate::certstore::CertStoreError;
 use crate::error::HandshakeError;
+use crate::error_queue::ErrorQueue;
 use crate::policy::PolicyError;
 use crate::server::event::RejectReason;
 
@@ -119,7 +118,7 @@ pub enum ServerConfigError {
         path: PathBuf,
         /// OpenSSL's errors, when it rejected the content.
         #[source]
-        source: Option<ErrorStack>,
+        source: Option<ErrorQueue>,
     },
     /// A server name for an SNI certificate is empty or not a host name.
     #[error("server name {name:?} is not a host name: give a DNS name such as \"www.example.com\" or \"*.example.com\"")]
@@ -162,7 +161,7 @@ pub enum ServerConfigError {
         step: &'static str,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
 }
 

@@ -56,8 +56,9 @@ impl Engine {
             let context = context.clone();
             let nodelay = settings.nodelay;
             Box::new(move |tcp, peer| {
-                let mut ssl = Ssl::new(&context).map_err(MultiError::Ssl)?;
-                crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(MultiError::Ssl)?;
+                let mut ssl = Ssl::new(&context).map_err(|e| MultiError::Ssl(e.into()))?;
+                crate::handshake::add_rejected_leaf_slot(&mut ssl)
+                    .map_err(|e| MultiError::Ssl(e.into()))?;
                 let mut handshake = Handshake::server(ssl, tcp).map_err(MultiError::Setup)?;
                 handshake.set_nodelay_policy(nodelay);
                 Ok((handshake, plain_peer(peer)))

@@ -93,7 +93,7 @@ impl AsyncTlsListener {
         // As on the epoll listener: a connection whose `SSL` cannot be made is rejected.
         let tls = |source: openssl::error::ErrorStack| ServerError::Rejected {
             peer,
-            reason: RejectReason::Setup(MultiError::Ssl(source)),
+            reason: RejectReason::Setup(MultiError::Ssl(source.into())),
         };
         let mut ssl = Ssl::new(&self.context).map_err(tls)?;
         crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(tls)?;

@@ -64,9 +64,21 @@ pub enum RejectReason {
 pub enum ServerEvent {
     /// The handshake completed.
     Established(Accepted),
-    /// The handshake failed or was shut down (see the error's `kind()`, `hint()`,
-    /// `reasons()` and `verify()`).
-    HandshakeFailed {
+    /// The handshake failed (see the error's `kind()`, `hint()`, `reasons()` and
+    /// `verify()`); the connection was closed. The same end as
+    /// [`Completed::Failed`](crate::Completed::Failed).
+    Failed {
+        /// The client.
+        peer: SocketAddr,
+        /// Everything OpenSSL said.
+        error: HandshakeError,
+    },
+    /// The handshake was shut down in a controlled way
+    /// ([`HandshakeError::is_controlled_shutdown`]): `SSL_accept` returned 0, or the client
+    /// sent close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`). The
+    /// connection was closed. The same end as
+    /// [`Completed::Shutdown`](crate::Completed::Shutdown).
+    Shutdown {
         /// The client.
         peer: SocketAddr,
         /// Everything OpenSSL said.
@@ -106,30 +118,33 @@ impl ServerEvent {
     pub fn peer(&self) -> SocketAddr {
         match self {
             ServerEvent::Established(a) => a.peer,
-            ServerEvent::HandshakeFailed { peer, .. }
+            ServerEvent::Failed { peer, .. }
+            | ServerEvent::Shutdown { peer, .. }
             | ServerEvent::TimedOut { peer, .. }
             | ServerEvent::Rejected { peer, .. }
             | ServerEvent::Callback { peer, .. } => *peer,
         }
     }
 
-    /// The handshake error, for [`HandshakeFailed`](Self::HandshakeFailed) and
+    /// The handshake error, for [`Failed`](Self::Failed), [`Shutdown`](Self::Shutdown) and
     /// [`TimedOut`](Self::TimedOut).
     pub fn error(&self) -> Option<&HandshakeError> {
         match self {
-            ServerEvent::HandshakeFailed { error, .. } | ServerEvent::TimedOut { error, .. } => {
-                Some(error)
-            }
+            ServerEvent::Failed { error, .. }
+            | ServerEvent::Shutdown { error, .. }
+            | ServerEvent::TimedOut { error, .. } => Some(error),
             _ => None,
         }
     }
 
-    /// A short lower-case name: `established`, `handshake_failed`, `timed_out`, `rejected`,
-    /// `callback`.
+    /// A short lower-case name: `established`, `failed`, `shutdown`, `timed_out`,
+    /// `rejected`, `callback` (the names of [`Completed::name`](crate::Completed::name) for
+    /// the same ends).
     pub fn name(&self) -> &'static str {
         match self {
             ServerEvent::Established(_) => "established",
-            ServerEvent::HandshakeFailed { .. } => "handshake_failed",
+            ServerEvent::Failed { .. } => "failed",
+            ServerEvent::Shutdown { .. } => "shutdown",
             ServerEvent::TimedOut { .. } => "timed_out",
             ServerEvent::Rejected { .. } => "rejected",
             ServerEvent::Callback { .. } => "callback",
@@ -145,7 +160,8 @@ impl fmt::Display for ServerEvent {
                 "{}: established {} {}",
                 a.peer, a.session.protocol, a.session.cipher
             ),
-            ServerEvent::HandshakeFailed { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::Failed { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::Shutdown { peer, error } => write!(f, "{peer}: shut down: {error}"),
             ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
             ServerEvent::Rejected { peer, reason } => {
                 // An event is no error: its line tells the causes too.
@@ -172,8 +188,10 @@ pub struct ListenerStats {
     pub accepted: u64,
     /// Handshakes that completed.
     pub established: u64,
-    /// Handshakes that failed or were shut down.
+    /// Handshakes that failed ([`ServerEvent::Failed`]).
     pub failed: u64,
+    /// Handshakes shut down in a controlled way ([`ServerEvent::Shutdown`]).
+    pub shutdown: u64,
     /// Handshakes closed at their deadline.
     pub timed_out: u64,
     /// Connections closed without a handshake.

@@ -22,8 +22,8 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// listener.
 ///
 /// Three ways to use it:
-/// * [`next_event`](Self::next_event): every event (established, failed, timed out,
-///   rejected), with a deadline;
+/// * [`next_event`](Self::next_event): every event (established, failed, shut down, timed
+///   out, rejected), with a deadline;
 /// * [`accept`](Self::accept): the next established connection; failures go to the
 ///   [event handler](Self::set_event_handler);
 /// * [`accept_one`](Self::accept_one): the outcome of the next connection, by a deadline.
@@ -154,7 +154,7 @@ impl TlsListener {
         self.handler = Some(handler);
     }
 
-    /// The next event: a connection established, a handshake failed, timed out, or a
+    /// The next event: a connection established, a handshake failed, shut down, timed out, or a
     /// connection rejected. Waits until `deadline` (`None`: as long as it takes) and returns
     /// `Ok(None)` when it passed with nothing to report. Handshakes in progress advance
     /// meanwhile; each is closed at its own deadline.
@@ -222,7 +222,8 @@ impl TlsListener {
         }
         match event {
             Some(ServerEvent::Established(accepted)) => Ok(accepted),
-            Some(ServerEvent::HandshakeFailed { peer, error })
+            Some(ServerEvent::Failed { peer, error })
+            | Some(ServerEvent::Shutdown { peer, error })
             | Some(ServerEvent::TimedOut { peer, error }) => Err(ServerError::Handshake {
                 peer,
                 source: error,

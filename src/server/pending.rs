@@ -188,9 +188,13 @@ impl Engine {
                         })
                     }
                 }
-                Outcome::Failed(error) | Outcome::Shutdown(error) => {
+                Outcome::Failed(error) => {
                     self.stats.failed += 1;
-                    ServerEvent::HandshakeFailed { peer, error }
+                    ServerEvent::Failed { peer, error }
+                }
+                Outcome::Shutdown(error) => {
+                    self.stats.shutdown += 1;
+                    ServerEvent::Shutdown { peer, error }
                 }
                 Outcome::TimedOut(error) => {
                     self.stats.timed_out += 1;

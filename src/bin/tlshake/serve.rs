@@ -318,9 +318,7 @@ fn event_outcome(event: &ServerEvent) -> &'static str {
         ServerEvent::Established(_) => "done",
         ServerEvent::TimedOut { .. } => "timeout",
         ServerEvent::Rejected { .. } => "rejected",
-        _ => match event.error() {
-            Some(e) if e.is_controlled_shutdown() => "shutdown",
-            _ => "failed",
-        },
+        ServerEvent::Shutdown { .. } => "shutdown",
+        _ => "failed",
     }
 }

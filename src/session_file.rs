@@ -12,9 +12,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use openssl::error::ErrorStack;
+use openssl::ssl::{SslSession, SslSessionRef};
 
 use crate::error_queue::ErrorQueue;
-use openssl::ssl::{SslSession, SslSessionRef};
 
 /// Why a session file could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -212,3 +212,29 @@ fn a_config_error_carries_exactly_the_openssl_queue() {
     };
     assert_eq!(ours(source), expected);
 }
+
+/// A key OpenSSL cannot read: the message names the file and what was expected, the queue
+/// comes once, from `source()`.
+#[test]
+fn an_unreadable_key_names_the_openssl_queue_once() {
+    let path = std::env::temp_dir().join(format!("tlshake-bad-key-{}.pem", std::process::id()));
+    std::fs::write(
+        &path,
+        b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let e = tlshake::certstore::CertifiedKey::from_pem_files(
+        &tlshake::bundled::cert_path("server.pem"),
+        &path,
+        None,
+    )
+    .expect_err("a broken key is refused");
+    let _ = std::fs::remove_file(&path);
+    let tlshake::certstore::CertStoreError::KeyParse { source, .. } = &e else {
+        panic!("unexpected {e:?}");
+    };
+    assert!(!source.is_empty(), "{e:?}");
+    let text = chain(&e);
+    once(&text, "cannot read a private key");
+    once(&text, &source.to_string());
+}

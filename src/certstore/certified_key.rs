@@ -109,7 +109,7 @@ impl CertifiedKey {
                 "compute the fingerprints of the certificate from {}",
                 show(&cert_path)
             ),
-            source: source.into(),
+            source,
         })?;
         let public = cert
             .public_key()

@@ -4,9 +4,8 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::error_queue::ErrorQueue;
-
 use super::{CandidateInfo, SkippedCert};
+use crate::error_queue::ErrorQueue;
 use crate::fingerprint::{Fingerprint, FingerprintError};
 
 /// Why a certificate could not be loaded or selected.
@@ -56,8 +55,8 @@ pub enum CertStoreError {
     },
     /// The key file holds no private key OpenSSL can read.
     #[error(
-        "cannot read a private key from {}: {source}; expected a PEM `PRIVATE KEY` block \
-         (PKCS#8, or traditional RSA/EC)",
+        "cannot read a private key from {}: expected a PEM `PRIVATE KEY` block (PKCS#8, or \
+         traditional RSA/EC)",
         path.display()
     )]
     KeyParse {
@@ -110,7 +109,7 @@ pub enum CertStoreError {
     },
     /// The file is not a PKCS#12 archive OpenSSL can read.
     #[error(
-        "cannot read PKCS#12 file {}: {source}{}",
+        "cannot read PKCS#12 file {}{}",
         path.display(),
         legacy_hint(source)
     )]

@@ -208,7 +208,7 @@ fn summarize(cert: &X509Ref, path: &Path) -> Result<CertSummary, CertStoreError>
             "compute the fingerprints of the certificate in {}",
             path.display()
         ),
-        source: source.into(),
+        source,
     })
 }
 

@@ -83,6 +83,18 @@ pub(crate) fn check_versions(
     Ok(())
 }
 
+/// The versions of a protocol set: at least one, and each allowed by [`check_versions`].
+pub(crate) fn check_set(
+    versions: impl IntoIterator<Item = ProtocolVersion>,
+    allow_legacy: bool,
+) -> Result<(), PolicyError> {
+    let versions: Vec<ProtocolVersion> = versions.into_iter().collect();
+    if versions.is_empty() {
+        return Err(PolicyError::NoVersion);
+    }
+    check_versions(versions, allow_legacy)
+}
+
 /// Refuses a range whose minimum is above its maximum.
 pub(crate) fn check_range(
     min: Option<ProtocolVersion>,
@@ -139,6 +151,14 @@ mod tests {
             })
         );
         assert_eq!(check_versions([ProtocolVersion::Tls1_0], true), Ok(()));
+        assert_eq!(check_set([], true), Err(PolicyError::NoVersion));
+        assert_eq!(
+            check_set([ProtocolVersion::Tls1_1, ProtocolVersion::Tls1_2], false),
+            Err(PolicyError::LegacyNeedsOptOut {
+                version: ProtocolVersion::Tls1_1
+            })
+        );
+        assert_eq!(check_set([ProtocolVersion::Tls1_3], false), Ok(()));
         assert_eq!(
             check_range(Some(ProtocolVersion::Tls1_3), Some(ProtocolVersion::Tls1_2)),
             Err(PolicyError::VersionRange {

@@ -14,7 +14,7 @@ use openssl::ssl::{
 use openssl::x509::X509;
 
 use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
-use crate::policy::{self, PolicyError};
+use crate::policy;
 use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
 use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
@@ -38,14 +38,16 @@ struct Common {
 
 /// Builds the default context (with the SNI contexts inside its servername callback).
 pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigError> {
-    check_protocols(config.protocols, config.allow_legacy)?;
+    policy::check_set(config.protocols.versions(), config.allow_legacy)?;
     policy::check_security_level(config.security_level)?;
+    // Checked; kept as names for the selection callback.
+    policy::alpn_wire(&config.alpn)?;
     let common = Common {
         protocols: config.protocols,
         legacy: config.allow_legacy,
         cbc: config.allow_cbc,
         verify: client_verification(&config.client_auth)?,
-        alpn: check_alpn(&config.alpn)?,
+        alpn: (!config.alpn.is_empty()).then(|| Arc::new(config.alpn.clone())),
         security_level: config.security_level,
         tickets: config.session_tickets,
     };
@@ -103,20 +105,6 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigErr
         });
     }
     Ok(builder.build())
-}
-
-/// The policy's version checks over the set, and the empty set refused.
-fn check_protocols(set: ProtocolSet, allow_legacy: bool) -> Result<(), PolicyError> {
-    if set.is_empty() {
-        return Err(PolicyError::NoVersion);
-    }
-    policy::check_versions(set.versions(), allow_legacy)
-}
-
-/// The policy's ALPN check; the list is kept as names for the selection callback.
-fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, PolicyError> {
-    policy::alpn_wire(protocols)?;
-    Ok((!protocols.is_empty()).then(|| Arc::new(protocols.to_vec())))
 }
 
 /// Reads the client CA file once; its certificates go into every context.
@@ -409,27 +397,6 @@ mod tests {
         assert_eq!(select_alpn(&ours, b"\x08http/1.1"), Some(&b"http/1.1"[..]));
         assert_eq!(select_alpn(&ours, b"\x06spdy/1"), None);
         assert_eq!(select_alpn(&ours, b"\x09http/1.1"), None, "truncated list");
-    }
-
-    #[test]
-    fn protocol_checks_name_the_problem() {
-        assert_eq!(
-            check_protocols(ProtocolSet::EMPTY, true),
-            Err(PolicyError::NoVersion)
-        );
-        assert_eq!(
-            check_protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2, true),
-            Err(PolicyError::ProtocolRemoved {
-                version: ProtocolVersion::Ssl3
-            })
-        );
-        assert_eq!(
-            check_protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2, false),
-            Err(PolicyError::LegacyNeedsOptOut {
-                version: ProtocolVersion::Tls1_1
-            })
-        );
-        assert!(check_protocols(ProtocolSet::TLS1 | ProtocolSet::TLS1_2, true).is_ok());
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub enum ServerError {
         waited: Duration,
     },
     /// [`accept_one`](crate::server::TlsListener::accept_one): the connection's handshake
-    /// failed or timed out.
+    /// failed, was shut down or timed out.
     #[error("the TLS handshake with {peer} did not complete")]
     Handshake {
         /// The client.

@@ -27,9 +27,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::x509::X509Ref;
+
+use crate::error_queue::ErrorQueue;
 
 /// The digest a fingerprint was computed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,7 +159,7 @@ impl Fingerprint {
 
     /// Computes the fingerprint of `cert`
     /// ([X509_digest(3)](https://docs.openssl.org/3.0/man3/X509_digest/)).
-    pub fn of(cert: &X509Ref, kind: DigestKind) -> Result<Fingerprint, ErrorStack> {
+    pub fn of(cert: &X509Ref, kind: DigestKind) -> Result<Fingerprint, ErrorQueue> {
         let digest = cert.digest(kind.message_digest())?;
         Ok(Fingerprint {
             kind,

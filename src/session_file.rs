@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslSession, SslSessionRef};
 
+use crate::error_queue::ErrorQueue;
+
 /// Why a session file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,16 +34,16 @@ pub enum SessionFileError {
     Invalid {
         /// The file.
         path: PathBuf,
-        /// OpenSSL's errors.
+        /// OpenSSL's errors, when OpenSSL rejected the content (`None`: no PEM block).
         #[source]
-        source: ErrorStack,
+        source: Option<ErrorQueue>,
     },
     /// OpenSSL could not encode the session.
     #[error("cannot encode the TLS session as PEM")]
     Encode {
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The file could not be written.
     #[error("cannot write the session file {}", .path.display())]
@@ -64,13 +66,15 @@ pub fn read_session(path: impl AsRef<Path>) -> Result<SslSession, SessionFileErr
         path: path.to_owned(),
         source,
     })?;
-    let invalid = |source| SessionFileError::Invalid {
+    let invalid = |source: Option<ErrorQueue>| SessionFileError::Invalid {
         path: path.to_owned(),
         source,
     };
-    let der = pem_body(&pem).ok_or_else(|| invalid(ErrorStack::get()))?;
-    let der = openssl::base64::decode_block(&der).map_err(invalid)?;
-    SslSession::from_der(&der).map_err(invalid)
+    let rejected = |stack: ErrorStack| invalid(Some(stack.into()));
+    // No PEM block: nothing of OpenSSL's failed, so there is no queue to report.
+    let der = pem_body(&pem).ok_or_else(|| invalid(None))?;
+    let der = openssl::base64::decode_block(&der).map_err(rejected)?;
+    SslSession::from_der(&der).map_err(rejected)
 }
 
 const BEGIN: &str = "-----BEGIN SSL SESSION PARAMETERS-----";
@@ -117,7 +121,9 @@ pub fn write_session(
     let path = path.as_ref();
     let der = session
         .to_der()
-        .map_err(|source| SessionFileError::Encode { source })?;
+        .map_err(|source| SessionFileError::Encode {
+            source: source.into(),
+        })?;
     let pem = to_pem(&der);
     let write = || -> io::Result<()> {
         let mut file = OpenOptions::new()

@@ -115,7 +115,7 @@ impl CertifiedKey {
             .public_key()
             .map_err(|source| CertStoreError::Inspect {
                 what: format!("read the public key of certificate {}", summary.subject),
-                source,
+                source: source.into(),
             })?;
         if !public.public_eq(&key) {
             return Err(CertStoreError::KeyMismatch {

@@ -4,9 +4,8 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use openssl::error::ErrorStack;
-
 use super::{CandidateInfo, SkippedCert};
+use crate::error_queue::ErrorQueue;
 use crate::fingerprint::{Fingerprint, FingerprintError};
 
 /// Why a certificate could not be loaded or selected.
@@ -52,12 +51,12 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The key file holds no private key OpenSSL can read.
     #[error(
-        "cannot read a private key from {}: {source}; expected a PEM `PRIVATE KEY` block \
-         (PKCS#8, or traditional RSA/EC)",
+        "cannot read a private key from {}: expected a PEM `PRIVATE KEY` block (PKCS#8, or \
+         traditional RSA/EC)",
         path.display()
     )]
     KeyParse {
@@ -65,7 +64,7 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The key file holds no private key block.
     #[error(
@@ -110,7 +109,7 @@ pub enum CertStoreError {
     },
     /// The file is not a PKCS#12 archive OpenSSL can read.
     #[error(
-        "cannot read PKCS#12 file {}: {source}{}",
+        "cannot read PKCS#12 file {}{}",
         path.display(),
         legacy_hint(source)
     )]
@@ -119,7 +118,7 @@ pub enum CertStoreError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// No password given opens the PKCS#12 archive (its MAC does not verify).
     #[error(
@@ -150,7 +149,7 @@ pub enum CertStoreError {
         what: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The certificate's validity ended before now.
     #[error(
@@ -260,11 +259,12 @@ fn fingerprints(available: &[CandidateInfo]) -> String {
     }
 }
 
-fn legacy_hint(source: &ErrorStack) -> &'static str {
-    let unsupported = source
-        .errors()
-        .iter()
-        .any(|e| e.reason().is_some_and(|r| r.contains("unsupported")));
+fn legacy_hint(source: &ErrorQueue) -> &'static str {
+    let unsupported = source.entries().iter().any(|e| {
+        e.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("unsupported"))
+    });
     if unsupported {
         "; it may use a legacy algorithm (RC2, 3DES): re-export it with AES-256-CBC, e.g. \
          `openssl pkcs12 -export -certpbe AES-256-CBC -keypbe AES-256-CBC -macalg sha256`, or \

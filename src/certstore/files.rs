@@ -28,9 +28,9 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CertStoreError> {
 /// The certificates of a PEM file (leaf first, as written) or of a DER file (one certificate).
 /// An empty vector means a PEM file without certificate blocks.
 pub(crate) fn parse_certificates(path: &Path, bytes: &[u8]) -> Result<Vec<X509>, CertStoreError> {
-    let parse_error = |source| CertStoreError::CertificateParse {
+    let parse_error = |source: ErrorStack| CertStoreError::CertificateParse {
         path: path.to_owned(),
-        source,
+        source: source.into(),
     };
     if !is_pem(bytes) {
         return X509::from_der(bytes)
@@ -106,7 +106,7 @@ pub(crate) fn parse_private_key(
         }
         Err(source) => Err(CertStoreError::KeyParse {
             path: path.to_owned(),
-            source,
+            source: source.into(),
         }),
     }
 }
@@ -139,9 +139,9 @@ pub(crate) fn open_pkcs12(
     passwords: &[&str],
 ) -> Result<ParsedPkcs12_2, CertStoreError> {
     let bytes = read(path)?;
-    let parse_error = |source| CertStoreError::Pkcs12Parse {
+    let parse_error = |source: ErrorStack| CertStoreError::Pkcs12Parse {
         path: path.to_owned(),
-        source,
+        source: source.into(),
     };
     let archive = Pkcs12::from_der(&bytes).map_err(parse_error)?;
     // A password cannot contain NUL (OpenSSL takes a C string), so such a password is wrong.

@@ -113,7 +113,7 @@ impl CertStore {
         } else {
             let now = Asn1Time::days_from_now(0).map_err(|source| CertStoreError::Inspect {
                 what: "read the current time".to_owned(),
-                source,
+                source: source.into(),
             })?;
             for entry in distinct {
                 match check_validity_at(entry.cert(), &now, false) {

@@ -5,11 +5,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use openssl::asn1::Asn1TimeRef;
-use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::x509::{X509NameEntryRef, X509NameRef, X509Ref};
 
 use super::basic_constraints::is_ca;
+use crate::error_queue::ErrorQueue;
 use crate::fingerprint::{DigestKind, Fingerprint};
 
 /// A certificate's names, validity and fingerprints, as text a person can compare with what
@@ -46,7 +46,7 @@ pub struct CertSummary {
 impl CertSummary {
     /// Summarises `cert`. Missing parts (no CN, no subjectAltName) are simply absent; only the
     /// digests can fail ([X509_digest(3)](https://docs.openssl.org/3.0/man3/X509_digest/)).
-    pub fn from_x509(cert: &X509Ref) -> Result<CertSummary, ErrorStack> {
+    pub fn from_x509(cert: &X509Ref) -> Result<CertSummary, ErrorQueue> {
         let mut dns_names = Vec::new();
         let mut ip_addresses = Vec::new();
         for name in cert.subject_alt_names().iter().flatten() {

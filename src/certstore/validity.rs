@@ -21,7 +21,7 @@ pub fn check_validity(cert: &X509Ref, allow_invalid_dates: bool) -> Result<(), C
     }
     let now = Asn1Time::days_from_now(0).map_err(|source| CertStoreError::Inspect {
         what: "read the current time".to_owned(),
-        source,
+        source: source.into(),
     })?;
     check_validity_at(cert, &now, false)
 }
@@ -41,7 +41,7 @@ pub fn check_validity_at(
                 "compare the validity dates of certificate {} with now",
                 one_line(cert.subject_name())
             ),
-            source,
+            source: source.into(),
         })
     };
     let too_early = compare(cert.not_before())? == Ordering::Less;

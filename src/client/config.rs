@@ -19,8 +19,10 @@ use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509StoreContext, X509StoreContextRef, X509VerifyResult, X509};
 
 use crate::certstore::{CertStoreError, CertifiedKey};
+use crate::error_queue::ErrorQueue;
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
+use crate::policy::{self, PolicyError};
 use crate::verify_cache::{self, VerifyCache};
 use crate::version::ProtocolVersion;
 
@@ -56,7 +58,7 @@ pub enum ConfigError {
         path: PathBuf,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// The CA file is not a regular file (a FIFO, a device, a directory, ...): reading it
     /// could block forever, so it is refused before any read.
@@ -86,7 +88,7 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// OpenSSL refused the TLS 1.3 ciphersuites.
     #[error("TLS 1.3 ciphersuites {list:?} are not valid: e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")]
@@ -95,7 +97,7 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
     /// OpenSSL refused the key-exchange group list.
     #[error("key-exchange groups {list:?} are not valid: e.g. X25519:P-256, see `openssl list -kem-algorithms` and `-key-exchange-algorithms`")]
@@ -104,37 +106,21 @@ pub enum ConfigError {
         list: String,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
-    /// SSL 2.0 or 3.0 was asked for.
-    #[error("{version} is refused: SSL 2.0 and 3.0 are removed from OpenSSL and insecure (RFC 6176, RFC 7568); use TLS 1.2 or 1.3")]
-    ProtocolRemoved {
-        /// The version asked for.
-        version: ProtocolVersion,
-    },
-    /// TLS 1.0 or 1.1 was asked for without the legacy opt-out.
-    #[error("{version} is deprecated (RFC 8996) and off by default: enable it explicitly with allow_legacy_versions(true) (--legacy), which also lowers the OpenSSL security level to 0")]
-    LegacyNeedsOptOut {
-        /// The version asked for.
-        version: ProtocolVersion,
-    },
-    /// The minimum version is above the maximum.
-    #[error("minimum protocol version {min} is above the maximum {max}")]
-    VersionRange {
-        /// The minimum given.
-        min: ProtocolVersion,
-        /// The maximum given.
-        max: ProtocolVersion,
-    },
-    /// An ALPN protocol name is empty or longer than 255 bytes.
-    #[error("ALPN protocol {name:?} is invalid: names are 1 to 255 bytes")]
-    Alpn {
-        /// The name given.
-        name: String,
-    },
+    /// A version, ALPN or security-level setting is refused (the same checks as the
+    /// server's).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// OpenSSL failed to build the context.
     #[error("OpenSSL could not build the TLS context")]
-    Tls(#[from] ErrorStack),
+    Tls(#[source] ErrorQueue),
+}
+
+impl From<ErrorStack> for ConfigError {
+    fn from(stack: ErrorStack) -> ConfigError {
+        ConfigError::Tls(stack.into())
+    }
 }
 
 /// Everything a [`ClientConfig`] was built from. Each field is one `SSL_CTX` or `SSL` setting;
@@ -512,7 +498,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// OpenSSL security level ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)).
+    /// OpenSSL security level, 0 to 5
+    /// ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/));
+    /// a level above 5 is refused with
+    /// [`PolicyError::SecurityLevel`](crate::policy::PolicyError::SecurityLevel).
     pub fn security_level(mut self, level: u32) -> Self {
         self.options.security_level = Some(level);
         self
@@ -593,22 +582,6 @@ impl ClientConfigBuilder {
     }
 }
 
-/// Checks that a version range is allowed; shared by the client and the URL's pinned versions.
-pub(crate) fn check_versions(
-    versions: impl IntoIterator<Item = ProtocolVersion>,
-    allow_legacy: bool,
-) -> Result<(), ConfigError> {
-    for version in versions {
-        if version.is_removed() {
-            return Err(ConfigError::ProtocolRemoved { version });
-        }
-        if version.is_legacy() && !allow_legacy {
-            return Err(ConfigError::LegacyNeedsOptOut { version });
-        }
-    }
-    Ok(())
-}
-
 /// The per-connection slot holding the session-cache key (the expected peer name).
 fn session_key_index() -> Result<Index<Ssl, String>, ErrorStack> {
     static INDEX: OnceLock<Index<Ssl, String>> = OnceLock::new();
@@ -624,15 +597,13 @@ fn build_context(
     sessions: &SessionCache,
 ) -> Result<(SslContext, Option<Arc<VerifyCache>>), ConfigError> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    check_versions(
+    policy::check_versions(
         o.min_version.into_iter().chain(o.max_version),
         o.allow_legacy_versions,
     )?;
-    if let (Some(min), Some(max)) = (o.min_version, o.max_version) {
-        if min > max {
-            return Err(ConfigError::VersionRange { min, max });
-        }
-    }
+    policy::check_range(o.min_version, o.max_version)?;
+    policy::check_security_level(o.security_level)?;
+    let alpn = policy::alpn_wire(&o.alpn)?;
     if o.allow_legacy_versions {
         // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0.
         b.set_security_level(0);
@@ -681,24 +652,24 @@ fn build_context(
     b.set_cipher_list(list)
         .map_err(|source| ConfigError::Ciphers {
             list: list.to_string(),
-            source,
+            source: source.into(),
         })?;
     if let Some(list) = &o.ciphersuites {
         b.set_ciphersuites(list)
             .map_err(|source| ConfigError::Ciphersuites {
                 list: list.clone(),
-                source,
+                source: source.into(),
             })?;
     }
     if let Some(list) = &o.groups {
         b.set_groups_list(list)
             .map_err(|source| ConfigError::Groups {
                 list: list.clone(),
-                source,
+                source: source.into(),
             })?;
     }
-    if !o.alpn.is_empty() {
-        b.set_alpn_protos(&alpn_wire(&o.alpn)?)?;
+    if !alpn.is_empty() {
+        b.set_alpn_protos(&alpn)?;
     }
     let mut opts = SslOptions::NO_RENEGOTIATION;
     if !o.tickets.unwrap_or(o.resume_sessions) {
@@ -751,7 +722,7 @@ fn load_trust(b: &mut SslContextBuilder, o: &ClientOptions) -> Result<(), Config
         trusted.extend(
             parse_pem_certs(&pem).map_err(|source| ConfigError::CaFileInvalid {
                 path: path.clone(),
-                source,
+                source: source.into(),
             })?,
         );
     }
@@ -1012,19 +983,6 @@ pub(crate) fn pin_mismatch(ssl: &SslRef) -> Option<(Fingerprint, Fingerprint)> {
     slot.mismatch.lock().ok()?.clone()
 }
 
-fn alpn_wire(protocols: &[String]) -> Result<Vec<u8>, ConfigError> {
-    let mut wire = Vec::new();
-    for p in protocols {
-        let len = u8::try_from(p.len())
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| ConfigError::Alpn { name: p.clone() })?;
-        wire.push(len);
-        wire.extend_from_slice(p.as_bytes());
-    }
-    Ok(wire)
-}
-
 impl ClientConfig {
     /// Starts a builder with the secure defaults.
     pub fn builder() -> ClientConfigBuilder {
@@ -1106,7 +1064,7 @@ impl ClientConfig {
             crate::sys::install_trace(&mut ssl, crate::trace::Recorder::new(sink.clone()))?;
         }
         if let Some(version) = pinned {
-            check_versions([version], o.allow_legacy_versions)?;
+            policy::check_versions([version], o.allow_legacy_versions)?;
             let v = version.to_openssl();
             ssl.set_min_proto_version(v)?;
             ssl.set_max_proto_version(v)?;

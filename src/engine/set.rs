@@ -40,9 +40,11 @@ pub enum Outcome<S> {
     /// [`NodelayPolicy`](crate::NodelayPolicy)'s after-handshake part, and
     /// `stats().duration` from insertion to the step that completed it).
     Done(TlsStream<S>),
-    /// [`HandshakeOutcome::Failed`].
+    /// [`HandshakeOutcome::Failed`], unless it was a controlled shutdown.
     Failed(HandshakeError),
-    /// [`HandshakeOutcome::Shutdown`].
+    /// Shut down in a controlled way ([`HandshakeError::is_controlled_shutdown`]):
+    /// [`HandshakeOutcome::Shutdown`] (return value 0), or the peer's close_notify in place
+    /// of a handshake message (`SSL_ERROR_ZERO_RETURN`).
     Shutdown(HandshakeError),
     /// Its deadline passed ([`ErrorKind::Timeout`](crate::ErrorKind::Timeout)).
     TimedOut(HandshakeError),
@@ -409,7 +411,13 @@ impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
             }
             HandshakeOutcome::Failed(mut e) => {
                 e.inner_mut().elapsed = Some(elapsed);
-                Outcome::Failed(e)
+                // The peer's close_notify in place of a handshake message comes as
+                // SSL_ERROR_ZERO_RETURN with -1 (OpenSSL 3): a controlled shutdown too.
+                if e.is_controlled_shutdown() {
+                    Outcome::Shutdown(e)
+                } else {
+                    Outcome::Failed(e)
+                }
             }
             HandshakeOutcome::Shutdown(mut e) => {
                 e.inner_mut().elapsed = Some(elapsed);

@@ -259,7 +259,7 @@ impl MultiDriver<TcpStream> {
     {
         let mut make_ssl = make_ssl;
         let make: MakeHandshake<TcpStream, ()> = Box::new(move |tcp, _peer| {
-            let ssl = make_ssl().map_err(MultiError::Ssl)?;
+            let ssl = make_ssl().map_err(|e| MultiError::Ssl(e.into()))?;
             let handshake = Handshake::server(ssl, tcp).map_err(MultiError::Setup)?;
             Ok((handshake, ()))
         });

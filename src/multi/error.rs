@@ -3,12 +3,11 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use openssl::error::ErrorStack;
-
 use crate::error::HandshakeError;
+use crate::error_queue::ErrorQueue;
 use crate::handshake::Handshake;
 use crate::limits::LimitError;
-use crate::server::ServerError;
+use crate::server::ServerConfigError;
 
 /// The driver could not do its own work: create or wait on its epoll instance, register a
 /// socket, accept a connection, or set up a server handshake for one.
@@ -31,11 +30,11 @@ pub enum MultiError {
     /// not on this machine, or a privileged port (the same errors as
     /// [`TlsListener::bind`](crate::TlsListener::bind)).
     #[error(transparent)]
-    Listen(ServerError),
+    Listen(ServerConfigError),
     /// The listener's `Ssl` factory failed for an accepted connection; the connection was
     /// closed. Check the server context (certificate, key).
     #[error("could not create the TLS object for an accepted connection")]
-    Ssl(#[source] ErrorStack),
+    Ssl(#[source] ErrorQueue),
     /// The server handshake for an accepted connection could not be set up; the connection
     /// was closed.
     #[error("could not set up the TLS server handshake for an accepted connection")]

@@ -24,10 +24,14 @@ pub struct MultiEvent<S> {
 pub enum Completed<S> {
     /// The handshake completed; the stream is no longer watched by the driver.
     Done(TlsStream<S>),
-    /// The handshake failed ([`HandshakeOutcome::Failed`](crate::HandshakeOutcome::Failed)).
+    /// The handshake failed ([`HandshakeOutcome::Failed`](crate::HandshakeOutcome::Failed),
+    /// other than a controlled shutdown).
     Failed(HandshakeError),
-    /// The handshake was shut down in a controlled way (return value 0,
-    /// [`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)).
+    /// The handshake was shut down in a controlled way
+    /// ([`HandshakeError::is_controlled_shutdown`]): return value 0
+    /// ([`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)), or the peer's
+    /// close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`). The same end
+    /// as [`ServerEvent::Shutdown`](crate::ServerEvent::Shutdown).
     Shutdown(HandshakeError),
     /// The deadline passed first. Reported no earlier than the deadline. The error has
     /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout): what the handshake was waiting for

@@ -10,7 +10,7 @@ use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, SockaddrStorage}
 
 use super::error::MultiError;
 use crate::server::bind::{bind_one, SocketOptions};
-use crate::server::ServerError;
+use crate::server::ServerConfigError;
 
 fn family(addr: &SocketAddr) -> AddressFamily {
     match addr {
@@ -57,7 +57,7 @@ fn nonblocking_socket(addr: &SocketAddr) -> Result<OwnedFd, MultiError> {
 /// clients connect at once: the kernel then drops their SYNs and they retry a second later.
 /// The socket is made as [`TlsListener::bind`](crate::TlsListener::bind) makes its own, so a
 /// port in use, an address not on this machine or a privileged port give the same
-/// [`ServerError`](crate::server::ServerError) (in [`MultiError::Listen`]); running out of
+/// [`ServerConfigError`](crate::server::ServerConfigError) (in [`MultiError::Listen`]); running out of
 /// descriptors gives [`MultiError::Limit`].
 pub fn listen_tcp(addr: SocketAddr, backlog: i32) -> Result<TcpListener, MultiError> {
     let options = SocketOptions {
@@ -66,7 +66,7 @@ pub fn listen_tcp(addr: SocketAddr, backlog: i32) -> Result<TcpListener, MultiEr
         backlog,
     };
     let listener = bind_one(addr, options).map_err(|e| match e {
-        ServerError::Socket { step, source } => MultiError::os(step, source),
+        ServerConfigError::Socket { step, source } => MultiError::os(step, source),
         other => MultiError::Listen(other),
     })?;
     listener

@@ -10,7 +10,7 @@ use nix::sys::socket::{
     self, sockopt, AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage,
 };
 
-use crate::server::error::ServerError;
+use crate::server::error::ServerConfigError;
 
 /// Where a listener binds, before resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,12 +42,12 @@ impl BindHost {
 }
 
 /// The port as given (a `u32`, so that a value past 65535 is a clear error, not a wrap).
-pub(crate) fn check_port(port: u32) -> Result<u16, ServerError> {
-    u16::try_from(port).map_err(|_| ServerError::InvalidPort { given: port })
+pub(crate) fn check_port(port: u32) -> Result<u16, ServerConfigError> {
+    u16::try_from(port).map_err(|_| ServerConfigError::InvalidPort { given: port })
 }
 
 /// The addresses to try, in order: for [`BindHost::Any`] `[::]` then `0.0.0.0`.
-pub(crate) fn candidates(host: &BindHost, port: u16) -> Result<Vec<SocketAddr>, ServerError> {
+pub(crate) fn candidates(host: &BindHost, port: u16) -> Result<Vec<SocketAddr>, ServerConfigError> {
     match host {
         BindHost::Any => Ok(vec![
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
@@ -57,7 +57,7 @@ pub(crate) fn candidates(host: &BindHost, port: u16) -> Result<Vec<SocketAddr>, 
         BindHost::Name(name) => {
             let addrs: Vec<SocketAddr> = (name.as_str(), port)
                 .to_socket_addrs()
-                .map_err(|source| ServerError::Resolve {
+                .map_err(|source| ServerConfigError::Resolve {
                     host: name.clone(),
                     source,
                 })?
@@ -65,7 +65,7 @@ pub(crate) fn candidates(host: &BindHost, port: u16) -> Result<Vec<SocketAddr>, 
             match addrs.first() {
                 // The first address the resolver prefers; the others are the same machine.
                 Some(first) => Ok(vec![*first]),
-                None => Err(ServerError::NoAddress { host: name.clone() }),
+                None => Err(ServerConfigError::NoAddress { host: name.clone() }),
             }
         }
     }
@@ -85,7 +85,7 @@ pub(crate) struct SocketOptions {
 pub(crate) fn bind_first(
     addrs: &[SocketAddr],
     options: SocketOptions,
-) -> Result<TcpListener, ServerError> {
+) -> Result<TcpListener, ServerConfigError> {
     let mut last = None;
     for (i, addr) in addrs.iter().enumerate() {
         match bind_one(*addr, options) {
@@ -94,9 +94,9 @@ pub(crate) fn bind_first(
                 let more = i + 1 < addrs.len();
                 let no_ipv6 = matches!(
                     &e,
-                    ServerError::Socket { source, .. }
+                    ServerConfigError::Socket { source, .. }
                         if source.raw_os_error() == Some(Errno::EAFNOSUPPORT as i32)
-                ) || matches!(&e, ServerError::AddressNotAvailable { .. });
+                ) || matches!(&e, ServerConfigError::AddressNotAvailable { .. });
                 if more && addr.is_ipv6() && no_ipv6 {
                     last = Some(e);
                     continue;
@@ -105,7 +105,7 @@ pub(crate) fn bind_first(
             }
         }
     }
-    Err(last.unwrap_or(ServerError::NoAddress {
+    Err(last.unwrap_or(ServerConfigError::NoAddress {
         host: String::from("(no address)"),
     }))
 }
@@ -114,34 +114,36 @@ pub(crate) fn bind_first(
 pub(crate) fn bind_one(
     addr: SocketAddr,
     options: SocketOptions,
-) -> Result<TcpListener, ServerError> {
+) -> Result<TcpListener, ServerConfigError> {
     let family = match addr {
         SocketAddr::V4(_) => AddressFamily::Inet,
         SocketAddr::V6(_) => AddressFamily::Inet6,
     };
     let fd =
         socket::socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).map_err(|e| {
-            ServerError::Socket {
+            ServerConfigError::Socket {
                 step: "socket",
                 source: io::Error::from(e),
             }
         })?;
     socket::setsockopt(&fd, sockopt::ReuseAddr, &options.reuse_address).map_err(|e| {
-        ServerError::Socket {
+        ServerConfigError::Socket {
             step: "setsockopt(SO_REUSEADDR)",
             source: io::Error::from(e),
         }
     })?;
     if options.reuse_port {
-        socket::setsockopt(&fd, sockopt::ReusePort, &true).map_err(|e| ServerError::Socket {
-            step: "setsockopt(SO_REUSEPORT)",
-            source: io::Error::from(e),
+        socket::setsockopt(&fd, sockopt::ReusePort, &true).map_err(|e| {
+            ServerConfigError::Socket {
+                step: "setsockopt(SO_REUSEPORT)",
+                source: io::Error::from(e),
+            }
         })?;
     }
     if let SocketAddr::V6(v6) = addr {
         if v6.ip().is_unspecified() {
             socket::setsockopt(&fd, sockopt::Ipv6V6Only, &false).map_err(|e| {
-                ServerError::Socket {
+                ServerConfigError::Socket {
                     step: "setsockopt(IPV6_V6ONLY)",
                     source: io::Error::from(e),
                 }
@@ -150,7 +152,7 @@ pub(crate) fn bind_one(
     }
     socket::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr)).map_err(|e| bind_error(addr, e))?;
     let backlog = Backlog::new(options.backlog).unwrap_or(Backlog::MAXCONN);
-    socket::listen(&fd, backlog).map_err(|e| ServerError::Listen {
+    socket::listen(&fd, backlog).map_err(|e| ServerConfigError::Listen {
         addr,
         source: io::Error::from(e),
     })?;
@@ -158,12 +160,12 @@ pub(crate) fn bind_one(
 }
 
 /// Names the errors of `bind(2)` a person can act on.
-pub(crate) fn bind_error(addr: SocketAddr, errno: Errno) -> ServerError {
+pub(crate) fn bind_error(addr: SocketAddr, errno: Errno) -> ServerConfigError {
     match errno {
-        Errno::EADDRINUSE => ServerError::AddressInUse { addr },
-        Errno::EADDRNOTAVAIL => ServerError::AddressNotAvailable { addr },
-        Errno::EACCES | Errno::EPERM => ServerError::PermissionDenied { addr },
-        other => ServerError::Bind {
+        Errno::EADDRINUSE => ServerConfigError::AddressInUse { addr },
+        Errno::EADDRNOTAVAIL => ServerConfigError::AddressNotAvailable { addr },
+        Errno::EACCES | Errno::EPERM => ServerConfigError::PermissionDenied { addr },
+        other => ServerConfigError::Bind {
             addr,
             source: io::Error::from(other),
         },
@@ -202,7 +204,7 @@ mod tests {
         assert_eq!(check_port(65535).ok(), Some(65535));
         assert!(matches!(
             check_port(65536),
-            Err(ServerError::InvalidPort { given: 65536 })
+            Err(ServerConfigError::InvalidPort { given: 65536 })
         ));
     }
 
@@ -211,15 +213,15 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:443".parse().unwrap();
         assert!(matches!(
             bind_error(addr, Errno::EACCES),
-            ServerError::PermissionDenied { addr: a } if a == addr
+            ServerConfigError::PermissionDenied { addr: a } if a == addr
         ));
         assert!(matches!(
             bind_error(addr, Errno::EADDRINUSE),
-            ServerError::AddressInUse { addr: a } if a == addr
+            ServerConfigError::AddressInUse { addr: a } if a == addr
         ));
         assert!(matches!(
             bind_error(addr, Errno::EADDRNOTAVAIL),
-            ServerError::AddressNotAvailable { addr: a } if a == addr
+            ServerConfigError::AddressNotAvailable { addr: a } if a == addr
         ));
         let text = bind_error(addr, Errno::EACCES).to_string();
         assert!(
@@ -228,7 +230,7 @@ mod tests {
         );
         assert!(matches!(
             bind_error(addr, Errno::EINVAL),
-            ServerError::Bind { .. }
+            ServerConfigError::Bind { .. }
         ));
     }
 }

@@ -7,7 +7,7 @@ use openssl::ssl::SslContext;
 
 use crate::certstore::CertifiedKey;
 use crate::nodelay::NodelayPolicy;
-use crate::server::error::ServerError;
+use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
 
 /// Where the server certificate and its private key come from.
@@ -181,6 +181,7 @@ pub struct ServerConfig {
     pub(crate) protocols: ProtocolSet,
     pub(crate) allow_legacy: bool,
     pub(crate) allow_cbc: bool,
+    pub(crate) security_level: Option<u32>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) session_tickets: bool,
@@ -201,7 +202,7 @@ impl ServerConfig {
     /// A configuration for `port` (0: a free port the system picks; see
     /// [`TlsListener::local_addr`](super::TlsListener::local_addr)). A port past 65535 is
     /// refused by [`TlsListener::bind`](super::TlsListener::bind) with
-    /// [`ServerError::InvalidPort`].
+    /// [`ServerConfigError::InvalidPort`].
     pub fn new(port: u32) -> ServerConfig {
         ServerConfig {
             address: None,
@@ -215,6 +216,7 @@ impl ServerConfig {
             protocols: ProtocolSet::default(),
             allow_legacy: false,
             allow_cbc: false,
+            security_level: None,
             client_auth: ClientAuth::None,
             alpn: Vec::new(),
             session_tickets: true,
@@ -242,7 +244,7 @@ impl ServerConfig {
 
     /// `SO_REUSEADDR` on the listening socket (default on): a listener can be bound again
     /// right after the previous one closed, while its connections are in TIME_WAIT. Off, such a
-    /// bind fails with [`ServerError::AddressInUse`]
+    /// bind fails with [`ServerConfigError::AddressInUse`]
     /// ([`setsockopt(2)`](https://man7.org/linux/man-pages/man7/socket.7.html)).
     pub fn reuse_address(mut self, on: bool) -> ServerConfig {
         self.reuse_address = on;
@@ -348,6 +350,16 @@ impl ServerConfig {
         self
     }
 
+    /// The OpenSSL security level (0 to 5; default: OpenSSL's, or 0 with
+    /// [`allow_legacy_versions`](Self::allow_legacy_versions); a level given here wins)
+    /// ([`SSL_CTX_set_security_level(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)).
+    /// A level above 5 is refused with
+    /// [`PolicyError::SecurityLevel`](crate::policy::PolicyError::SecurityLevel).
+    pub fn security_level(mut self, level: u32) -> ServerConfig {
+        self.security_level = Some(level);
+        self
+    }
+
     /// Client authentication (default [`ClientAuth::None`]); the verify result is reported
     /// per connection in [`SessionInfo::verify`](crate::SessionInfo::verify)
     /// ([`SSL_CTX_set_verify(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_verify/)).
@@ -439,14 +451,14 @@ impl ServerConfig {
     /// everything that can be checked before a client connects. This is what
     /// [`TlsListener::bind`](super::TlsListener::bind) does first; call it alone to validate
     /// a configuration.
-    pub fn build_context(&self) -> Result<SslContext, ServerError> {
+    pub fn build_context(&self) -> Result<SslContext, ServerConfigError> {
         if self.handshake_timeout.is_zero() {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout",
             });
         }
         if self.max_pending == 0 {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "max_pending",
             });
         }

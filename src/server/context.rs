@@ -14,8 +14,9 @@ use openssl::ssl::{
 use openssl::x509::X509;
 
 use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
+use crate::policy;
 use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
-use crate::server::error::ServerError;
+use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
 use crate::version::ProtocolVersion;
 
@@ -31,27 +32,33 @@ struct Common {
     cbc: bool,
     verify: Option<(SslVerifyMode, Vec<X509>)>,
     alpn: Option<Arc<Vec<Vec<u8>>>>,
+    security_level: Option<u32>,
     tickets: bool,
 }
 
 /// Builds the default context (with the SNI contexts inside its servername callback).
-pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
-    check_protocols(config.protocols, config.allow_legacy)?;
+pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigError> {
+    policy::check_set(config.protocols.versions(), config.allow_legacy)?;
+    policy::check_security_level(config.security_level)?;
+    // Checked; kept as names for the selection callback.
+    policy::alpn_wire(&config.alpn)?;
     let common = Common {
         protocols: config.protocols,
         legacy: config.allow_legacy,
         cbc: config.allow_cbc,
         verify: client_verification(&config.client_auth)?,
-        alpn: check_alpn(&config.alpn)?,
+        alpn: (!config.alpn.is_empty()).then(|| Arc::new(config.alpn.clone())),
+        security_level: config.security_level,
         tickets: config.session_tickets,
     };
     let source = config
         .certificate
         .as_ref()
-        .ok_or(ServerError::NoCertificate)?;
+        .ok_or(ServerConfigError::NoCertificate)?;
     let key_log = match &config.key_log {
         Some(path) => Some(
-            crate::keylog::KeyLog::open(path).map_err(|source| ServerError::KeyLog { source })?,
+            crate::keylog::KeyLog::open(path)
+                .map_err(|source| ServerConfigError::KeyLog { source })?,
         ),
         None => None,
     };
@@ -62,11 +69,11 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     for (name, source) in &config.sni {
         let key = server_name_key(name)?;
         if by_name.contains_key(&key) {
-            return Err(ServerError::DuplicateServerName { name: name.clone() });
+            return Err(ServerConfigError::DuplicateServerName { name: name.clone() });
         }
         let certified =
             resolve(source, config.allow_invalid_dates, &mut stores).map_err(|e| match e {
-                ServerError::Certificate(source) => ServerError::SniCertificate {
+                ServerConfigError::Certificate(source) => ServerConfigError::SniCertificate {
                     name: name.clone(),
                     source,
                 },
@@ -100,40 +107,10 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerError> {
     Ok(builder.build())
 }
 
-/// Refuses SSL 2.0/3.0, TLS 1.0/1.1 without the opt-out, and the empty set.
-pub(crate) fn check_protocols(set: ProtocolSet, allow_legacy: bool) -> Result<(), ServerError> {
-    if set.is_empty() {
-        return Err(ServerError::EmptyProtocolSet);
-    }
-    if let Some(version) = set.versions().find(|v| v.is_removed()) {
-        return Err(ServerError::ProtocolRemoved { version });
-    }
-    if !allow_legacy {
-        if let Some(version) = set.versions().find(|v| v.is_legacy()) {
-            return Err(ServerError::LegacyNeedsOptOut { version });
-        }
-    }
-    Ok(())
-}
-
-fn check_alpn(protocols: &[Vec<u8>]) -> Result<Option<Arc<Vec<Vec<u8>>>>, ServerError> {
-    if protocols.is_empty() {
-        return Ok(None);
-    }
-    for p in protocols {
-        if p.is_empty() || p.len() > 255 {
-            return Err(ServerError::InvalidAlpn {
-                protocol: String::from_utf8_lossy(p).into_owned(),
-            });
-        }
-    }
-    Ok(Some(Arc::new(protocols.to_vec())))
-}
-
 /// Reads the client CA file once; its certificates go into every context.
 fn client_verification(
     auth: &ClientAuth,
-) -> Result<Option<(SslVerifyMode, Vec<X509>)>, ServerError> {
+) -> Result<Option<(SslVerifyMode, Vec<X509>)>, ServerConfigError> {
     let (mode, ca_file) = match auth {
         ClientAuth::None => return Ok(None),
         ClientAuth::Optional { ca_file } => (SslVerifyMode::PEER, ca_file),
@@ -145,17 +122,17 @@ fn client_verification(
     Ok(Some((mode, read_ca_file(ca_file)?)))
 }
 
-fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
-    let bytes = std::fs::read(path).map_err(|source| ServerError::ClientCaUnreadable {
+fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerConfigError> {
+    let bytes = std::fs::read(path).map_err(|source| ServerConfigError::ClientCaUnreadable {
         path: path.to_path_buf(),
         source,
     })?;
-    let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerError::ClientCa {
+    let certs = X509::stack_from_pem(&bytes).map_err(|source| ServerConfigError::ClientCa {
         path: path.to_path_buf(),
-        source: Some(source),
+        source: Some(source.into()),
     })?;
     if certs.is_empty() {
-        return Err(ServerError::ClientCa {
+        return Err(ServerConfigError::ClientCa {
             path: path.to_path_buf(),
             source: None,
         });
@@ -166,8 +143,13 @@ fn read_ca_file(path: &Path) -> Result<Vec<X509>, ServerError> {
 use crate::version::{TLS12_CIPHERS, TLS12_CIPHERS_WITH_CBC};
 
 /// A context with everything but the certificate.
-fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
-    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
+    let tls = |step| {
+        move |source: ErrorStack| ServerConfigError::Tls {
+            step,
+            source: source.into(),
+        }
+    };
     let mut b =
         SslContext::builder(SslMethod::tls_server()).map_err(tls("creating the SSL_CTX"))?;
     let lowest = common
@@ -215,6 +197,9 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerError> {
         // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.
         b.set_security_level(0);
     }
+    if let Some(level) = common.security_level {
+        b.set_security_level(level);
+    }
     b.set_session_id_context(SESSION_ID_CONTEXT)
         .map_err(tls("setting the session id context"))?;
     if let Some((mode, cas)) = &common.verify {
@@ -261,8 +246,13 @@ pub(crate) fn select_alpn<'a>(ours: &[Vec<u8>], offered: &'a [u8]) -> Option<&'a
         .find_map(|want| theirs.iter().copied().find(|name| *name == want.as_slice()))
 }
 
-fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerError> {
-    let tls = |step| move |source: ErrorStack| ServerError::Tls { step, source };
+fn use_identity(b: &mut SslContextBuilder, key: &CertifiedKey) -> Result<(), ServerConfigError> {
+    let tls = |step| {
+        move |source: ErrorStack| ServerConfigError::Tls {
+            step,
+            source: source.into(),
+        }
+    };
     b.set_certificate(key.cert())
         .map_err(tls("installing the server certificate"))?;
     for cert in key.chain() {
@@ -307,7 +297,7 @@ fn resolve(
     source: &CertificateSource,
     allow_invalid_dates: bool,
     stores: &mut StoreCache,
-) -> Result<CertifiedKey, ServerError> {
+) -> Result<CertifiedKey, ServerConfigError> {
     let key = match source {
         CertificateSource::PemFiles {
             cert,
@@ -339,8 +329,8 @@ fn resolve(
 
 /// The lower-case key of an SNI name, checked to be a host name (`*.` allowed as the first
 /// label).
-fn server_name_key(name: &str) -> Result<String, ServerError> {
-    let invalid = || ServerError::InvalidServerName {
+fn server_name_key(name: &str) -> Result<String, ServerConfigError> {
+    let invalid = || ServerConfigError::InvalidServerName {
         name: name.to_string(),
     };
     let lower = name.trim_end_matches('.').to_ascii_lowercase();
@@ -410,27 +400,6 @@ mod tests {
     }
 
     #[test]
-    fn protocol_checks_name_the_problem() {
-        assert!(matches!(
-            check_protocols(ProtocolSet::EMPTY, true),
-            Err(ServerError::EmptyProtocolSet)
-        ));
-        assert!(matches!(
-            check_protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2, true),
-            Err(ServerError::ProtocolRemoved {
-                version: ProtocolVersion::Ssl3
-            })
-        ));
-        assert!(matches!(
-            check_protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2, false),
-            Err(ServerError::LegacyNeedsOptOut {
-                version: ProtocolVersion::Tls1_1
-            })
-        ));
-        assert!(check_protocols(ProtocolSet::TLS1 | ProtocolSet::TLS1_2, true).is_ok());
-    }
-
-    #[test]
     fn server_names_are_checked() {
         assert_eq!(
             server_name_key("Other.Example.").ok(),
@@ -444,7 +413,7 @@ mod tests {
             assert!(
                 matches!(
                     server_name_key(bad),
-                    Err(ServerError::InvalidServerName { .. })
+                    Err(ServerConfigError::InvalidServerName { .. })
                 ),
                 "{bad:?}"
             );

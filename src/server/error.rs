@@ -1,23 +1,27 @@
-//! [`ServerError`]: why a listener could not be configured, bound, or could not accept.
+//! [`ServerConfigError`]: why a listener could not be configured or bound;
+//! [`ServerError`]: why a bound listener could not go on accepting, or why the connection
+//! [`accept_one`](super::TlsListener::accept_one) waited for did not come.
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use openssl::error::ErrorStack;
-
 use crate::certstore::CertStoreError;
 use crate::error::HandshakeError;
+use crate::error_queue::ErrorQueue;
+use crate::policy::PolicyError;
 use crate::server::event::RejectReason;
-use crate::version::ProtocolVersion;
 
-/// A listener could not be configured or bound, or accepting failed.
+/// A listener could not be configured or bound: returned by
+/// [`ServerConfig::build_context`](super::ServerConfig::build_context),
+/// [`TlsListener::bind`](super::TlsListener::bind) and
+/// [`TlsListener::try_clone`](super::TlsListener::try_clone), before any client is served.
 ///
 /// Every cause has its own variant; the message says what was wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ServerError {
+pub enum ServerConfigError {
     /// The key log file ([`ServerConfig::key_log`](super::ServerConfig::key_log)) could not
     /// be opened.
     #[error("key log refused: check the path and its directory's permissions")]
@@ -94,23 +98,10 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
-    /// The protocol set names SSL 2.0 or SSL 3.0, which are broken and never enabled.
-    #[error("{version} is refused: it is broken (RFC 6176 / RFC 7568) and OpenSSL no longer offers it; remove it from the protocol set (TLS 1.2 and 1.3 are the default)")]
-    ProtocolRemoved {
-        /// The version named.
-        version: ProtocolVersion,
-    },
-    /// The protocol set names TLS 1.0 or 1.1 without the legacy opt-out.
-    #[error("{version} is deprecated (RFC 8996) and disabled unless you opt in: call allow_legacy_versions(true) (which also lowers the OpenSSL security level to 0), or remove it from the protocol set")]
-    LegacyNeedsOptOut {
-        /// The version named.
-        version: ProtocolVersion,
-    },
-    /// The protocol set is empty: no client could connect.
-    #[error(
-        "the protocol set is empty: allow at least one version (the default is TLS 1.2 | TLS 1.3)"
-    )]
-    EmptyProtocolSet,
+    /// A version, ALPN or security-level setting is refused (the same checks as the
+    /// client's).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// The CA file for client authentication could not be read.
     #[error("cannot read the client CA file {}: give a readable PEM file of the CAs that issue client certificates", .path.display())]
     ClientCaUnreadable {
@@ -127,13 +118,7 @@ pub enum ServerError {
         path: PathBuf,
         /// OpenSSL's errors, when it rejected the content.
         #[source]
-        source: Option<ErrorStack>,
-    },
-    /// An ALPN protocol name is empty or longer than 255 bytes.
-    #[error("ALPN protocol {protocol:?} is invalid: each name must be 1 to 255 bytes (such as \"h2\" or \"http/1.1\")")]
-    InvalidAlpn {
-        /// The name given, lossily as text.
-        protocol: String,
+        source: Option<ErrorQueue>,
     },
     /// A server name for an SNI certificate is empty or not a host name.
     #[error("server name {name:?} is not a host name: give a DNS name such as \"www.example.com\" or \"*.example.com\"")]
@@ -176,8 +161,16 @@ pub enum ServerError {
         step: &'static str,
         /// OpenSSL's errors.
         #[source]
-        source: ErrorStack,
+        source: ErrorQueue,
     },
+}
+
+/// A bound listener could not go on (waiting or `accept(2)` failed), or the connection
+/// [`accept_one`](super::TlsListener::accept_one) waited for did not come or did not
+/// complete its handshake. Configuration and bind errors are [`ServerConfigError`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
     /// Waiting for the sockets (`epoll`) failed.
     #[error("waiting for connections failed ({step})")]
     Poll {
@@ -202,7 +195,7 @@ pub enum ServerError {
         waited: Duration,
     },
     /// [`accept_one`](crate::server::TlsListener::accept_one): the connection's handshake
-    /// failed or timed out.
+    /// failed, was shut down or timed out.
     #[error("the TLS handshake with {peer} did not complete")]
     Handshake {
         /// The client.
@@ -212,18 +205,19 @@ pub enum ServerError {
         source: HandshakeError,
     },
     /// [`accept_one`](crate::server::TlsListener::accept_one): the connection was closed
-    /// without a handshake.
-    #[error("the connection from {peer} was rejected: {reason}")]
+    /// without a handshake; on tokio, the connection's `SSL` object could not be made.
+    #[error("the connection from {peer} was rejected")]
     Rejected {
         /// The client.
         peer: SocketAddr,
         /// Why.
+        #[source]
         reason: RejectReason,
     },
 }
 
-impl From<CertStoreError> for ServerError {
-    fn from(error: CertStoreError) -> ServerError {
-        ServerError::Certificate(Box::new(error))
+impl From<CertStoreError> for ServerConfigError {
+    fn from(error: CertStoreError) -> ServerConfigError {
+        ServerConfigError::Certificate(Box::new(error))
     }
 }

@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::error::HandshakeError;
+use crate::multi::MultiError;
 use crate::session::SessionInfo;
 use crate::stream::TlsStream;
 
@@ -30,46 +31,27 @@ pub struct Accepted {
 }
 
 /// Why a connection was closed without a handshake.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RejectReason {
     /// `max_pending` handshakes were already in progress.
+    #[error("{limit} handshakes were already pending (max_pending); raise the limit or lower the handshake timeout")]
     TooManyPending {
         /// The configured limit.
         limit: usize,
     },
     /// The set was full (`max_pending`) or out of descriptors, and this connection, which
     /// had received nothing for longest, was closed to make room for a new one.
+    #[error("evicted after sending nothing while the server was full ({limit} pending at most, or no descriptor left) and another connection arrived")]
     Evicted {
         /// The configured `max_pending`.
         limit: usize,
     },
-    /// The accepted socket could not be prepared (made nonblocking, registered with epoll,
-    /// or given an `SSL` object).
-    Setup {
-        /// What failed, as text.
-        detail: String,
-    },
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RejectReason::TooManyPending { limit } => write!(
-                f,
-                "{limit} handshakes were already pending (max_pending); raise the limit or \
-                 lower the handshake timeout"
-            ),
-            RejectReason::Evicted { limit } => write!(
-                f,
-                "evicted after sending nothing while the server was full ({limit} pending at \
-                 most, or no descriptor left) and another connection arrived"
-            ),
-            RejectReason::Setup { detail } => {
-                write!(f, "the connection could not be set up: {detail}")
-            }
-        }
-    }
+    /// The accepted socket could not be prepared: made nonblocking (or blocking again once
+    /// established), registered with epoll, or given an `SSL` object (`SSL_new`) and a
+    /// server handshake. The source is what failed, as the runner reported it.
+    #[error("the connection could not be set up")]
+    Setup(#[source] MultiError),
 }
 
 /// What happened to one incoming connection. The listener never stops because a handshake
@@ -82,9 +64,21 @@ impl fmt::Display for RejectReason {
 pub enum ServerEvent {
     /// The handshake completed.
     Established(Accepted),
-    /// The handshake failed or was shut down (see the error's `kind()`, `hint()`,
-    /// `reasons()` and `verify()`).
-    HandshakeFailed {
+    /// The handshake failed (see the error's `kind()`, `hint()`, `reasons()` and
+    /// `verify()`); the connection was closed. The same end as
+    /// [`Completed::Failed`](crate::Completed::Failed).
+    Failed {
+        /// The client.
+        peer: SocketAddr,
+        /// Everything OpenSSL said.
+        error: HandshakeError,
+    },
+    /// The handshake was shut down in a controlled way
+    /// ([`HandshakeError::is_controlled_shutdown`]): `SSL_accept` returned 0, or the client
+    /// sent close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`). The
+    /// connection was closed. The same end as
+    /// [`Completed::Shutdown`](crate::Completed::Shutdown).
+    Shutdown {
         /// The client.
         peer: SocketAddr,
         /// Everything OpenSSL said.
@@ -124,30 +118,33 @@ impl ServerEvent {
     pub fn peer(&self) -> SocketAddr {
         match self {
             ServerEvent::Established(a) => a.peer,
-            ServerEvent::HandshakeFailed { peer, .. }
+            ServerEvent::Failed { peer, .. }
+            | ServerEvent::Shutdown { peer, .. }
             | ServerEvent::TimedOut { peer, .. }
             | ServerEvent::Rejected { peer, .. }
             | ServerEvent::Callback { peer, .. } => *peer,
         }
     }
 
-    /// The handshake error, for [`HandshakeFailed`](Self::HandshakeFailed) and
+    /// The handshake error, for [`Failed`](Self::Failed), [`Shutdown`](Self::Shutdown) and
     /// [`TimedOut`](Self::TimedOut).
     pub fn error(&self) -> Option<&HandshakeError> {
         match self {
-            ServerEvent::HandshakeFailed { error, .. } | ServerEvent::TimedOut { error, .. } => {
-                Some(error)
-            }
+            ServerEvent::Failed { error, .. }
+            | ServerEvent::Shutdown { error, .. }
+            | ServerEvent::TimedOut { error, .. } => Some(error),
             _ => None,
         }
     }
 
-    /// A short lower-case name: `established`, `handshake_failed`, `timed_out`, `rejected`,
-    /// `callback`.
+    /// A short lower-case name: `established`, `failed`, `shutdown`, `timed_out`,
+    /// `rejected`, `callback` (the names of [`Completed::name`](crate::Completed::name) for
+    /// the same ends).
     pub fn name(&self) -> &'static str {
         match self {
             ServerEvent::Established(_) => "established",
-            ServerEvent::HandshakeFailed { .. } => "handshake_failed",
+            ServerEvent::Failed { .. } => "failed",
+            ServerEvent::Shutdown { .. } => "shutdown",
             ServerEvent::TimedOut { .. } => "timed_out",
             ServerEvent::Rejected { .. } => "rejected",
             ServerEvent::Callback { .. } => "callback",
@@ -163,9 +160,19 @@ impl fmt::Display for ServerEvent {
                 "{}: established {} {}",
                 a.peer, a.session.protocol, a.session.cipher
             ),
-            ServerEvent::HandshakeFailed { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::Failed { peer, error } => write!(f, "{peer}: {error}"),
+            ServerEvent::Shutdown { peer, error } => write!(f, "{peer}: shut down: {error}"),
             ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
-            ServerEvent::Rejected { peer, reason } => write!(f, "{peer}: rejected: {reason}"),
+            ServerEvent::Rejected { peer, reason } => {
+                // An event is no error: its line tells the causes too.
+                write!(f, "{peer}: rejected: {reason}")?;
+                let mut cause = std::error::Error::source(reason);
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                Ok(())
+            }
             ServerEvent::Callback { peer, want, .. } => {
                 write!(f, "{peer}: the handshake waits for a callback ({want})")
             }
@@ -181,12 +188,70 @@ pub struct ListenerStats {
     pub accepted: u64,
     /// Handshakes that completed.
     pub established: u64,
-    /// Handshakes that failed or were shut down.
+    /// Handshakes that failed ([`ServerEvent::Failed`]).
     pub failed: u64,
+    /// Handshakes shut down in a controlled way ([`ServerEvent::Shutdown`]).
+    pub shutdown: u64,
     /// Handshakes closed at their deadline.
     pub timed_out: u64,
     /// Connections closed without a handshake.
     pub rejected: u64,
     /// Handshakes in progress now.
     pub pending: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn setup_failure() -> RejectReason {
+        RejectReason::Setup(MultiError::Io {
+            operation: "epoll_ctl",
+            source: std::io::Error::from_raw_os_error(9),
+        })
+    }
+
+    #[test]
+    fn a_setup_failure_keeps_its_typed_cause() {
+        let reason = setup_failure();
+        let cause = reason.source().and_then(|c| c.downcast_ref::<MultiError>());
+        let Some(MultiError::Io { operation, source }) = cause else {
+            panic!("expected the runner's error as the source, got {cause:?}");
+        };
+        assert_eq!(*operation, "epoll_ctl");
+        assert_eq!(source.raw_os_error(), Some(9));
+        // The message is this level only: the cause is not repeated in it.
+        let os = std::io::Error::from_raw_os_error(9).to_string();
+        assert!(!reason.to_string().contains("epoll_ctl"), "{reason}");
+        assert!(!reason.to_string().contains(&os), "{reason}");
+        // The event's log line tells the whole chain, each part once.
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let line = ServerEvent::Rejected {
+            peer,
+            reason: setup_failure(),
+        }
+        .to_string();
+        assert_eq!(
+            line,
+            format!("127.0.0.1:5000: rejected: the connection could not be set up: epoll_ctl failed: {os}")
+        );
+    }
+
+    #[test]
+    fn accept_one_rejection_chains_to_the_reason() {
+        let error = crate::server::ServerError::Rejected {
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            reason: setup_failure(),
+        };
+        let reason = error
+            .source()
+            .and_then(|c| c.downcast_ref::<RejectReason>());
+        assert!(matches!(reason, Some(RejectReason::Setup(_))), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "the connection from 127.0.0.1:5000 was rejected"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use openssl::ssl::SslContext;
 
 use crate::server::bind::{self, BindHost, SocketOptions};
 use crate::server::config::ServerConfig;
-use crate::server::error::ServerError;
+use crate::server::error::{ServerConfigError, ServerError};
 use crate::server::event::{Accepted, ListenerStats, ServerEvent};
 use crate::server::pending::{Engine, EngineSettings};
 
@@ -22,8 +22,8 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// listener.
 ///
 /// Three ways to use it:
-/// * [`next_event`](Self::next_event): every event (established, failed, timed out,
-///   rejected), with a deadline;
+/// * [`next_event`](Self::next_event): every event (established, failed, shut down, timed
+///   out, rejected), with a deadline;
 /// * [`accept`](Self::accept): the next established connection; failures go to the
 ///   [event handler](Self::set_event_handler);
 /// * [`accept_one`](Self::accept_one): the outcome of the next connection, by a deadline.
@@ -31,7 +31,7 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// ```no_run
 /// use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 ///
-/// # fn main() -> Result<(), tlshake::server::ServerError> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = ServerConfig::new(4433)
 ///     .certificate_files("server.pem", "server.key");
 /// let mut listener = TlsListener::bind(&config)?;
@@ -57,9 +57,9 @@ impl TlsListener {
     ///
     /// Configuration errors come first, before anything is bound: an invalid port, a
     /// certificate problem, a refused protocol set. Then the bind errors:
-    /// [`ServerError::AddressInUse`], [`ServerError::AddressNotAvailable`],
-    /// [`ServerError::PermissionDenied`], [`ServerError::Bind`].
-    pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerError> {
+    /// [`ServerConfigError::AddressInUse`], [`ServerConfigError::AddressNotAvailable`],
+    /// [`ServerConfigError::PermissionDenied`], [`ServerConfigError::Bind`].
+    pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerConfigError> {
         bind::check_port(config.port)?;
         let context = config.build_context()?;
         TlsListener::bind_with_context(config, context)
@@ -71,15 +71,15 @@ impl TlsListener {
     pub fn bind_with_context(
         config: &ServerConfig,
         context: SslContext,
-    ) -> Result<TlsListener, ServerError> {
+    ) -> Result<TlsListener, ServerConfigError> {
         let port = bind::check_port(config.port)?;
         if config.handshake_timeout.is_zero() {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout",
             });
         }
         if config.max_pending == 0 {
-            return Err(ServerError::ZeroSetting {
+            return Err(ServerConfigError::ZeroSetting {
                 setting: "max_pending",
             });
         }
@@ -96,7 +96,7 @@ impl TlsListener {
         let listener = bind::bind_first(&candidates, options)?;
         let local_addr = listener
             .local_addr()
-            .map_err(|source| ServerError::Socket {
+            .map_err(|source| ServerConfigError::Socket {
                 step: "getsockname",
                 source,
             })?;
@@ -117,7 +117,7 @@ impl TlsListener {
     /// per-connection settings, and no event handler. Each copy can run its own event loop
     /// in its own thread; a connection is accepted by whichever loop calls `accept(2)` first.
     /// Unlike [`ServerConfig::reuse_port`], no other process can bind the port beside it.
-    pub fn try_clone(&self) -> Result<TlsListener, ServerError> {
+    pub fn try_clone(&self) -> Result<TlsListener, ServerConfigError> {
         Ok(TlsListener {
             engine: self.engine.share()?,
             local_addr: self.local_addr,
@@ -153,7 +153,7 @@ impl TlsListener {
         self.handler = Some(handler);
     }
 
-    /// The next event: a connection established, a handshake failed, timed out, or a
+    /// The next event: a connection established, a handshake failed, shut down, timed out, or a
     /// connection rejected. Waits until `deadline` (`None`: as long as it takes) and returns
     /// `Ok(None)` when it passed with nothing to report. Handshakes in progress advance
     /// meanwhile; each is closed at its own deadline.
@@ -221,7 +221,8 @@ impl TlsListener {
         }
         match event {
             Some(ServerEvent::Established(accepted)) => Ok(accepted),
-            Some(ServerEvent::HandshakeFailed { peer, error })
+            Some(ServerEvent::Failed { peer, error })
+            | Some(ServerEvent::Shutdown { peer, error })
             | Some(ServerEvent::TimedOut { peer, error }) => Err(ServerError::Handshake {
                 peer,
                 source: error,

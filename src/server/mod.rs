@@ -40,7 +40,7 @@ pub(crate) mod pending;
 mod protocols;
 
 pub use config::{CertificateSource, ClientAuth, ServerConfig};
-pub use error::ServerError;
+pub use error::{ServerConfigError, ServerError};
 pub use event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 pub use http::http_reply;
 pub use listener::{EventHandler, TlsListener};

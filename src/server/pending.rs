@@ -20,7 +20,7 @@ use crate::handshake::Handshake;
 use crate::multi::MultiError;
 use crate::nodelay::NodelayPolicy;
 use crate::run::epoll::{Event, MakeHandshake, Reactor};
-use crate::server::error::ServerError;
+use crate::server::error::{ServerConfigError, ServerError};
 use crate::server::event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 
 /// The per-connection settings of the engine.
@@ -46,18 +46,19 @@ impl Engine {
         listener: TcpListener,
         context: SslContext,
         settings: EngineSettings,
-    ) -> Result<Engine, ServerError> {
+    ) -> Result<Engine, ServerConfigError> {
         let policy = AcceptPolicy {
             max_pending: Some(settings.max_pending),
             backoff: ACCEPT_BACKOFF,
         };
-        let mut reactor = Reactor::new(policy).map_err(poll_error)?;
+        let mut reactor = Reactor::new(policy).map_err(setup_error)?;
         let make: MakeHandshake<TcpStream, SocketAddr> = {
             let context = context.clone();
             let nodelay = settings.nodelay;
             Box::new(move |tcp, peer| {
-                let mut ssl = Ssl::new(&context).map_err(MultiError::Ssl)?;
-                crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(MultiError::Ssl)?;
+                let mut ssl = Ssl::new(&context).map_err(|e| MultiError::Ssl(e.into()))?;
+                crate::handshake::add_rejected_leaf_slot(&mut ssl)
+                    .map_err(|e| MultiError::Ssl(e.into()))?;
                 let mut handshake = Handshake::server(ssl, tcp).map_err(MultiError::Setup)?;
                 handshake.set_nodelay_policy(nodelay);
                 Ok((handshake, plain_peer(peer)))
@@ -65,7 +66,7 @@ impl Engine {
         };
         let listener = reactor
             .add_listener(listener, make, settings.handshake_timeout)
-            .map_err(poll_error)?;
+            .map_err(setup_error)?;
         Ok(Engine {
             reactor,
             listener,
@@ -77,11 +78,11 @@ impl Engine {
 
     /// A second engine over the same listening socket (a duplicate descriptor), with the
     /// same context and settings: another thread's event loop accepts from the same queue.
-    pub(crate) fn share(&self) -> Result<Engine, ServerError> {
+    pub(crate) fn share(&self) -> Result<Engine, ServerConfigError> {
         let listener = self
             .listener()
             .try_clone()
-            .map_err(|source| ServerError::Socket {
+            .map_err(|source| ServerConfigError::Socket {
                 step: "dup",
                 source,
             })?;
@@ -174,8 +175,8 @@ impl Engine {
             }) => match outcome {
                 Outcome::Done(stream) => {
                     if let Err(e) = stream.get_ref().set_nonblocking(false) {
-                        let detail = format!("cannot make the socket blocking again: {e}");
-                        reject(peer, RejectReason::Setup { detail })
+                        let error = MultiError::os("ioctl(FIONBIO) to make it blocking again", e);
+                        reject(peer, RejectReason::Setup(error))
                     } else {
                         self.stats.established += 1;
                         let session = stream.session();
@@ -187,9 +188,13 @@ impl Engine {
                         })
                     }
                 }
-                Outcome::Failed(error) | Outcome::Shutdown(error) => {
+                Outcome::Failed(error) => {
                     self.stats.failed += 1;
-                    ServerEvent::HandshakeFailed { peer, error }
+                    ServerEvent::Failed { peer, error }
+                }
+                Outcome::Shutdown(error) => {
+                    self.stats.shutdown += 1;
+                    ServerEvent::Shutdown { peer, error }
                 }
                 Outcome::TimedOut(error) => {
                     self.stats.timed_out += 1;
@@ -206,18 +211,10 @@ impl Engine {
                 let peer = *self.reactor.set().user(token)?;
                 return Some(ServerEvent::Callback { peer, token, want });
             }
-            Event::Dropped { user, error, .. } => reject(
-                user,
-                RejectReason::Setup {
-                    detail: error.to_string(),
-                },
-            ),
-            Event::Setup { peer, error, .. } => reject(
-                plain_peer(peer),
-                RejectReason::Setup {
-                    detail: error.to_string(),
-                },
-            ),
+            Event::Dropped { user, error, .. } => reject(user, RejectReason::Setup(error)),
+            Event::Setup { peer, error, .. } => {
+                reject(plain_peer(peer), RejectReason::Setup(error))
+            }
             Event::Refused { peer, .. } => reject(
                 plain_peer(peer),
                 RejectReason::TooManyPending {
@@ -251,6 +248,20 @@ pub(crate) fn plain_peer(peer: SocketAddr) -> SocketAddr {
             None => peer,
         },
         v4 => v4,
+    }
+}
+
+/// The epoll instance for a new listener could not be made or could not watch it.
+fn setup_error(error: MultiError) -> ServerConfigError {
+    match error {
+        MultiError::Io { operation, source } => ServerConfigError::Socket {
+            step: operation,
+            source,
+        },
+        other => ServerConfigError::Socket {
+            step: "epoll",
+            source: io::Error::other(other),
+        },
     }
 }
 

@@ -12,6 +12,7 @@ use common::*;
 use tlshake::client::{self, ClientConfig, ConfigError, ConnectError, ConnectOptions, Connection};
 use tlshake::fingerprint::{DigestKind, Fingerprint};
 use tlshake::harness::{OpensslServer, ServerMode};
+use tlshake::policy::PolicyError;
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::TransportUrl;
 use tlshake::{Hint, ProtocolVersion};
@@ -90,9 +91,9 @@ fn legacy_and_removed_versions_are_refused_before_any_io() {
     assert!(
         matches!(
             err,
-            ConnectError::Config(ConfigError::LegacyNeedsOptOut {
+            ConnectError::Config(ConfigError::Policy(PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_1
-            })
+            }))
         ),
         "{err}"
     );
@@ -116,7 +117,10 @@ fn legacy_and_removed_versions_are_refused_before_any_io() {
         .min_version(Some(ProtocolVersion::Tls1_0))
         .build()
         .unwrap_err();
-    assert!(matches!(legacy, ConfigError::LegacyNeedsOptOut { .. }));
+    assert!(matches!(
+        legacy,
+        ConfigError::Policy(PolicyError::LegacyNeedsOptOut { .. })
+    ));
 }
 
 #[test]

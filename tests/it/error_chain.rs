@@ -142,3 +142,99 @@ fn an_unreadable_certificate_names_the_io_error_once() {
     once(&text, "/nonexistent/tlshake/client.pem");
     once(&text, "No such file or directory");
 }
+
+/// The entries of OpenSSL's queue for one failed call, as the `openssl` crate drains them.
+fn openssl_reasons(stack: &openssl::error::ErrorStack) -> Vec<(u64, String)> {
+    stack
+        .errors()
+        .iter()
+        .map(|e| {
+            // `c_ulong`: u64 here, u32 on some targets.
+            #[allow(clippy::unnecessary_cast)]
+            let code = e.code() as u64;
+            (
+                code,
+                e.reason().map_or_else(|| e.to_string(), str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn ours(queue: &tlshake::ErrorQueue) -> Vec<(u64, String)> {
+    queue
+        .entries()
+        .iter()
+        .map(|e| (e.code, e.reason_or_text().to_string()))
+        .collect()
+}
+
+/// A configuration error carries OpenSSL's queue in the crate's own form, entry for entry:
+/// what OpenSSL put there, nothing added and nothing lost, on the client and the server side.
+#[test]
+fn a_config_error_carries_exactly_the_openssl_queue() {
+    let mut ctx =
+        openssl::ssl::SslContextBuilder::new(openssl::ssl::SslMethod::tls_client()).unwrap();
+    let expected = openssl_reasons(&ctx.set_cipher_list("NO-SUCH-CIPHER").unwrap_err());
+    assert!(!expected.is_empty());
+    let e = ClientConfig::builder()
+        .ciphers("NO-SUCH-CIPHER")
+        .build()
+        .expect_err("an unknown cipher is refused");
+    let ConfigError::Ciphers { source, .. } = &e else {
+        panic!("unexpected {e:?}");
+    };
+    assert_eq!(ours(source), expected);
+    let text = chain(&e);
+    once(&text, &source.to_string());
+
+    let bad = b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n";
+    let expected = openssl_reasons(&openssl::x509::X509::stack_from_pem(bad).unwrap_err());
+    assert!(!expected.is_empty());
+    let path = std::env::temp_dir().join(format!("tlshake-bad-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, bad).unwrap();
+    let e = tlshake::ServerConfig::new(0)
+        .certificate_files(
+            crate::common::cert("server.pem"),
+            crate::common::cert("server.key"),
+        )
+        .client_auth(tlshake::server::ClientAuth::Required {
+            ca_file: path.clone(),
+        })
+        .build_context()
+        .expect_err("a broken PEM block is no CA certificate");
+    let _ = std::fs::remove_file(&path);
+    let tlshake::ServerConfigError::ClientCa {
+        source: Some(source),
+        ..
+    } = &e
+    else {
+        panic!("unexpected {e:?}");
+    };
+    assert_eq!(ours(source), expected);
+}
+
+/// A key OpenSSL cannot read: the message names the file and what was expected, the queue
+/// comes once, from `source()`.
+#[test]
+fn an_unreadable_key_names_the_openssl_queue_once() {
+    let path = std::env::temp_dir().join(format!("tlshake-bad-key-{}.pem", std::process::id()));
+    std::fs::write(
+        &path,
+        b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let e = tlshake::certstore::CertifiedKey::from_pem_files(
+        &crate::common::cert("server.pem"),
+        &path,
+        None,
+    )
+    .expect_err("a broken key is refused");
+    let _ = std::fs::remove_file(&path);
+    let tlshake::certstore::CertStoreError::KeyParse { source, .. } = &e else {
+        panic!("unexpected {e:?}");
+    };
+    assert!(!source.is_empty(), "{e:?}");
+    let text = chain(&e);
+    once(&text, "cannot read a private key");
+    once(&text, &source.to_string());
+}

@@ -106,7 +106,7 @@ fn an_unopenable_key_log_is_refused_by_both_configs() {
         .key_log(path)
         .build_context();
     assert!(
-        matches!(server, Err(tlshake::ServerError::KeyLog { .. })),
+        matches!(server, Err(tlshake::ServerConfigError::KeyLog { .. })),
         "{server:?}"
     );
 }

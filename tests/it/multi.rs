@@ -636,7 +636,9 @@ fn listen_tcp_names_a_port_in_use() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("address");
     match listen_tcp(addr, 128) {
-        Err(MultiError::Listen(tlshake::server::ServerError::AddressInUse { addr: named })) => {
+        Err(MultiError::Listen(tlshake::server::ServerConfigError::AddressInUse {
+            addr: named,
+        })) => {
             assert_eq!(named, addr);
         }
         other => panic!("expected the address in use, got {other:?}"),

@@ -427,3 +427,116 @@ fn curl_gets_the_session_page() {
     assert!(run.stdout.contains("sni: localhost\n"), "{}", run.stdout);
     assert_eq!(accepted.session.protocol, "TLSv1.3");
 }
+
+/// The bytes an OpenSSL client writes before it waits for an answer: its ClientHello.
+#[derive(Debug)]
+struct Capture(Vec<u8>);
+
+impl Read for Capture {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A real OpenSSL client's ClientHello, then a close_notify alert in place of the rest of
+/// the handshake (a controlled end), sent together; then it waits (5 s at most) for the
+/// server to close the connection.
+fn client_hello_then_close_notify(addr: std::net::SocketAddr) -> std::thread::JoinHandle<()> {
+    let connector =
+        openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls_client()).unwrap();
+    let ssl = connector
+        .build()
+        .configure()
+        .unwrap()
+        .into_ssl("localhost")
+        .unwrap();
+    let hello = match ssl.connect(Capture(Vec::new())) {
+        Err(openssl::ssl::HandshakeError::WouldBlock(mid)) => mid.get_ref().0.clone(),
+        other => panic!("expected the client to wait for the ServerHello: {other:?}"),
+    };
+    assert_eq!(hello.first(), Some(&0x16), "a handshake record");
+    std::thread::spawn(move || {
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        // A warning-level close_notify alert record after the ClientHello.
+        let mut bytes = hello;
+        bytes.extend_from_slice(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00]);
+        tcp.write_all(&bytes).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+    })
+}
+
+/// A handshake the client ends with close_notify is a shutdown, not a failure: the listener
+/// reports `ServerEvent::Shutdown` (and counts it apart), as `MultiDriver` reports
+/// `Completed::Shutdown` for the same client, with the same name; a client that aborts with
+/// an alert (s_client refusing the certificate's name) is `ServerEvent::Failed`.
+#[test]
+fn a_close_notify_ends_the_handshake_as_a_shutdown_not_a_failure() {
+    let mut listener = TlsListener::bind(&base_config()).unwrap();
+    let addr = listener.local_addr();
+    let limit = Instant::now() + PEER_LIMIT;
+    let next = |listener: &mut TlsListener| loop {
+        match listener.next_event(Some(limit)).unwrap() {
+            Some(tlshake::ServerEvent::Callback { .. }) => continue,
+            Some(event) => break event,
+            None => panic!("no event within {PEER_LIMIT:?}"),
+        }
+    };
+
+    let refused =
+        std::thread::spawn(move || s_client(addr, &["-verify_hostname", "wrong.example"]));
+    let failed = next(&mut listener);
+    assert!(!refused.join().unwrap().succeeded());
+    assert!(
+        matches!(&failed, tlshake::ServerEvent::Failed { error, .. } if !error.is_controlled_shutdown()),
+        "{failed}"
+    );
+    assert_eq!(failed.name(), "failed");
+
+    let peer = client_hello_then_close_notify(addr);
+    let shutdown = next(&mut listener);
+    peer.join().unwrap();
+    let tlshake::ServerEvent::Shutdown { error, .. } = &shutdown else {
+        panic!("expected a shutdown, got {shutdown}");
+    };
+    assert!(error.is_controlled_shutdown(), "{error:?}");
+    assert_eq!(error.kind(), tlshake::ErrorKind::ZeroReturn, "{error:?}");
+    assert_eq!(shutdown.name(), "shutdown");
+    let stats = listener.stats();
+    assert_eq!((stats.failed, stats.shutdown), (1, 1), "{stats:?}");
+
+    // The same client against a server handshake in a MultiDriver: the same end, same name.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = client_hello_then_close_notify(tcp.local_addr().unwrap());
+    let (socket, _) = tcp.accept().unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let ssl = openssl::ssl::Ssl::new(listener.context()).unwrap();
+    let mut driver = tlshake::MultiDriver::new().unwrap();
+    let deadline = Instant::now() + PEER_LIMIT;
+    driver
+        .add(tlshake::Handshake::server(ssl, socket).unwrap(), deadline)
+        .unwrap();
+    let completed = driver
+        .next_completed(deadline)
+        .unwrap()
+        .expect("the handshake ends before its deadline");
+    peer.join().unwrap();
+    assert!(
+        matches!(completed.result, tlshake::Completed::Shutdown(_)),
+        "{:?}",
+        completed.result
+    );
+    assert_eq!(completed.result.name(), shutdown.name());
+}

@@ -133,7 +133,10 @@ fn a_full_listener_evicts_the_oldest_silent_connection() {
     match event {
         Some(ServerEvent::Rejected { peer, reason }) => {
             assert_eq!(peer, first, "the oldest silent connection makes room");
-            assert_eq!(reason, RejectReason::Evicted { limit: 2 });
+            assert!(
+                matches!(reason, RejectReason::Evicted { limit: 2 }),
+                "{reason:?}"
+            );
         }
         other => panic!("expected an eviction, got {other:?}"),
     }
@@ -180,7 +183,10 @@ fn a_full_listener_of_busy_handshakes_refuses_the_newcomer() {
     match event {
         Some(ServerEvent::Rejected { peer, reason }) => {
             assert_eq!(peer, newcomer.local_addr().unwrap());
-            assert_eq!(reason, RejectReason::TooManyPending { limit: 1 });
+            assert!(
+                matches!(reason, RejectReason::TooManyPending { limit: 1 }),
+                "{reason:?}"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -258,9 +264,6 @@ fn accept_skips_failures_and_tells_the_handler() {
     let accepted = listener.accept().unwrap();
     client.join().unwrap().unwrap();
     assert_eq!(accepted.session.protocol, "TLSv1.3");
-    assert_eq!(
-        *seen.lock().unwrap(),
-        vec!["handshake_failed", "established"]
-    );
+    assert_eq!(*seen.lock().unwrap(), vec!["failed", "established"]);
     assert_eq!(listener.stats().failed, 1);
 }

@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 
 use tlshake::bundled;
 use tlshake::certstore::CertStoreError;
+use tlshake::client::{ClientConfig, ConfigError};
 use tlshake::fingerprint::FingerprintError;
+use tlshake::policy::PolicyError;
 use tlshake::server::{
-    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerError, TlsListener,
+    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerConfigError, TlsListener,
 };
 use tlshake::ProtocolVersion;
 
 use server_support::{base_config, cert};
 
-fn bind_error(config: &ServerConfig) -> ServerError {
+fn bind_error(config: &ServerConfig) -> ServerConfigError {
     match TlsListener::bind(config) {
         Ok(listener) => panic!("bound {listener:?}, expected an error"),
         Err(e) => e,
@@ -25,7 +27,7 @@ fn bind_error(config: &ServerConfig) -> ServerError {
 
 fn certificate_error(config: &ServerConfig) -> CertStoreError {
     match bind_error(config) {
-        ServerError::Certificate(e) => *e,
+        ServerConfigError::Certificate(e) => *e,
         other => panic!("expected a certificate error, got {other:?}"),
     }
 }
@@ -34,7 +36,7 @@ fn certificate_error(config: &ServerConfig) -> CertStoreError {
 fn port_out_of_range() {
     let error = bind_error(&base_config().port(70000));
     assert!(
-        matches!(error, ServerError::InvalidPort { given: 70000 }),
+        matches!(error, ServerConfigError::InvalidPort { given: 70000 }),
         "{error:?}"
     );
     assert!(error.to_string().contains("70000"), "{error}");
@@ -153,7 +155,7 @@ fn sni_certificate_errors_name_the_server_name() {
     );
     let error = bind_error(&config);
     assert!(
-        matches!(&error, ServerError::SniCertificate { name, source } if matches!(**source, CertStoreError::KeyMismatch { .. }) && name == "other.example"),
+        matches!(&error, ServerConfigError::SniCertificate { name, source } if matches!(**source, CertStoreError::KeyMismatch { .. }) && name == "other.example"),
         "{error:?}"
     );
     let twice = base_config()
@@ -167,7 +169,7 @@ fn sni_certificate_errors_name_the_server_name() {
         );
     assert!(matches!(
         bind_error(&twice),
-        ServerError::DuplicateServerName { .. }
+        ServerConfigError::DuplicateServerName { .. }
     ));
     let bad = base_config().sni_certificate(
         "not a name",
@@ -175,7 +177,7 @@ fn sni_certificate_errors_name_the_server_name() {
     );
     assert!(matches!(
         bind_error(&bad),
-        ServerError::InvalidServerName { .. }
+        ServerConfigError::InvalidServerName { .. }
     ));
 }
 
@@ -188,9 +190,9 @@ fn ssl3_in_the_protocol_set() {
     assert!(
         matches!(
             error,
-            ServerError::ProtocolRemoved {
+            ServerConfigError::Policy(PolicyError::ProtocolRemoved {
                 version: ProtocolVersion::Ssl3
-            }
+            })
         ),
         "{error:?}"
     );
@@ -204,9 +206,9 @@ fn tls1_without_the_legacy_opt_out() {
     assert!(
         matches!(
             error,
-            ServerError::LegacyNeedsOptOut {
+            ServerConfigError::Policy(PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_0
-            }
+            })
         ),
         "{error:?}"
     );
@@ -219,13 +221,19 @@ fn tls1_without_the_legacy_opt_out() {
 #[test]
 fn empty_protocol_set() {
     let error = bind_error(&base_config().protocols(ProtocolSet::EMPTY));
-    assert!(matches!(error, ServerError::EmptyProtocolSet), "{error:?}");
+    assert!(
+        matches!(error, ServerConfigError::Policy(PolicyError::NoVersion)),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn no_certificate() {
     let error = bind_error(&ServerConfig::new(0).address("127.0.0.1"));
-    assert!(matches!(error, ServerError::NoCertificate), "{error:?}");
+    assert!(
+        matches!(error, ServerConfigError::NoCertificate),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -235,28 +243,34 @@ fn client_ca_file_problems() {
         ca_file: missing.clone(),
     }));
     assert!(
-        matches!(&error, ServerError::ClientCaUnreadable { path, .. } if *path == missing),
+        matches!(&error, ServerConfigError::ClientCaUnreadable { path, .. } if *path == missing),
         "{error:?}"
     );
     // A key file holds no certificate.
     let error = bind_error(&base_config().client_auth(ClientAuth::Optional {
         ca_file: cert("ca.key"),
     }));
-    assert!(matches!(error, ServerError::ClientCa { .. }), "{error:?}");
+    assert!(
+        matches!(error, ServerConfigError::ClientCa { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn invalid_alpn_and_zero_settings() {
     let error = bind_error(&base_config().alpn_protocols(["h2", ""]));
     assert!(
-        matches!(error, ServerError::InvalidAlpn { .. }),
+        matches!(
+            error,
+            ServerConfigError::Policy(PolicyError::InvalidAlpn { .. })
+        ),
         "{error:?}"
     );
     let error = bind_error(&base_config().max_pending(0));
     assert!(
         matches!(
             error,
-            ServerError::ZeroSetting {
+            ServerConfigError::ZeroSetting {
                 setting: "max_pending"
             }
         ),
@@ -266,7 +280,7 @@ fn invalid_alpn_and_zero_settings() {
     assert!(
         matches!(
             error,
-            ServerError::ZeroSetting {
+            ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout"
             }
         ),
@@ -279,7 +293,7 @@ fn address_not_on_this_machine() {
     let error = bind_error(&base_config().address("192.0.2.1"));
     let expected: SocketAddr = "192.0.2.1:0".parse().unwrap();
     assert!(
-        matches!(error, ServerError::AddressNotAvailable { addr } if addr == expected),
+        matches!(error, ServerConfigError::AddressNotAvailable { addr } if addr == expected),
         "{error:?}"
     );
     assert!(error.to_string().contains("192.0.2.1"), "{error}");
@@ -295,7 +309,7 @@ fn host_name_resolves_to_a_local_address() {
     );
     let error = bind_error(&base_config().address("no-such-host.invalid"));
     assert!(
-        matches!(&error, ServerError::Resolve { host, .. } if host == "no-such-host.invalid"),
+        matches!(&error, ServerConfigError::Resolve { host, .. } if host == "no-such-host.invalid"),
         "{error:?}"
     );
 }
@@ -310,7 +324,7 @@ fn second_bind_without_reuse_address_is_address_in_use() {
             .reuse_address(false),
     );
     assert!(
-        matches!(error, ServerError::AddressInUse { addr: a } if a == addr),
+        matches!(error, ServerConfigError::AddressInUse { addr: a } if a == addr),
         "{error:?}"
     );
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
@@ -342,9 +356,88 @@ fn rebind_over_time_wait_needs_reuse_address() {
     let port = u32::from(addr.port());
     let error = bind_error(&base_config().port(port).reuse_address(false));
     assert!(
-        matches!(error, ServerError::AddressInUse { .. }),
+        matches!(error, ServerConfigError::AddressInUse { .. }),
         "{error:?}"
     );
     let again = TlsListener::bind(&base_config().port(port)).unwrap();
     assert_eq!(again.local_addr(), addr);
 }
+
+/// The client and the server builder run one policy: the same bad setting gives the same
+/// `PolicyError`, with the same message.
+#[test]
+fn client_and_server_refuse_the_same_settings_alike() {
+    let long = "x".repeat(256);
+    let cases: Vec<(&str, ClientSetting, ServerConfig, PolicyError)> = vec![
+        (
+            "empty ALPN name",
+            Box::new(|b| b.alpn(["h2", ""])),
+            base_config().alpn_protocols(["h2", ""]),
+            PolicyError::InvalidAlpn {
+                protocol: String::new(),
+            },
+        ),
+        (
+            "256-byte ALPN name",
+            Box::new({
+                let long = long.clone();
+                move |b| b.alpn([long.clone()])
+            }),
+            base_config().alpn_protocols([long.as_str()]),
+            PolicyError::InvalidAlpn {
+                protocol: long.clone(),
+            },
+        ),
+        (
+            "TLS 1.1 without the opt-out",
+            Box::new(|b| b.min_version(Some(ProtocolVersion::Tls1_1))),
+            base_config().protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2),
+            PolicyError::LegacyNeedsOptOut {
+                version: ProtocolVersion::Tls1_1,
+            },
+        ),
+        (
+            "SSL 3.0 even with the opt-out",
+            Box::new(|b| {
+                b.min_version(Some(ProtocolVersion::Ssl3))
+                    .allow_legacy_versions(true)
+            }),
+            base_config()
+                .protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2)
+                .allow_legacy_versions(true),
+            PolicyError::ProtocolRemoved {
+                version: ProtocolVersion::Ssl3,
+            },
+        ),
+        (
+            "security level 6",
+            Box::new(|b| b.security_level(6)),
+            base_config().security_level(6),
+            PolicyError::SecurityLevel { level: 6 },
+        ),
+    ];
+    for (what, client, server, expected) in cases {
+        let client = match client(ClientConfig::builder()).build() {
+            Err(ConfigError::Policy(e)) => e,
+            other => panic!("{what}: client gave {other:?}"),
+        };
+        let server = match bind_error(&server) {
+            ServerConfigError::Policy(e) => e,
+            other => panic!("{what}: server gave {other:?}"),
+        };
+        assert_eq!(client, expected, "{what}");
+        assert_eq!(server, expected, "{what}");
+        assert_eq!(client.to_string(), server.to_string(), "{what}");
+    }
+    // Level 5 exists: the policy lets it through (the server's 2048-bit RSA key is then
+    // OpenSSL's to refuse, not the policy's).
+    assert!(ClientConfig::builder().security_level(5).build().is_ok());
+    assert!(base_config().security_level(2).build_context().is_ok());
+    assert!(!matches!(
+        base_config().security_level(5).build_context(),
+        Err(ServerConfigError::Policy(_))
+    ));
+}
+
+type ClientSetting =
+    Box<dyn Fn(tlshake::client::ClientConfigBuilder) -> tlshake::client::ClientConfigBuilder>;

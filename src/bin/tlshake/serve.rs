@@ -292,7 +292,7 @@ fn print_event(event: &ServerEvent, as_json: bool) {
                 }
             }
             ServerEvent::Rejected { reason, .. } => {
-                v["error"] = json::other_error("rejected", &reason.to_string());
+                v["error"] = json::other_error("rejected", &report::chain(reason));
             }
             _ => {
                 if let Some(e) = event.error() {
@@ -321,9 +321,7 @@ fn event_outcome(event: &ServerEvent) -> &'static str {
         ServerEvent::Established(_) => "done",
         ServerEvent::TimedOut { .. } => "timeout",
         ServerEvent::Rejected { .. } => "rejected",
-        _ => match event.error() {
-            Some(e) if e.is_controlled_shutdown() => "shutdown",
-            _ => "failed",
-        },
+        ServerEvent::Shutdown { .. } => "shutdown",
+        _ => "failed",
     }
 }

@@ -18,10 +18,13 @@ use crate::deadline::Deadline;
 use crate::engine::{AcceptAction, AcceptPolicy, Ended, HandshakeSet, Outcome, Step, Token};
 use crate::error::HandshakeError;
 use crate::handshake::Handshake;
+use crate::multi::MultiError;
 use crate::nodelay::NodelayPolicy;
 use crate::outcome::Want;
 use crate::server::pending::plain_peer;
-use crate::server::{ListenerStats, RejectReason, ServerConfig, ServerError, TlsListener};
+use crate::server::{
+    ListenerStats, RejectReason, ServerConfig, ServerConfigError, ServerError, TlsListener,
+};
 use crate::session::SessionInfo;
 use crate::wait;
 
@@ -125,9 +128,9 @@ impl AsyncTlsListener {
     /// Binds as [`TlsListener::bind`] does (the same checks, context and socket options, and
     /// the same errors) and registers the socket with the current tokio runtime: call it
     /// from within one.
-    pub fn bind(config: &ServerConfig) -> Result<AsyncTlsListener, ServerError> {
+    pub fn bind(config: &ServerConfig) -> Result<AsyncTlsListener, ServerConfigError> {
         let listener = TlsListener::bind(config)?;
-        let socket = |step| move |source| ServerError::Socket { step, source };
+        let socket = |step| move |source| ServerConfigError::Socket { step, source };
         let std_listener = listener.socket().try_clone().map_err(socket("dup"))?;
         std_listener
             .set_nonblocking(true)
@@ -174,16 +177,18 @@ impl AsyncTlsListener {
     }
 
     /// Accepts one connection ([`accept(2)`](https://man7.org/linux/man-pages/man2/accept.2.html))
-    /// and gives its handshake, not yet started, with its deadline running from now.
+    /// and gives its handshake, not yet started, with its deadline running from now. A
+    /// connection whose `SSL` object cannot be made is [`ServerError::Rejected`].
     pub async fn accept(&self) -> Result<(Connecting, SocketAddr), ServerError> {
         let (tcp, peer) = self
             .tcp
             .accept()
             .await
             .map_err(|source| ServerError::Accept { source })?;
-        let tls = |source| ServerError::Tls {
-            step: "creating the connection's SSL",
-            source,
+        // As on the epoll listener: a connection whose `SSL` cannot be made is rejected.
+        let tls = |source: openssl::error::ErrorStack| ServerError::Rejected {
+            peer,
+            reason: RejectReason::Setup(MultiError::Ssl(source.into())),
         };
         let mut ssl = Ssl::new(&self.context).map_err(tls)?;
         crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(tls)?;
@@ -393,7 +398,7 @@ impl AsyncTlsListener {
         }
         let handshake = match self.server_handshake(tcp) {
             Ok(handshake) => handshake,
-            Err(detail) => return Some(self.rejected(peer, RejectReason::Setup { detail })),
+            Err(error) => return Some(self.rejected(peer, RejectReason::Setup(error))),
         };
         let deadline = now + self.handshake_timeout;
         let token = self.set.insert(handshake, peer, now, deadline, Want::Read);
@@ -402,12 +407,13 @@ impl AsyncTlsListener {
         None
     }
 
-    fn server_handshake(&self, tcp: TcpStream) -> Result<Handshake<TokioTcp>, String> {
-        let mut ssl = Ssl::new(&self.context).map_err(|e| e.to_string())?;
-        crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(|e| e.to_string())?;
+    fn server_handshake(&self, tcp: TcpStream) -> Result<Handshake<TokioTcp>, MultiError> {
+        let ssl_error = |e: openssl::error::ErrorStack| MultiError::Ssl(e.into());
+        let mut ssl = Ssl::new(&self.context).map_err(ssl_error)?;
+        crate::handshake::add_rejected_leaf_slot(&mut ssl).map_err(ssl_error)?;
         crate::sys::set_async_write_modes(&mut ssl);
         let mut handshake =
-            Handshake::server(ssl, TokioTcp::new(tcp)).map_err(|e| e.to_string())?;
+            Handshake::server(ssl, TokioTcp::new(tcp)).map_err(MultiError::Setup)?;
         handshake.set_nodelay_policy(self.nodelay);
         handshake.begin_nodelay();
         Ok(handshake)

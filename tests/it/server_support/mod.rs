@@ -174,7 +174,7 @@ pub fn established(events: Vec<ServerEvent>) -> Accepted {
 pub fn failure(events: Vec<ServerEvent>) -> tlshake::HandshakeError {
     let names: Vec<String> = events.iter().map(|e| e.to_string()).collect();
     for event in events {
-        if let ServerEvent::HandshakeFailed { error, .. } = event {
+        if let ServerEvent::Failed { error, .. } = event {
             return error;
         }
     }

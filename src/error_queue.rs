@@ -1,0 +1,108 @@
+//! [`ErrorQueue`]: the entries OpenSSL left on its error queue for one failed call, in the
+//! crate's own [`OpensslError`] form, the same as [`HandshakeError::queue`](crate::HandshakeError::queue).
+
+use std::fmt;
+
+use openssl::error::ErrorStack;
+
+use crate::error::OpensslError;
+
+/// What OpenSSL put on its per-thread error queue for one failed call, oldest entry first
+/// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)), exactly as it
+/// was: no entry added, none dropped.
+///
+/// Every public error of the crate that carries OpenSSL's errors carries them in this form
+/// (a [`HandshakeError`](crate::HandshakeError) gives the same entries through
+/// [`queue`](crate::HandshakeError::queue)).
+///
+/// ```
+/// use tlshake::client::{ClientConfig, ConfigError};
+///
+/// let error = ClientConfig::builder().ciphers("NO-SUCH-CIPHER").build().unwrap_err();
+/// let ConfigError::Ciphers { source, .. } = &error else { panic!("{error:?}") };
+/// assert_eq!(source.reasons(), ["no cipher match"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[doc(alias = "ERR_get_error")]
+pub struct ErrorQueue {
+    entries: Vec<OpensslError>,
+}
+
+impl ErrorQueue {
+    /// The entries, oldest first.
+    pub fn entries(&self) -> &[OpensslError] {
+        &self.entries
+    }
+
+    /// The entries, owned.
+    pub fn into_entries(self) -> Vec<OpensslError> {
+        self.entries
+    }
+
+    /// The reasons of the entries (`"no cipher match"`, ...), oldest first
+    /// ([`ERR_reason_error_string(3)`](https://docs.openssl.org/3.0/man3/ERR_error_string/),
+    /// or the entry's whole text when the reason has no string).
+    pub fn reasons(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .map(OpensslError::reason_or_text)
+            .collect()
+    }
+
+    /// True if an entry has this `ERR_GET_REASON` code.
+    pub fn has_reason_code(&self, reason_code: i32) -> bool {
+        self.entries.iter().any(|e| e.reason_code == reason_code)
+    }
+
+    /// True when OpenSSL left nothing on the queue.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl From<ErrorStack> for ErrorQueue {
+    fn from(stack: ErrorStack) -> ErrorQueue {
+        ErrorQueue::from(&stack)
+    }
+}
+
+impl From<&ErrorStack> for ErrorQueue {
+    fn from(stack: &ErrorStack) -> ErrorQueue {
+        ErrorQueue {
+            entries: crate::handshake::entries_of(stack),
+        }
+    }
+}
+
+impl From<Vec<OpensslError>> for ErrorQueue {
+    fn from(entries: Vec<OpensslError>) -> ErrorQueue {
+        ErrorQueue { entries }
+    }
+}
+
+impl<'a> IntoIterator for &'a ErrorQueue {
+    type Item = &'a OpensslError;
+    type IntoIter = std::slice::Iter<'a, OpensslError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// Each entry as OpenSSL prints it (`ERR_error_string_n`, then its data), `; ` between.
+impl fmt::Display for ErrorQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.entries.is_empty() {
+            return f.write_str("OpenSSL left no entry on its error queue");
+        }
+        for (i, entry) in self.entries.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{entry}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ErrorQueue {}

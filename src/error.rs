@@ -6,6 +6,8 @@ use std::io;
 use std::time::Duration;
 
 use crate::code::{Role, SslErrorCode, Want};
+use crate::error_queue::ErrorQueue;
+pub use crate::error_queue::OpensslError;
 use crate::hint::Hint;
 
 /// What went wrong, in broad strokes. Match on this; read the rest of [`HandshakeError`] for
@@ -60,51 +62,6 @@ impl ErrorKind {
         }
     }
 }
-
-/// One entry of OpenSSL's per-thread error queue
-/// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-#[doc(alias = "ERR_get_error")]
-pub struct OpensslError {
-    /// The packed error code (`ERR_get_error`).
-    pub code: u64,
-    /// The library that raised it (`"SSL routines"`), from `ERR_lib_error_string`.
-    pub library: Option<String>,
-    /// The library number (`ERR_GET_LIB`).
-    pub library_code: i32,
-    /// The reason (`"wrong version number"`), from `ERR_reason_error_string`.
-    pub reason: Option<String>,
-    /// The reason number (`ERR_GET_REASON`).
-    pub reason_code: i32,
-    /// Extra data attached by OpenSSL, if any.
-    pub data: Option<String>,
-    /// Source file inside OpenSSL.
-    pub file: String,
-    /// Source line inside OpenSSL.
-    pub line: u32,
-    /// The text OpenSSL itself prints for this entry (`ERR_error_string_n`).
-    pub text: String,
-}
-
-impl OpensslError {
-    /// The reason, or the text OpenSSL prints when the reason has no string.
-    pub fn reason_or_text(&self) -> &str {
-        self.reason.as_deref().unwrap_or(&self.text)
-    }
-}
-
-impl fmt::Display for OpensslError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)?;
-        if let Some(data) = &self.data {
-            write!(f, " ({data})")?;
-        }
-        Ok(())
-    }
-}
-
-impl StdError for OpensslError {}
 
 /// The X509 verification result of the peer's certificate
 /// ([`SSL_get_verify_result(3)`](https://docs.openssl.org/3.0/man3/SSL_get_verify_result/)).
@@ -169,7 +126,7 @@ pub(crate) struct ErrorInner {
     pub(crate) function: HandshakeFunction,
     pub(crate) ret: i32,
     pub(crate) ssl_error: SslErrorCode,
-    pub(crate) queue: Vec<OpensslError>,
+    pub(crate) queue: ErrorQueue,
     pub(crate) verify: Option<VerifyResult>,
     pub(crate) io: Option<io::Error>,
     pub(crate) peer_bytes: Vec<u8>,
@@ -217,8 +174,9 @@ impl HandshakeError {
         self.inner.ssl_error
     }
 
-    /// Every entry of the OpenSSL error queue for this call, oldest first.
-    pub fn queue(&self) -> &[OpensslError] {
+    /// Every entry of the OpenSSL error queue for this call, oldest first, in the form every
+    /// public error of the crate carries it ([`ErrorQueue`]; a slice of [`OpensslError`]).
+    pub fn queue(&self) -> &ErrorQueue {
         &self.inner.queue
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use openssl::error::ErrorStack;
 
-use crate::error::OpensslError;
+use std::error::Error as StdError;
 
 /// What OpenSSL put on its per-thread error queue for one failed call, oldest entry first
 /// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)), exactly as it
@@ -60,6 +60,15 @@ impl ErrorQueue {
     }
 }
 
+/// The entries as a slice: `queue.len()`, `queue.iter()`, `queue.first()`, `queue[0]`.
+impl std::ops::Deref for ErrorQueue {
+    type Target = [OpensslError];
+
+    fn deref(&self) -> &[OpensslError] {
+        &self.entries
+    }
+}
+
 impl From<ErrorStack> for ErrorQueue {
     fn from(stack: ErrorStack) -> ErrorQueue {
         ErrorQueue::from(&stack)
@@ -69,7 +78,7 @@ impl From<ErrorStack> for ErrorQueue {
 impl From<&ErrorStack> for ErrorQueue {
     fn from(stack: &ErrorStack) -> ErrorQueue {
         ErrorQueue {
-            entries: crate::handshake::entries_of(stack),
+            entries: entries_of(stack),
         }
     }
 }
@@ -106,3 +115,69 @@ impl fmt::Display for ErrorQueue {
 }
 
 impl std::error::Error for ErrorQueue {}
+
+/// One entry of OpenSSL's per-thread error queue
+/// ([`ERR_get_error(3)`](https://docs.openssl.org/3.0/man3/ERR_get_error/)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+#[doc(alias = "ERR_get_error")]
+pub struct OpensslError {
+    /// The packed error code (`ERR_get_error`).
+    pub code: u64,
+    /// The library that raised it (`"SSL routines"`), from `ERR_lib_error_string`.
+    pub library: Option<String>,
+    /// The library number (`ERR_GET_LIB`).
+    pub library_code: i32,
+    /// The reason (`"wrong version number"`), from `ERR_reason_error_string`.
+    pub reason: Option<String>,
+    /// The reason number (`ERR_GET_REASON`).
+    pub reason_code: i32,
+    /// Extra data attached by OpenSSL, if any.
+    pub data: Option<String>,
+    /// Source file inside OpenSSL.
+    pub file: String,
+    /// Source line inside OpenSSL.
+    pub line: u32,
+    /// The text OpenSSL itself prints for this entry (`ERR_error_string_n`).
+    pub text: String,
+}
+
+impl OpensslError {
+    /// The reason, or the text OpenSSL prints when the reason has no string.
+    pub fn reason_or_text(&self) -> &str {
+        self.reason.as_deref().unwrap_or(&self.text)
+    }
+}
+
+impl fmt::Display for OpensslError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if let Some(data) = &self.data {
+            write!(f, " ({data})")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for OpensslError {}
+
+/// Converts the entries of an [`ErrorStack`](openssl::error::ErrorStack) the `openssl` crate
+/// already drained.
+pub(crate) fn entries_of(stack: &openssl::error::ErrorStack) -> Vec<OpensslError> {
+    stack
+        .errors()
+        .iter()
+        .map(|e| OpensslError {
+            #[allow(clippy::unnecessary_cast)]
+            code: e.code() as u64,
+            library: e.library().map(str::to_string),
+            library_code: e.library_code(),
+            reason: e.reason().map(str::to_string),
+            reason_code: e.reason_code(),
+            data: e.data().map(str::to_string),
+            file: e.file().to_string(),
+            line: e.line(),
+            text: crate::sys::error_string(e.code()),
+        })
+        .collect()
+}

@@ -15,6 +15,7 @@ use crate::diagnose::{self, Evidence, PeerCertFacts};
 use crate::error::{
     ErrorInner, ErrorKind, HandshakeError, HandshakeFunction, OpensslError, VerifyResult,
 };
+use crate::error_queue::entries_of;
 use crate::nodelay::NodelayPolicy;
 use crate::outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
 use crate::stream::TlsStream;
@@ -270,7 +271,7 @@ impl<S: Read + Write> Handshake<S> {
             function: self.function,
             ret,
             ssl_error: code,
-            queue,
+            queue: queue.into(),
             verify,
             io,
             peer_bytes,
@@ -324,7 +325,7 @@ impl<S: Read + Write> Handshake<S> {
             function: self.function,
             ret: self.last_ret,
             ssl_error: waiting_for.code(),
-            queue: Vec::new(),
+            queue: Default::default(),
             verify: None,
             io,
             peer_bytes: transport.shown_prefix().to_vec(),
@@ -421,27 +422,6 @@ pub(crate) fn drain_error_queue() -> Vec<OpensslError> {
     entries_of(&openssl::error::ErrorStack::get())
 }
 
-/// Converts the entries of an [`ErrorStack`](openssl::error::ErrorStack) the `openssl` crate
-/// already drained.
-pub(crate) fn entries_of(stack: &openssl::error::ErrorStack) -> Vec<OpensslError> {
-    stack
-        .errors()
-        .iter()
-        .map(|e| OpensslError {
-            #[allow(clippy::unnecessary_cast)]
-            code: e.code() as u64,
-            library: e.library().map(str::to_string),
-            library_code: e.library_code(),
-            reason: e.reason().map(str::to_string),
-            reason_code: e.reason_code(),
-            data: e.data().map(str::to_string),
-            file: e.file().to_string(),
-            line: e.line(),
-            text: sys::error_string(e.code()),
-        })
-        .collect()
-}
-
 fn setup_error(
     role: Role,
     function: HandshakeFunction,
@@ -453,7 +433,7 @@ fn setup_error(
         function,
         ret: -1,
         ssl_error: SslErrorCode::Ssl,
-        queue: entries_of(&stack),
+        queue: entries_of(&stack).into(),
         verify: None,
         io: None,
         peer_bytes: Vec::new(),

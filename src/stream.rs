@@ -9,6 +9,7 @@ use openssl::ssl::{ErrorCode, ShutdownResult, SslRef, SslStream};
 
 use crate::diagnose::{self, Evidence};
 use crate::error::{ErrorKind, OpensslError};
+use crate::error_queue::ErrorQueue;
 use crate::handshake::HandshakeStats;
 use crate::hint::Hint;
 use crate::nodelay;
@@ -70,7 +71,7 @@ pub enum StreamError {
         /// The call that failed.
         operation: StreamOperation,
         /// Every entry of the OpenSSL error queue, oldest first.
-        queue: Vec<OpensslError>,
+        queue: ErrorQueue,
         /// What to do about it, when tlshake recognises the situation (for the TLS 1.3
         /// certificate_required alert: [`Hint::ClientCertificateRequired`]).
         hint: Option<Hint>,
@@ -91,8 +92,8 @@ impl StreamError {
         }
     }
 
-    /// The OpenSSL error queue, oldest first.
-    pub fn queue(&self) -> &[OpensslError] {
+    /// The OpenSSL error queue, oldest first ([`ErrorQueue`]).
+    pub fn queue(&self) -> &ErrorQueue {
         match self {
             StreamError::Tls { queue, .. } => queue,
         }
@@ -147,10 +148,7 @@ fn io_error_of(ssl: &SslRef, operation: StreamOperation, error: openssl::ssl::Er
             .into_io_error()
             .unwrap_or_else(|e| io::Error::other(e.to_string()));
     }
-    let queue = error
-        .ssl_error()
-        .map(crate::handshake::entries_of)
-        .unwrap_or_default();
+    let queue = error.ssl_error().map(ErrorQueue::from).unwrap_or_default();
     let role = if ssl.is_server() {
         Role::Server
     } else {

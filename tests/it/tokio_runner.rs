@@ -1075,13 +1075,19 @@ fn a_read_that_must_write_a_renegotiation_answer_waits_for_writable_and_complete
         "the renegotiation did not begin within 10 s: {}",
         server.output()
     );
-    server.send_stdin(b"after renegotiation\n").unwrap();
     // The relay stops reading at the certificate flight; the client's read returns Pending,
     // blocked on the write. Then the relay reads again.
     assert!(
         gate.wait_holding(Duration::from_secs(10)),
-        "the client certificate flight never came"
+        "the client certificate flight never came: client {:?}; s_server: {}",
+        reported.try_recv(),
+        server.output()
     );
+    // Only now the line: sent earlier, it can reach the client before the server's
+    // handshake flight (application data may arrive while a renegotiation is under way),
+    // and the client would stop reading before it ever had to write its certificate.
+    // s_server writes it once the renegotiation is complete.
+    server.send_stdin(b"after renegotiation\n").unwrap();
     assert!(
         waits_for_writable
             .recv_timeout(Duration::from_secs(10))

@@ -13,7 +13,7 @@
 //! use tlshake::server::{ServerConfig, ServerConfigError};
 //!
 //! let client = ClientConfig::builder().alpn(["h2", ""]).build().unwrap_err();
-//! let server = ServerConfig::new(0).alpn_protocols(["h2", ""]).build_context().unwrap_err();
+//! let server = ServerConfig::builder().alpn_protocols(["h2", ""]).build_context().unwrap_err();
 //! assert!(matches!(client, ConfigError::Policy(PolicyError::InvalidAlpn { .. })));
 //! assert!(matches!(server, ServerConfigError::Policy(PolicyError::InvalidAlpn { .. })));
 //! ```

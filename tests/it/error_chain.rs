@@ -192,7 +192,7 @@ fn a_config_error_carries_exactly_the_openssl_queue() {
     assert!(!expected.is_empty());
     let path = std::env::temp_dir().join(format!("tlshake-bad-ca-{}.pem", std::process::id()));
     std::fs::write(&path, bad).unwrap();
-    let e = tlshake::ServerConfig::new(0)
+    let e = tlshake::ServerConfig::builder()
         .certificate_files(
             crate::common::cert("server.pem"),
             crate::common::cert("server.key"),

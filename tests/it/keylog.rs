@@ -98,7 +98,7 @@ fn an_unopenable_key_log_is_refused_by_both_configs() {
         source.as_deref(),
         Some("cannot open the key log file /nonexistent-dir/keys.log")
     );
-    let server = tlshake::ServerConfig::new(0)
+    let server = tlshake::ServerConfig::builder()
         .certificate(tlshake::server::CertificateSource::pem_files(
             common::cert("server.pem"),
             common::cert("server.key"),

@@ -426,7 +426,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
     let v = ProtocolVersion::Tls1_3;
     let n = a.iterations as usize;
     let ctx = match certified_key(pem, key).and_then(|ck| {
-        ServerConfig::new(0)
+        ServerConfig::builder()
             .certificate(ck)
             .protocols(ProtocolSet::of(v))
             .build_context()
@@ -503,7 +503,7 @@ fn tlshake_impl(
     v: ProtocolVersion,
     groups: Option<&str>,
 ) -> Result<(ClientFn, ServerFn), String> {
-    let ctx: SslContext = ServerConfig::new(0)
+    let ctx: SslContext = ServerConfig::builder()
         .certificate(certified_key(pem, key)?)
         .protocols(ProtocolSet::of(v))
         .build_context()

@@ -161,7 +161,7 @@ fn turn(
 
 fn server_context() -> Result<SslContext, String> {
     let key = bundled_certificate()?;
-    ServerConfig::new(0)
+    ServerConfig::builder()
         .certificate(key)
         .build_context()
         .map_err(|e| crate::report::chain(&e))
@@ -486,7 +486,7 @@ fn by_hash() -> SectionResult {
         X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| crate::report::chain(&e))?;
     let hash =
         Fingerprint::of(&wanted, DigestKind::Sha256).map_err(|e| crate::report::chain(&e))?;
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .store_certificate_by_hash(&dir.0, hash.to_string());
     let mut listener = TlsListener::bind(&config).map_err(|e| crate::report::chain(&e))?;

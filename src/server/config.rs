@@ -374,7 +374,7 @@ impl ServerConfig {
     /// server picks the first of its own list that the client offers; a client offering none
     /// of them gets no ALPN
     /// ([`SSL_CTX_set_alpn_select_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_alpn_select_cb/)).
-    pub fn alpn_protocols<I, P>(mut self, protocols: I) -> ServerConfig
+    pub fn alpn<I, P>(mut self, protocols: I) -> ServerConfig
     where
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,

@@ -134,8 +134,10 @@ fn an_openssl_refusal_names_the_error_stack_once() {
 #[test]
 fn an_unreadable_certificate_names_the_io_error_once() {
     let e = ClientConfig::builder()
-        .cert_file("/nonexistent/tlshake/client.pem")
-        .key_file("/nonexistent/tlshake/client.key")
+        .certificate_files(
+            "/nonexistent/tlshake/client.pem",
+            "/nonexistent/tlshake/client.key",
+        )
         .build()
         .expect_err("a missing file is refused");
     let text = chain(&e);

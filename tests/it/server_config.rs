@@ -260,7 +260,7 @@ fn client_ca_file_problems() {
 
 #[test]
 fn invalid_alpn_and_zero_settings() {
-    let error = bind_error(&base_config().alpn_protocols(["h2", ""]));
+    let error = bind_error(&base_config().alpn(["h2", ""]));
     assert!(
         matches!(
             error,
@@ -370,7 +370,7 @@ fn client_and_server_refuse_the_same_settings_alike() {
         (
             "empty ALPN name",
             Box::new(|b| b.alpn(["h2", ""])),
-            base_config().alpn_protocols(["h2", ""]),
+            base_config().alpn(["h2", ""]),
             PolicyError::InvalidAlpn {
                 protocol: String::new(),
             },
@@ -381,14 +381,18 @@ fn client_and_server_refuse_the_same_settings_alike() {
                 let long = long.clone();
                 move |b| b.alpn([long.clone()])
             }),
-            base_config().alpn_protocols([long.as_str()]),
+            base_config().alpn([long.as_str()]),
             PolicyError::InvalidAlpn {
                 protocol: long.clone(),
             },
         ),
         (
             "TLS 1.1 without the opt-out",
-            Box::new(|b| b.min_version(Some(ProtocolVersion::Tls1_1))),
+            Box::new(|b| {
+                b.protocols(
+                    ProtocolSet::range(ProtocolVersion::Tls1_1, ProtocolVersion::Tls1_3).unwrap(),
+                )
+            }),
             base_config().protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2),
             PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_1,
@@ -397,8 +401,10 @@ fn client_and_server_refuse_the_same_settings_alike() {
         (
             "SSL 3.0 even with the opt-out",
             Box::new(|b| {
-                b.min_version(Some(ProtocolVersion::Ssl3))
-                    .allow_legacy_versions(true)
+                b.protocols(
+                    ProtocolSet::range(ProtocolVersion::Ssl3, ProtocolVersion::Tls1_3).unwrap(),
+                )
+                .allow_legacy_versions(true)
             }),
             base_config()
                 .protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2)

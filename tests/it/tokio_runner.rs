@@ -111,8 +111,7 @@ fn async_client_certificate_tls13_and_tls12() {
             .unwrap();
         let with_cert = ClientConfig::builder()
             .ca_file(cert("ca.pem"))
-            .cert_file(cert("client.pem"))
-            .key_file(cert("client.key"))
+            .certificate_files(cert("client.pem"), cert("client.key"))
             .build()
             .unwrap();
         runtime().block_on(async {

@@ -455,8 +455,7 @@ fn tls13_certificate_required_after_the_handshake_is_a_typed_error() {
 
     // With a certificate, nothing is pending.
     let with_cert = trusting_ca()
-        .cert_file(cert("client.pem"))
-        .key_file(cert("client.key"))
+        .certificate_files(cert("client.pem"), cert("client.key"))
         .build()
         .unwrap();
     let conn = client::connect(&target, &with_cert).unwrap();

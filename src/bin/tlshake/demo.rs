@@ -14,7 +14,7 @@ use tlshake::fingerprint::{DigestKind, Fingerprint};
 use tlshake::server::{ServerConfig, TlsListener};
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::TransportUrl;
-use tlshake::{bundled, ErrorKind, Handshake, Hint, NodelayPolicy, ProtocolVersion};
+use tlshake::{bundled, ErrorKind, Handshake, Hint, NodelayPolicy};
 
 use crate::report::{percentile, Outcome};
 use crate::serve::bundled_certificate;
@@ -619,7 +619,7 @@ fn first_response_p50(ctx: &SslContext, nodelay: bool) -> Result<f64, String> {
     let addr = tls_peer(ctx, NAGLE_ROUNDS, policy)?;
     let config = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
-        .min_version(Some(ProtocolVersion::Tls1_3))
+        .protocols(tlshake::ProtocolSet::TLS1_3)
         .nodelay(policy)
         .build()
         .map_err(|e| crate::report::chain(&e))?;

@@ -188,7 +188,7 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
         });
     }
     if !a.alpn.is_empty() {
-        c = c.alpn_protocols(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
+        c = c.alpn(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
     }
     Ok(c)
 }

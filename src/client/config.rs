@@ -900,26 +900,6 @@ fn certificate_request_index() -> Result<Index<Ssl, CertificateRequest>, ErrorSt
     Ok(*INDEX.get_or_init(|| index))
 }
 
-/// The name the peer's certificate is checked against, as [`ClientConfig::new_ssl`] set it.
-#[derive(Debug)]
-struct ExpectedName(String);
-
-fn expected_name_index() -> Result<Index<Ssl, ExpectedName>, ErrorStack> {
-    static INDEX: OnceLock<Index<Ssl, ExpectedName>> = OnceLock::new();
-    if let Some(index) = INDEX.get() {
-        return Ok(*index);
-    }
-    let index = Ssl::new_ex_index::<ExpectedName>()?;
-    Ok(*INDEX.get_or_init(|| index))
-}
-
-/// The name [`ClientConfig::new_ssl`] configured `ssl` to expect (`None` for an `Ssl` made
-/// another way).
-pub(crate) fn expected_name_of(ssl: &SslRef) -> Option<&str> {
-    let index = expected_name_index().ok()?;
-    ssl.ex_data(index).map(|n| n.0.as_str())
-}
-
 /// The cert callback's hook: notes the request in the connection's slot.
 impl crate::sys::CertificateRequestHook for CertificateRequest {
     fn certificate_requested(ssl: &SslRef) {
@@ -1033,8 +1013,6 @@ impl ClientConfig {
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;
         ssl.set_ex_data(certificate_request_index()?, CertificateRequest::default());
-        // The one place the expected name is set: the check below, and the hint's quote.
-        ssl.set_ex_data(expected_name_index()?, ExpectedName(name.to_string()));
         if o.peer_fingerprint.is_some() {
             ssl.set_ex_data(pin_slot_index()?, PinSlot::default());
         }

@@ -270,19 +270,14 @@ pub fn connect_with(
 pub fn upgrade(
     stream: TcpStream,
     config: &ClientConfig,
-    host: &str,
+    _host: &str,
     ssl: openssl::ssl::Ssl,
     deadline: Instant,
 ) -> Result<TlsStream<TcpStream>, crate::HandshakeError> {
     // A socket whose mode cannot be changed still handshakes; the deadline then holds only
     // between reads.
     let _ = stream.set_nonblocking(true);
-    // An `Ssl` from `ClientConfig::new_ssl` carries its expected name already.
-    let named = super::config::expected_name_of(&ssl).is_some();
     let mut hs = Handshake::client(ssl, stream)?;
-    if !named {
-        hs.set_expected_host(config.expected_name(host));
-    }
     hs.set_nodelay_policy(config.options().nodelay);
     let tls = hs.drive(deadline)?;
     let _ = tls.get_ref().set_nonblocking(false);

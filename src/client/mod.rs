@@ -25,7 +25,7 @@ pub mod proxy;
 mod ticket;
 mod upgrade_starttls;
 
-pub(crate) use config::{certificate_was_requested, expected_name_of, pin_mismatch};
+pub(crate) use config::{certificate_was_requested, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,

@@ -23,7 +23,6 @@ mod error;
 pub mod ocsp;
 pub mod proxy;
 mod ticket;
-mod upgrade_starttls;
 
 pub(crate) use config::{certificate_was_requested, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
@@ -35,4 +34,3 @@ pub use connect::{
 pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
 pub use error::ConnectError;
 pub use ticket::wait_for_session;
-pub use upgrade_starttls::{upgrade_starttls, upgrade_starttls_with};

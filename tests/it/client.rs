@@ -645,3 +645,28 @@ fn protocols_takes_the_servers_protocol_set_holes_included() {
     .unwrap_err();
     assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
 }
+
+#[test]
+fn upgrade_takes_connect_options_and_gives_a_tls_connection() {
+    let server = OpensslServer::builder().spawn().unwrap();
+    let options = ConnectOptions::new().deadline(deadline(10.0));
+    let tcp = TcpStream::connect(server.addr()).unwrap();
+    let conn = client::upgrade(tcp, "localhost", &config(), &options).unwrap();
+    assert_eq!(conn.peer, server.addr());
+    assert_eq!(conn.tried, vec![server.addr()]);
+    assert_eq!(conn.sni.as_deref(), Some("localhost"));
+    assert!(conn.starttls.is_none());
+    assert_eq!(conn.timings.connect, Duration::ZERO);
+
+    // A proxy cannot apply to a socket connected already: refused, not ignored.
+    let tcp = TcpStream::connect(server.addr()).unwrap();
+    let err = client::upgrade(
+        tcp,
+        "localhost",
+        &config(),
+        &options.clone().proxy("127.0.0.1:3128"),
+    )
+    .map(|c| c.peer)
+    .unwrap_err();
+    assert!(matches!(err, ConnectError::Io { .. }), "{err}");
+}

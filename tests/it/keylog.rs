@@ -51,9 +51,15 @@ fn library_client_logs(version: ProtocolVersion) -> BTreeSet<String> {
         .build()
         .expect("config");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = config.new_ssl("localhost").expect("ssl");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut stream = client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
+    let mut stream = client::upgrade(
+        tcp,
+        "localhost",
+        &config,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .expect("handshake")
+    .stream;
     stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
     let mut page = Vec::new();
     let _ = stream.read_to_end(&mut page);

@@ -38,14 +38,14 @@ fn connect_as(
     port: u16,
 ) -> Result<tlshake::TlsStream<TcpStream>, tlshake::HandshakeError> {
     let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let ssl = config.new_ssl(name).unwrap();
-    client::upgrade(
-        tcp,
-        config,
-        name,
-        ssl,
-        Instant::now() + Duration::from_secs(10),
-    )
+    let options =
+        tlshake::client::ConnectOptions::new().deadline(Instant::now() + Duration::from_secs(10));
+    client::upgrade(tcp, name, config, &options)
+        .map(|c| c.stream)
+        .map_err(|e| match e {
+            client::ConnectError::Handshake { source, .. } => source,
+            other => panic!("not a handshake error: {other}"),
+        })
 }
 
 /// Subjects of a chain, for comparing chains.

@@ -278,8 +278,8 @@ pub fn connect_with(
 /// [`ConnectError::Starttls`] carrying the server's own reply; bytes the server sent beyond
 /// its go-ahead are refused
 /// ([`StarttlsError::InjectedBytes`](crate::starttls::StarttlsError::InjectedBytes)), never
-/// handed to TLS. [`connect_async_with`](super::connect_async_with) is the tokio form of the
-/// same steps (feature `tokio`).
+/// handed to TLS. `client::upgrade_async` (feature `tokio`) is the tokio form, with the same
+/// arguments.
 ///
 /// ```no_run
 /// use std::net::TcpStream;

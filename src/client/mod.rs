@@ -31,6 +31,6 @@ pub use connect::{
     Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
 #[cfg(feature = "tokio")]
-pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
+pub use connect_async::{connect_async, connect_async_with, upgrade_async, AsyncTlsConnection};
 pub use error::ConnectError;
 pub use ticket::wait_for_session;

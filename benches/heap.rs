@@ -386,7 +386,7 @@ fn child(which: &str, n: usize) -> Value {
                     Ok(groups) => tlshake::client::ClientConfig::builder()
                         .ca_pem(bundled::CA_PEM.as_bytes())
                         .peer_name("localhost")
-                        .min_version(Some(tlshake::ProtocolVersion::Tls1_3))
+                        .protocols(tlshake::ProtocolSet::TLS1_3)
                         .groups(groups)
                         .build()
                         .expect("client config"),

@@ -46,8 +46,7 @@ impl Tlshake {
         let mut builder = ClientConfig::builder()
             .ca_pem(bundled::CA_PEM.as_bytes())
             .peer_name("localhost")
-            .min_version(Some(tlshake::ProtocolVersion::Tls1_3))
-            .max_version(Some(tlshake::ProtocolVersion::Tls1_3))
+            .protocols(tlshake::ProtocolSet::of(tlshake::ProtocolVersion::Tls1_3))
             .nodelay(NodelayPolicy::Leave);
         if let Ok(groups) = std::env::var("MEMBIO_GROUPS") {
             builder = builder.groups(groups);

@@ -19,7 +19,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
         return Ok(ExitCode::from(2));
     };
     // Port 0: the system picks a free port.
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .store_certificate_by_hash(&dir, hash.clone());
     let mut listener = TlsListener::bind(&config)?;

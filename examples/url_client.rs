@@ -27,7 +27,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
         .connect_timeout(Duration::from_secs(5))
         .handshake_timeout(Duration::from_secs(5));
     if let (Some(cert), Some(key)) = (args.next(), args.next()) {
-        builder = builder.cert_file(cert).key_file(key);
+        builder = builder.certificate_files(cert, key);
     }
     let config = builder.build()?;
 

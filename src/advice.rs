@@ -25,12 +25,9 @@ pub enum Advice {
     PeerFingerprint,
     /// [`ClientConfigBuilder::allow_self_signed`](crate::client::ClientConfigBuilder::allow_self_signed).
     AllowSelfSigned,
-    /// [`ClientConfigBuilder::cert_file`](crate::client::ClientConfigBuilder::cert_file): the
-    /// client certificate.
-    CertFile,
-    /// [`ClientConfigBuilder::key_file`](crate::client::ClientConfigBuilder::key_file): the
-    /// client certificate's key.
-    KeyFile,
+    /// [`ClientConfigBuilder::certificate_files`](crate::client::ClientConfigBuilder::certificate_files):
+    /// the client certificate and its key.
+    CertificateFiles,
     /// [`ClientConfigBuilder::allow_cbc_ciphers(true)`](crate::client::ClientConfigBuilder::allow_cbc_ciphers).
     AllowCbcCiphers,
     /// [`ClientConfigBuilder::ciphers`](crate::client::ClientConfigBuilder::ciphers): the TLS
@@ -63,8 +60,7 @@ impl Advice {
             Advice::CaFile => "ClientConfigBuilder::ca_file",
             Advice::PeerFingerprint => "ClientConfigBuilder::peer_fingerprint",
             Advice::AllowSelfSigned => "ClientConfigBuilder::allow_self_signed",
-            Advice::CertFile => "ClientConfigBuilder::cert_file",
-            Advice::KeyFile => "ClientConfigBuilder::key_file",
+            Advice::CertificateFiles => "ClientConfigBuilder::certificate_files",
             Advice::AllowCbcCiphers => "ClientConfigBuilder::allow_cbc_ciphers(true)",
             Advice::Ciphers => "ClientConfigBuilder::ciphers",
             Advice::Alpn => "ClientConfigBuilder::alpn",

@@ -77,7 +77,6 @@ pub struct Handshake<S> {
     function: HandshakeFunction,
     last_ret: i32,
     stats: HandshakeStats,
-    expected_host: Option<String>,
     nodelay: NodelayPolicy,
     nodelay_before: Option<bool>,
 }
@@ -108,7 +107,6 @@ impl<S: Read + Write> Handshake<S> {
             function,
             last_ret: 0,
             stats: HandshakeStats::default(),
-            expected_host: None,
             nodelay: NodelayPolicy::default(),
             nodelay_before: None,
         })
@@ -131,12 +129,6 @@ impl<S: Read + Write> Handshake<S> {
     pub fn use_do_handshake(mut self) -> Self {
         self.function = HandshakeFunction::DoHandshake;
         self
-    }
-
-    /// Records the host name or address the peer's certificate is checked against, so that a
-    /// name-mismatch hint can quote it. (The check itself is configured on the `Ssl`.)
-    pub fn set_expected_host(&mut self, host: impl Into<String>) {
-        self.expected_host = Some(host.into());
     }
 
     /// Sets the [`NodelayPolicy`] the drivers apply (default: [`NodelayPolicy::Always`]).
@@ -246,6 +238,8 @@ impl<S: Read + Write> Handshake<S> {
         let transport = self.stream.get_ref();
         let bytes_received = transport.bytes_received();
         let ssl = self.stream.ssl();
+        // The name the `Ssl` checks, read back from it: what a name-mismatch hint quotes.
+        let expected_host = sys::verified_host(ssl);
         let hint = diagnose::diagnose(Evidence {
             role: Some(self.role),
             kind: Some(kind),
@@ -253,10 +247,7 @@ impl<S: Read + Write> Handshake<S> {
             verify: verify.as_ref(),
             peer_bytes: transport.peer_prefix(),
             bytes_received,
-            expected_host: self
-                .expected_host
-                .as_deref()
-                .or_else(|| crate::client::expected_name_of(ssl)),
+            expected_host: expected_host.as_deref(),
             peer_cert: peer_cert_facts(ssl),
             our_min: version_of_raw(min),
             our_max: version_of_raw(max),

@@ -306,10 +306,9 @@ impl Hint {
             }
             Hint::ClientCertificateRequired => write!(
                 f,
-                "the server requires a client certificate: give one with {} and {} (issued by \
-                 a CA the server trusts)",
-                n(Advice::CertFile),
-                n(Advice::KeyFile)
+                "the server requires a client certificate: give one with {} (issued by a CA \
+                 the server trusts)",
+                n(Advice::CertificateFiles)
             ),
             Hint::PeerSentNoCertificate => f.write_str(
                 "client certificates are required and the client sent none: configure the \
@@ -333,11 +332,10 @@ impl Hint {
             Hint::HandshakeFailureAlert => write!(
                 f,
                 "the server aborted the handshake (handshake_failure alert): either it requires \
-                 a client certificate ({} and {}) or the two ends share no cipher suite or \
+                 a client certificate ({}) or the two ends share no cipher suite or \
                  signature algorithm (TLS 1.2 offers only ECDHE with AES-GCM or \
                  ChaCha20-Poly1305 by default: for a server with only CBC suites, {} or {})",
-                n(Advice::CertFile),
-                n(Advice::KeyFile),
+                n(Advice::CertificateFiles),
                 n(Advice::AllowCbcCiphers),
                 n(Advice::Ciphers)
             ),

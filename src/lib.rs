@@ -69,7 +69,9 @@ pub use membio::{MemoryHandshake, MemoryPipe, MemorySession};
 pub use multi::{Completed, MultiDriver, MultiError, MultiEvent};
 pub use nodelay::NodelayPolicy;
 pub use outcome::{HandshakeOutcome, Role, SslErrorCode, Want};
-pub use server::{ServerConfig, ServerConfigError, ServerError, ServerEvent, TlsListener};
+pub use server::{
+    ProtocolSet, ServerConfig, ServerConfigError, ServerError, ServerEvent, TlsListener,
+};
 pub use session::SessionInfo;
 pub use stream::{StreamError, TlsStream};
 pub use version::ProtocolVersion;

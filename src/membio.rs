@@ -319,7 +319,7 @@ impl MemoryHandshake {
         &self.handshake
     }
 
-    /// The underlying [`Handshake`], mutably (to set the expected host for hints, ...).
+    /// The underlying [`Handshake`], mutably (to set the nodelay policy, ...).
     pub fn handshake_mut(&mut self) -> &mut Handshake<MemoryPipe> {
         &mut self.handshake
     }

@@ -13,7 +13,7 @@
 //! use tlshake::server::{ServerConfig, ServerConfigError};
 //!
 //! let client = ClientConfig::builder().alpn(["h2", ""]).build().unwrap_err();
-//! let server = ServerConfig::new(0).alpn_protocols(["h2", ""]).build_context().unwrap_err();
+//! let server = ServerConfig::builder().alpn(["h2", ""]).build_context().unwrap_err();
 //! assert!(matches!(client, ConfigError::Policy(PolicyError::InvalidAlpn { .. })));
 //! assert!(matches!(server, ServerConfigError::Policy(PolicyError::InvalidAlpn { .. })));
 //! ```
@@ -30,7 +30,7 @@ pub const MAX_SECURITY_LEVEL: u32 = 5;
 #[non_exhaustive]
 pub enum PolicyError {
     /// SSL 2.0 or 3.0 was asked for: broken, and no longer offered by OpenSSL.
-    #[error("{version} is refused: SSL 2.0 and 3.0 are broken (RFC 6176, RFC 7568) and OpenSSL no longer offers them; ask for TLS 1.2 or 1.3 (min_version / max_version, or protocols)")]
+    #[error("{version} is refused: SSL 2.0 and 3.0 are broken (RFC 6176, RFC 7568) and OpenSSL no longer offers them; ask for TLS 1.2 or 1.3 (protocols)")]
     ProtocolRemoved {
         /// The version asked for.
         version: ProtocolVersion,
@@ -42,7 +42,9 @@ pub enum PolicyError {
         version: ProtocolVersion,
     },
     /// The lowest version asked for is above the highest.
-    #[error("minimum protocol version {min} is above the maximum {max}: swap them, or leave one unset (min_version / max_version)")]
+    #[error(
+        "minimum protocol version {min} is above the maximum {max}: swap them (ProtocolSet::range)"
+    )]
     VersionRange {
         /// The minimum given.
         min: ProtocolVersion,
@@ -54,7 +56,7 @@ pub enum PolicyError {
     NoVersion,
     /// An ALPN protocol name is empty or longer than 255 bytes (RFC 7301: a name is 1 to
     /// 255 bytes).
-    #[error("ALPN protocol {protocol:?} is invalid: each name given to alpn / alpn_protocols must be 1 to 255 bytes, such as \"h2\" or \"http/1.1\"")]
+    #[error("ALPN protocol {protocol:?} is invalid: each name given to alpn must be 1 to 255 bytes, such as \"h2\" or \"http/1.1\"")]
     InvalidAlpn {
         /// The name given, lossily as text.
         protocol: String,
@@ -93,17 +95,6 @@ pub(crate) fn check_set(
         return Err(PolicyError::NoVersion);
     }
     check_versions(versions, allow_legacy)
-}
-
-/// Refuses a range whose minimum is above its maximum.
-pub(crate) fn check_range(
-    min: Option<ProtocolVersion>,
-    max: Option<ProtocolVersion>,
-) -> Result<(), PolicyError> {
-    match (min, max) {
-        (Some(min), Some(max)) if min > max => Err(PolicyError::VersionRange { min, max }),
-        _ => Ok(()),
-    }
 }
 
 /// Refuses a level OpenSSL does not define.
@@ -160,13 +151,12 @@ mod tests {
         );
         assert_eq!(check_set([ProtocolVersion::Tls1_3], false), Ok(()));
         assert_eq!(
-            check_range(Some(ProtocolVersion::Tls1_3), Some(ProtocolVersion::Tls1_2)),
+            crate::server::ProtocolSet::range(ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2),
             Err(PolicyError::VersionRange {
                 min: ProtocolVersion::Tls1_3,
                 max: ProtocolVersion::Tls1_2
             })
         );
-        assert_eq!(check_range(Some(ProtocolVersion::Tls1_2), None), Ok(()));
     }
 
     #[test]

@@ -175,7 +175,7 @@ pub fn tlshake_server_context(case: Case) -> openssl::ssl::SslContext {
     let cert = X509::from_pem(pem.as_bytes()).expect("bundled certificate");
     let key = PKey::private_key_from_pem(key.as_bytes()).expect("bundled key");
     let certified = CertifiedKey::from_parts(cert, Vec::new(), key).expect("key pair");
-    ServerConfig::new(0)
+    ServerConfig::builder()
         .certificate(certified)
         .protocols(ProtocolSet::of(case.version()))
         .build_context()
@@ -186,8 +186,7 @@ pub fn tlshake_client_config(case: Case, policy: NodelayPolicy) -> ClientConfig 
     ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
         .peer_name("localhost")
-        .min_version(Some(case.version()))
-        .max_version(Some(case.version()))
+        .protocols(ProtocolSet::of(case.version()))
         .resume_sessions(case.resume)
         .nodelay(policy)
         .build()

@@ -23,6 +23,7 @@ use crate::error_queue::ErrorQueue;
 use crate::fingerprint::Fingerprint;
 use crate::nodelay::NodelayPolicy;
 use crate::policy::{self, PolicyError};
+use crate::server::ProtocolSet;
 use crate::verify_cache::{self, VerifyCache};
 use crate::version::ProtocolVersion;
 
@@ -188,10 +189,8 @@ pub struct ClientOptions {
     pub peer_fingerprint: Option<Fingerprint>,
     /// OpenSSL security level (`SSL_CTX_set_security_level`).
     pub security_level: Option<u32>,
-    /// Lowest protocol version. Default: TLS 1.2.
-    pub min_version: Option<ProtocolVersion>,
-    /// Highest protocol version. Default: OpenSSL's highest (TLS 1.3).
-    pub max_version: Option<ProtocolVersion>,
+    /// The protocol versions offered. Default: TLS 1.2 | TLS 1.3.
+    pub protocols: ProtocolSet,
     /// Allow TLS 1.0 / 1.1 (and security level 0). Default: off.
     pub allow_legacy_versions: bool,
     /// ALPN protocols offered, in order of preference.
@@ -209,7 +208,7 @@ pub struct ClientOptions {
     /// NewSessionTicket. That saves the server a ticket encryption and the client its
     /// processing and the session copy it keeps (BENCHMARKS.md). `Some(true)` asks for them
     /// anyway (to save sessions by hand with `SSL_get1_session`), `Some(false)` never.
-    pub tickets: Option<bool>,
+    pub session_tickets: Option<bool>,
     /// Record every TLS message of every connection in this sink ([`trace`](crate::trace)).
     /// Default: none.
     pub trace: Option<crate::trace::TraceSink>,
@@ -279,15 +278,14 @@ impl Default for ClientOptions {
             sni: true,
             peer_fingerprint: None,
             security_level: None,
-            min_version: Some(ProtocolVersion::Tls1_2),
-            max_version: None,
+            protocols: ProtocolSet::default(),
             allow_legacy_versions: false,
             alpn: Vec::new(),
             resume_sessions: false,
             key_log: None,
             status_request: false,
             trace: None,
-            tickets: None,
+            session_tickets: None,
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             nodelay: NodelayPolicy::Always,
@@ -417,9 +415,9 @@ impl ClientConfigBuilder {
     }
     /// Ask for session tickets even without [`resume_sessions`](Self::resume_sessions), or
     /// never (off sets `SSL_OP_NO_TICKET`). Default: only when resuming
-    /// ([`ClientOptions::tickets`]; [`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
-    pub fn tickets(mut self, on: bool) -> Self {
-        self.options.tickets = Some(on);
+    /// ([`ClientOptions::session_tickets`]; [`SSL_CTX_set_options(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/)).
+    pub fn session_tickets(mut self, on: bool) -> Self {
+        self.options.session_tickets = Some(on);
         self
     }
     setter!(
@@ -445,14 +443,16 @@ impl ClientConfigBuilder {
         /// Trusted CAs, hashed directory.
         ca_dir: path
     );
-    setter!(
-        /// Client certificate file (PEM; chain after the leaf).
-        cert_file: path
-    );
-    setter!(
-        /// Client private key file (PEM).
-        key_file: path
-    );
+    /// The client certificate from a PEM certificate file (leaf first, then its chain) and a
+    /// PEM key file (may be the same file), as
+    /// [`ServerConfig::certificate_files`](crate::server::ServerConfig::certificate_files)
+    /// takes the server's
+    /// ([`SSL_CTX_use_certificate(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_use_certificate/)).
+    pub fn certificate_files(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.options.cert_file = Some(cert.into());
+        self.options.key_file = Some(key.into());
+        self
+    }
     setter!(
         /// The key's passphrase.
         passphrase: string
@@ -507,15 +507,14 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Lowest protocol version (default TLS 1.2; `None`: OpenSSL's lowest).
-    pub fn min_version(mut self, version: Option<ProtocolVersion>) -> Self {
-        self.options.min_version = version;
-        self
-    }
-
-    /// Highest protocol version (`None`: OpenSSL's highest).
-    pub fn max_version(mut self, version: Option<ProtocolVersion>) -> Self {
-        self.options.max_version = version;
+    /// The protocol versions offered (default TLS 1.2 | TLS 1.3), as
+    /// [`ServerConfig::protocols`](crate::server::ServerConfig::protocols) takes the
+    /// server's; see [`ProtocolSet`] (and [`ProtocolSet::range`] for a lowest and highest
+    /// version). The lowest and highest versions of the set go to
+    /// [`SSL_CTX_set_min_proto_version(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_min_proto_version/),
+    /// a version missing between them is switched off with its `SSL_OP_NO_*` option.
+    pub fn protocols(mut self, set: ProtocolSet) -> Self {
+        self.options.protocols = set;
         self
     }
 
@@ -597,19 +596,16 @@ fn build_context(
     sessions: &SessionCache,
 ) -> Result<(SslContext, Option<Arc<VerifyCache>>), ConfigError> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    policy::check_versions(
-        o.min_version.into_iter().chain(o.max_version),
-        o.allow_legacy_versions,
-    )?;
-    policy::check_range(o.min_version, o.max_version)?;
+    policy::check_set(o.protocols.versions(), o.allow_legacy_versions)?;
     policy::check_security_level(o.security_level)?;
     let alpn = policy::alpn_wire(&o.alpn)?;
     if o.allow_legacy_versions {
         // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0.
         b.set_security_level(0);
     }
-    b.set_min_proto_version(o.min_version.and_then(ProtocolVersion::to_openssl))?;
-    b.set_max_proto_version(o.max_version.and_then(ProtocolVersion::to_openssl))?;
+    b.set_min_proto_version(o.protocols.lowest().and_then(ProtocolVersion::to_openssl))?;
+    b.set_max_proto_version(o.protocols.highest().and_then(ProtocolVersion::to_openssl))?;
+    b.set_options(o.protocols.hole_options());
     if let Some(level) = o.security_level {
         b.set_security_level(level);
     }
@@ -672,7 +668,7 @@ fn build_context(
         b.set_alpn_protos(&alpn)?;
     }
     let mut opts = SslOptions::NO_RENEGOTIATION;
-    if !o.tickets.unwrap_or(o.resume_sessions) {
+    if !o.session_tickets.unwrap_or(o.resume_sessions) {
         opts |= SslOptions::NO_TICKET;
     }
     b.set_options(opts);
@@ -904,26 +900,6 @@ fn certificate_request_index() -> Result<Index<Ssl, CertificateRequest>, ErrorSt
     Ok(*INDEX.get_or_init(|| index))
 }
 
-/// The name the peer's certificate is checked against, as [`ClientConfig::new_ssl`] set it.
-#[derive(Debug)]
-struct ExpectedName(String);
-
-fn expected_name_index() -> Result<Index<Ssl, ExpectedName>, ErrorStack> {
-    static INDEX: OnceLock<Index<Ssl, ExpectedName>> = OnceLock::new();
-    if let Some(index) = INDEX.get() {
-        return Ok(*index);
-    }
-    let index = Ssl::new_ex_index::<ExpectedName>()?;
-    Ok(*INDEX.get_or_init(|| index))
-}
-
-/// The name [`ClientConfig::new_ssl`] configured `ssl` to expect (`None` for an `Ssl` made
-/// another way).
-pub(crate) fn expected_name_of(ssl: &SslRef) -> Option<&str> {
-    let index = expected_name_index().ok()?;
-    ssl.ex_data(index).map(|n| n.0.as_str())
-}
-
 /// The cert callback's hook: notes the request in the connection's slot.
 impl crate::sys::CertificateRequestHook for CertificateRequest {
     fn certificate_requested(ssl: &SslRef) {
@@ -1037,8 +1013,6 @@ impl ClientConfig {
         let name = o.peer_name.as_deref().unwrap_or(host);
         let mut ssl = Ssl::new(&self.ctx)?;
         ssl.set_ex_data(certificate_request_index()?, CertificateRequest::default());
-        // The one place the expected name is set: the check below, and the hint's quote.
-        ssl.set_ex_data(expected_name_index()?, ExpectedName(name.to_string()));
         if o.peer_fingerprint.is_some() {
             ssl.set_ex_data(pin_slot_index()?, PinSlot::default());
         }

@@ -19,7 +19,8 @@ use super::error::ConnectError;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Timings {
-    /// TCP connect (the address that answered).
+    /// TCP connect (the address that answered; zero for [`upgrade`], whose socket came
+    /// connected).
     pub connect: Duration,
     /// The STARTTLS dialogue, when one ran.
     pub starttls: Option<Duration>,
@@ -265,24 +266,98 @@ pub fn connect_with(
     })
 }
 
-/// Runs the TLS handshake on a connected plain socket (after STARTTLS, or on a socket the
-/// caller made), within `deadline`, and hands back a blocking `TlsStream`.
+/// Secures the connected plain socket `stream` for `host` (SNI and the certificate check,
+/// [`ClientConfig::new_ssl`]): the STARTTLS dialogue first when `options.starttls` names one
+/// (what `openssl s_client -starttls PROTO` does), then the TLS handshake, as
+/// [`connect_with`] does after its TCP connect, with the same options and errors. The
+/// dialogue and the handshake share one deadline: `options.deadline`, or the configuration's
+/// handshake timeout from now. `options.proxy` cannot apply to a socket connected already
+/// and is refused.
+///
+/// A server that refuses STARTTLS (SMTP 454, no STARTTLS in the EHLO reply, ...) gives
+/// [`ConnectError::Starttls`] carrying the server's own reply; bytes the server sent beyond
+/// its go-ahead are refused
+/// ([`StarttlsError::InjectedBytes`](crate::starttls::StarttlsError::InjectedBytes)), never
+/// handed to TLS. `client::upgrade_async` (feature `tokio`) is the tokio form, with the same
+/// arguments.
+///
+/// ```no_run
+/// use std::net::TcpStream;
+/// use tlshake::client::{self, ClientConfig, ConnectOptions};
+/// use tlshake::starttls::StarttlsProtocol;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ClientConfig::builder().build()?;
+/// let tcp = TcpStream::connect("mail.example.com:25")?;
+/// let options = ConnectOptions::new().starttls(StarttlsProtocol::Smtp);
+/// let tls = client::upgrade(tcp, "mail.example.com", &config, &options)?;
+/// println!("{}", tls.stream.protocol());
+/// # Ok(()) }
+/// ```
 pub fn upgrade(
     stream: TcpStream,
-    config: &ClientConfig,
     host: &str,
+    config: &ClientConfig,
+    options: &ConnectOptions,
+) -> Result<TlsConnection, ConnectError> {
+    if options.proxy.is_some() {
+        return Err(ConnectError::Io {
+            during: "upgrading a connected socket",
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a proxy cannot apply to a socket that is connected already",
+            ),
+        });
+    }
+    let peer = stream.peer_addr().map_err(|source| ConnectError::Io {
+        during: "reading the peer address",
+        source,
+    })?;
+    let ssl = config.new_ssl(host)?;
+    let deadline = options
+        .deadline
+        .unwrap_or_else(|| Instant::now() + config.options().handshake_timeout);
+    let plan = Secure {
+        peer,
+        connect_time: None,
+        starttls: options.starttls,
+        starttls_options: &options.starttls_options,
+        host,
+        deadline: Deadline::at(deadline),
+    };
+    let Secured {
+        stream,
+        sni,
+        starttls,
+        starttls_time,
+        handshake_time,
+    } = starttls_then_handshake(stream, ssl, config, &plan)?;
+    Ok(TlsConnection {
+        stream,
+        peer,
+        tried: vec![peer],
+        sni,
+        timings: Timings {
+            connect: Duration::ZERO,
+            starttls: starttls_time,
+            handshake: handshake_time,
+        },
+        starttls,
+        capture_peer_chain: config.options().capture_peer_chain,
+    })
+}
+
+/// The TLS handshake on a connected plain socket, within `deadline`.
+fn handshake_on(
+    stream: TcpStream,
+    config: &ClientConfig,
     ssl: openssl::ssl::Ssl,
     deadline: Instant,
 ) -> Result<TlsStream<TcpStream>, crate::HandshakeError> {
     // A socket whose mode cannot be changed still handshakes; the deadline then holds only
     // between reads.
     let _ = stream.set_nonblocking(true);
-    // An `Ssl` from `ClientConfig::new_ssl` carries its expected name already.
-    let named = super::config::expected_name_of(&ssl).is_some();
     let mut hs = Handshake::client(ssl, stream)?;
-    if !named {
-        hs.set_expected_host(config.expected_name(host));
-    }
     hs.set_nodelay_policy(config.options().nodelay);
     let tls = hs.drive(deadline)?;
     let _ = tls.get_ref().set_nonblocking(false);
@@ -324,7 +399,7 @@ pub struct Secured {
 
 /// The STARTTLS dialogue (when `plan.starttls` names one), then the TLS handshake with
 /// `ssl` (from [`ClientConfig::new_ssl`]), both by `plan.deadline`: the one place the two
-/// follow each other, for [`connect_with`] and [`upgrade_starttls`](super::upgrade_starttls).
+/// follow each other, for [`connect_with`] and [`upgrade`].
 ///
 /// The dialogue's reads and writes get the time left as their socket timeout
 /// ([`negotiate_with_deadline`](crate::starttls::negotiate_with_deadline)); the handshake
@@ -360,7 +435,7 @@ pub fn starttls_then_handshake(
         .map(str::to_string);
     let t0 = Instant::now();
     let handshake_deadline = deadline.unwrap_or_else(|| t0 + config.options().handshake_timeout);
-    let result = upgrade(stream, config, plan.host, ssl, handshake_deadline);
+    let result = handshake_on(stream, config, ssl, handshake_deadline);
     let handshake_time = t0.elapsed();
     let stream = result.map_err(|source| ConnectError::Handshake {
         peer: plan.peer,

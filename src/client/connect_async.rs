@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ::tokio::net::TcpStream;
 
@@ -140,6 +140,60 @@ pub async fn connect_async_with(
     let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
     let (tcp, peer, tried) = tcp_connect_async(url, connect_deadline).await?;
     let connect_time = start.elapsed();
+    secure_async(
+        tcp,
+        peer,
+        tried,
+        Some(connect_time),
+        &host,
+        ssl,
+        config,
+        options,
+    )
+    .await
+}
+
+/// The tokio form of [`upgrade`](super::upgrade): the STARTTLS dialogue when
+/// `options.starttls` names one, then the TLS handshake for `host`, on the connected plain
+/// socket `stream`, with `upgrade`'s argument order, deadline rule (`options.deadline`, or
+/// the handshake timeout from now), errors and proxy refusal.
+pub async fn upgrade_async(
+    stream: TcpStream,
+    host: &str,
+    config: &ClientConfig,
+    options: &ConnectOptions,
+) -> Result<AsyncTlsConnection, ConnectError> {
+    if options.proxy.is_some() {
+        return Err(ConnectError::Io {
+            during: "upgrading a connected socket",
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a proxy cannot apply to a socket that is connected already",
+            ),
+        });
+    }
+    let peer = stream.peer_addr().map_err(|source| ConnectError::Io {
+        during: "reading the peer address",
+        source,
+    })?;
+    let ssl = config.new_ssl(host)?;
+    secure_async(stream, peer, vec![peer], None, host, ssl, config, options).await
+}
+
+/// STARTTLS (when asked for) and the handshake on a connected socket: the steps
+/// [`connect_async_with`] and [`upgrade_async`] share.
+#[allow(clippy::too_many_arguments)]
+async fn secure_async(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    tried: Vec<SocketAddr>,
+    connect_time: Option<Duration>,
+    host: &str,
+    ssl: openssl::ssl::Ssl,
+    config: &ClientConfig,
+    options: &ConnectOptions,
+) -> Result<AsyncTlsConnection, ConnectError> {
+    let o = config.options();
     // As `connect_with`: the dialogue and the handshake share one deadline.
     let deadline = Deadline::at(
         options
@@ -150,12 +204,12 @@ pub async fn connect_async_with(
     let mut starttls_time = None;
     if let Some(protocol) = options.starttls {
         let t0 = Instant::now();
-        let dialogue = dialogue_options(&options.starttls_options, &host);
+        let dialogue = dialogue_options(&options.starttls_options, host);
         let t = negotiate_starttls(&tcp, protocol, &dialogue, deadline)
             .await
             .map_err(|source| ConnectError::Starttls {
                 peer,
-                connect_time: Some(connect_time),
+                connect_time,
                 source,
             })?;
         starttls_time = Some(t0.elapsed());
@@ -166,7 +220,7 @@ pub async fn connect_async_with(
         .map(str::to_string);
     let to_error = |source| ConnectError::Handshake {
         peer,
-        connect_time: Some(connect_time),
+        connect_time,
         starttls_time,
         sni: sni.clone(),
         source,
@@ -181,7 +235,7 @@ pub async fn connect_async_with(
         tried,
         sni,
         timings: Timings {
-            connect: connect_time,
+            connect: connect_time.unwrap_or(Duration::ZERO),
             starttls: starttls_time,
             handshake: t0.elapsed(),
         },

@@ -124,7 +124,7 @@ pub enum ConnectError {
         /// The address connected.
         peer: SocketAddr,
         /// How long the TCP connect took (`None` when the caller connected the socket, as
-        /// for [`upgrade_starttls`](crate::client::upgrade_starttls)).
+        /// for [`upgrade`](crate::client::upgrade)).
         connect_time: Option<Duration>,
         /// How long STARTTLS took, if it ran.
         starttls_time: Option<Duration>,

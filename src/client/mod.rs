@@ -23,16 +23,14 @@ mod error;
 pub mod ocsp;
 pub mod proxy;
 mod ticket;
-mod upgrade_starttls;
 
-pub(crate) use config::{certificate_was_requested, expected_name_of, pin_mismatch};
+pub(crate) use config::{certificate_was_requested, pin_mismatch};
 pub use config::{ClientConfig, ClientConfigBuilder, ClientOptions, ConfigError};
 pub use connect::{
     connect, connect_with, open, starttls_then_handshake, tcp_connect, upgrade, ConnectOptions,
     Connection, Secure, Secured, TcpConnection, Timings, TlsConnection,
 };
 #[cfg(feature = "tokio")]
-pub use connect_async::{connect_async, connect_async_with, AsyncTlsConnection};
+pub use connect_async::{connect_async, connect_async_with, upgrade_async, AsyncTlsConnection};
 pub use error::ConnectError;
 pub use ticket::wait_for_session;
-pub use upgrade_starttls::{upgrade_starttls, upgrade_starttls_with};

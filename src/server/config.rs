@@ -158,7 +158,7 @@ pub enum ClientAuth {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let files = bundled::CertsDir::write()?; // the TEST certificate, in a temporary directory
-/// let config = ServerConfig::new(0)
+/// let config = ServerConfig::builder()
 ///     .address("127.0.0.1")
 ///     .certificate_files(files.path("server.pem"), files.path("server.key"))
 ///     .protocols(ProtocolSet::TLS1_3)
@@ -171,7 +171,7 @@ pub enum ClientAuth {
 #[must_use = "a configuration does nothing until a listener is bound with it"]
 pub struct ServerConfig {
     pub(crate) address: Option<String>,
-    pub(crate) port: u32,
+    pub(crate) port: u16,
     pub(crate) reuse_address: bool,
     pub(crate) reuse_port: bool,
     pub(crate) backlog: u32,
@@ -194,19 +194,21 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
-        ServerConfig::new(0)
+        ServerConfig::builder()
     }
 }
 
 impl ServerConfig {
-    /// A configuration for `port` (0: a free port the system picks; see
-    /// [`TlsListener::local_addr`](super::TlsListener::local_addr)). A port past 65535 is
-    /// refused by [`TlsListener::bind`](super::TlsListener::bind) with
-    /// [`ServerConfigError::InvalidPort`].
-    pub fn new(port: u32) -> ServerConfig {
+    /// A configuration with the defaults, as [`ClientConfig::builder`](crate::client::ClientConfig::builder)
+    /// starts the client's: port 0 (a free port the system picks; see
+    /// [`TlsListener::local_addr`](super::TlsListener::local_addr)) until
+    /// [`port`](Self::port) says otherwise. A `ServerConfig` is its own builder: every
+    /// setter takes and returns it by value, and the certificates and policy are checked by
+    /// [`build_context`](Self::build_context) or [`TlsListener::bind`](super::TlsListener::bind).
+    pub fn builder() -> ServerConfig {
         ServerConfig {
             address: None,
-            port,
+            port: 0,
             reuse_address: true,
             reuse_port: false,
             backlog: 1024,
@@ -236,8 +238,8 @@ impl ServerConfig {
         self
     }
 
-    /// The port (0: a free port the system picks).
-    pub fn port(mut self, port: u32) -> ServerConfig {
+    /// The port (default 0: a free port the system picks).
+    pub fn port(mut self, port: u16) -> ServerConfig {
         self.port = port;
         self
     }
@@ -372,7 +374,7 @@ impl ServerConfig {
     /// server picks the first of its own list that the client offers; a client offering none
     /// of them gets no ALPN
     /// ([`SSL_CTX_set_alpn_select_cb(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_alpn_select_cb/)).
-    pub fn alpn_protocols<I, P>(mut self, protocols: I) -> ServerConfig
+    pub fn alpn<I, P>(mut self, protocols: I) -> ServerConfig
     where
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,

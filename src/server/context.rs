@@ -377,7 +377,7 @@ mod tests {
         .map_err(|e| e.to_string());
         let tickets = |on: bool| {
             key.clone().and_then(|k| {
-                ServerConfig::new(0)
+                ServerConfig::builder()
                     .certificate(k)
                     .session_tickets(on)
                     .build_context()

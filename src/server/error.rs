@@ -30,12 +30,6 @@ pub enum ServerConfigError {
         #[source]
         source: crate::keylog::KeyLogError,
     },
-    /// The port is outside 0..=65535.
-    #[error("port {given} is out of range: use 1..=65535, or 0 for a port the system picks")]
-    InvalidPort {
-        /// The value given.
-        given: u32,
-    },
     /// The host name of the bind address could not be resolved.
     #[error("cannot resolve the bind address {host:?}: give an IP address of this machine, or a name it resolves")]
     Resolve {

@@ -32,7 +32,7 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = ServerConfig::new(4433)
+/// let config = ServerConfig::builder().port(4433)
 ///     .certificate_files("server.pem", "server.key");
 /// let mut listener = TlsListener::bind(&config)?;
 /// listener.set_event_handler(Box::new(|event: &ServerEvent| {
@@ -55,12 +55,11 @@ pub struct TlsListener {
 impl TlsListener {
     /// Builds the TLS contexts ([`ServerConfig::build_context`]), then binds and listens.
     ///
-    /// Configuration errors come first, before anything is bound: an invalid port, a
+    /// Configuration errors come first, before anything is bound: a
     /// certificate problem, a refused protocol set. Then the bind errors:
     /// [`ServerConfigError::AddressInUse`], [`ServerConfigError::AddressNotAvailable`],
     /// [`ServerConfigError::PermissionDenied`], [`ServerConfigError::Bind`].
     pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerConfigError> {
-        bind::check_port(config.port)?;
         let context = config.build_context()?;
         TlsListener::bind_with_context(config, context)
     }
@@ -72,7 +71,7 @@ impl TlsListener {
         config: &ServerConfig,
         context: SslContext,
     ) -> Result<TlsListener, ServerConfigError> {
-        let port = bind::check_port(config.port)?;
+        let port = config.port;
         if config.handshake_timeout.is_zero() {
             return Err(ServerConfigError::ZeroSetting {
                 setting: "handshake_timeout",

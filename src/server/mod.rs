@@ -16,7 +16,7 @@
 //! use tlshake::server::{http_reply, ServerConfig, TlsListener};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = ServerConfig::new(8443)
+//! let config = ServerConfig::builder().port(8443)
 //!     .certificate_files("server.pem", "server.key");
 //! let mut listener = TlsListener::bind(&config)?;
 //! loop {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use openssl::ssl::SslOptions;
 
+use crate::policy::PolicyError;
 use crate::version::{ProtocolVersion, UnknownVersion};
 
 /// A set of protocol versions, written like flags: `ProtocolSet::TLS1_2 | ProtocolSet::TLS1_3`.
@@ -49,6 +50,33 @@ impl ProtocolSet {
     pub const TLS1_2: ProtocolSet = ProtocolSet::of(ProtocolVersion::Tls1_2);
     /// TLS 1.3.
     pub const TLS1_3: ProtocolSet = ProtocolSet::of(ProtocolVersion::Tls1_3);
+
+    /// Every version from `lowest` to `highest`, both included (what a minimum and a maximum
+    /// protocol version say; `openssl s_client -min_protocol -max_protocol`). A `lowest`
+    /// above `highest` is refused with [`PolicyError::VersionRange`].
+    ///
+    /// ```
+    /// use tlshake::server::ProtocolSet;
+    /// use tlshake::ProtocolVersion::{Tls1_2, Tls1_3};
+    ///
+    /// assert_eq!(ProtocolSet::range(Tls1_2, Tls1_3), Ok(ProtocolSet::default()));
+    /// assert!(ProtocolSet::range(Tls1_3, Tls1_2).is_err());
+    /// ```
+    pub fn range(
+        lowest: ProtocolVersion,
+        highest: ProtocolVersion,
+    ) -> Result<ProtocolSet, PolicyError> {
+        if lowest > highest {
+            return Err(PolicyError::VersionRange {
+                min: lowest,
+                max: highest,
+            });
+        }
+        Ok(ProtocolVersion::ALL
+            .into_iter()
+            .filter(|v| *v >= lowest && *v <= highest)
+            .fold(ProtocolSet::EMPTY, ProtocolSet::with))
+    }
 
     /// The set holding only `version`.
     pub const fn of(version: ProtocolVersion) -> ProtocolSet {

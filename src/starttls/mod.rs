@@ -106,7 +106,7 @@ pub struct StarttlsOptions {
     pub client_name: String,
     /// The server name sent in the XMPP stream header's `to=` attribute (`s_client
     /// -xmpphost`): the XMPP domain, which must be a virtual host of the server or it will
-    /// not offer STARTTLS. `client::upgrade_starttls` uses the host it connects to when this
+    /// not offer STARTTLS. `client::upgrade` uses the host it is given when this
     /// is `None`; [`negotiate`] then refuses with [`StarttlsError::InvalidXmppHost`]. At most 255
     /// printable ASCII characters without spaces, quotes, `<`, `>` or `&`.
     pub xmpp_host: Option<String>,

@@ -15,7 +15,7 @@
 //!
 //! | file | concern |
 //! |---|---|
-//! | `ssl.rs` | the handshake calls, `SSL_get_error`, the error queue, the protocol range, record buffers, write modes, the CertificateRequest callback, detaching an `SSL` from its stream |
+//! | `ssl.rs` | the handshake calls, `SSL_get_error`, the error queue, the protocol range, the verified host (`SSL_get0_param`), record buffers, write modes, the CertificateRequest callback, detaching an `SSL` from its stream |
 //! | `session.rs` | `SSL_set_session`, `SSL_SESSION_is_resumable` |
 //! | `verify_cache.rs` | the cert-verify callback of the verification cache |
 //! | `trace.rs` | the message callback of the handshake timeline |
@@ -33,7 +33,7 @@ pub(crate) use session::{
 pub(crate) use ssl::{
     clear_error_queue, error_string, free_idle_buffers, note_certificate_requests,
     proto_version_range, ssl_accept, ssl_connect, ssl_do_handshake, ssl_get_error, ssl_mut,
-    CertificateRequestHook,
+    verified_host, CertificateRequestHook,
 };
 #[cfg(feature = "tokio")]
 pub(crate) use ssl::{detach_ssl, set_async_write_modes};

@@ -117,6 +117,59 @@ extern "C" {
     );
 }
 
+/// The host name or IP address the certificate of `ssl`'s peer is checked against, as the
+/// `Ssl` itself holds it (`X509_VERIFY_PARAM_set1_host` / `set1_ip`, e.g. through
+/// `ssl.param_mut().set_host(..)` or [`ClientConfig::new_ssl`](crate::client::ClientConfig::new_ssl)):
+/// the first host of [`SSL_get0_param(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_get0_param/)
+/// with [`X509_VERIFY_PARAM_get0_host(3)`](https://docs.openssl.org/3.0/man3/X509_VERIFY_PARAM_set_flags/),
+/// else its IP address with `X509_VERIFY_PARAM_get1_ip_asc`. `None` when no name is checked,
+/// and always before OpenSSL 3.0, which has neither getter.
+#[cfg(ossl300)]
+pub(crate) fn verified_host(ssl: &SslRef) -> Option<String> {
+    use super::verify_cache::{
+        ERR_pop_to_mark, ERR_set_mark, X509_VERIFY_PARAM_get0_host, X509_VERIFY_PARAM_get1_ip_asc,
+    };
+    // SAFETY: `ssl` is a live SSL borrowed for this call; SSL_get0_param returns its own
+    // X509_VERIFY_PARAM (never NULL for a live SSL, checked anyway), which lives as long as
+    // the SSL. Only getters are called on it.
+    let param = unsafe { sys::SSL_get0_param(ssl_ptr(ssl)) };
+    if param.is_null() {
+        return None;
+    }
+    // SAFETY: `param` is live (above); get0_host returns NULL or a pointer to a
+    // NUL-terminated string owned by `param`, copied out at once while `ssl` is borrowed.
+    let host = unsafe { X509_VERIFY_PARAM_get0_host(param, 0) };
+    if !host.is_null() {
+        // SAFETY: non-NULL, NUL-terminated, owned by the live `param` (above).
+        let text = unsafe { CStr::from_ptr(host) };
+        return Some(text.to_string_lossy().into_owned());
+    }
+    // SAFETY: `param` is live (above); get1_ip_asc returns NULL or a newly allocated
+    // NUL-terminated string that the caller frees with OPENSSL_free, which is done below
+    // after copying it. With no IP set it queues "passed a null parameter" (x509_vpm.c):
+    // the mark keeps the thread's error queue as it was.
+    let ip = unsafe {
+        ERR_set_mark();
+        let ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+        ERR_pop_to_mark();
+        ip
+    };
+    if ip.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL and NUL-terminated (above); freed once, after the copy.
+    let text = unsafe { CStr::from_ptr(ip) }.to_string_lossy().into_owned();
+    // SAFETY: `ip` was allocated by OpenSSL for us (get1) and is not used after this.
+    unsafe { sys::OPENSSL_free(ip.cast::<c_void>()) };
+    Some(text)
+}
+
+/// Before OpenSSL 3.0 the verify parameters have no getter for the host: no name to quote.
+#[cfg(not(ossl300))]
+pub(crate) fn verified_host(_ssl: &SslRef) -> Option<String> {
+    None
+}
+
 /// The stream's `SslRef`, mutably: `SslStream` itself only lends `&SslRef`.
 pub(crate) fn ssl_mut<S>(stream: &mut SslStream<S>) -> &mut SslRef {
     // SAFETY: the pointer is the stream's own live `SSL`, which lives as long as the stream;

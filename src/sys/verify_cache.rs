@@ -39,16 +39,20 @@ extern "C" {
         ctx: *mut sys::X509_STORE_CTX,
         chain: *mut sys::stack_st_X509,
     );
-    fn ERR_set_mark() -> c_int;
-    fn ERR_pop_to_mark() -> c_int;
+    pub(super) fn ERR_set_mark() -> c_int;
+    pub(super) fn ERR_pop_to_mark() -> c_int;
 }
 
-// OpenSSL 3.0 and newer: the getters of the expected host, e-mail and IP.
+// OpenSSL 3.0 and newer: the getters of the expected host, e-mail and IP (also used by
+// `ssl::verified_host`).
 #[cfg(ossl300)]
 extern "C" {
-    fn X509_VERIFY_PARAM_get0_host(param: *mut sys::X509_VERIFY_PARAM, idx: c_int) -> *mut c_char;
+    pub(super) fn X509_VERIFY_PARAM_get0_host(
+        param: *mut sys::X509_VERIFY_PARAM,
+        idx: c_int,
+    ) -> *mut c_char;
     fn X509_VERIFY_PARAM_get0_email(param: *mut sys::X509_VERIFY_PARAM) -> *mut c_char;
-    fn X509_VERIFY_PARAM_get1_ip_asc(param: *mut sys::X509_VERIFY_PARAM) -> *mut c_char;
+    pub(super) fn X509_VERIFY_PARAM_get1_ip_asc(param: *mut sys::X509_VERIFY_PARAM) -> *mut c_char;
 }
 
 type CertVerifyFn = unsafe extern "C" fn(*mut sys::X509_STORE_CTX, *mut c_void) -> c_int;

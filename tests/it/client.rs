@@ -9,13 +9,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use tlshake::client::{self, ClientConfig, ConfigError, ConnectError, ConnectOptions, Connection};
+use tlshake::client::{
+    self, ClientConfig, ClientOptions, ConfigError, ConnectError, ConnectOptions, Connection,
+};
 use tlshake::fingerprint::{DigestKind, Fingerprint};
 use tlshake::harness::{OpensslServer, ServerMode};
 use tlshake::policy::PolicyError;
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::TransportUrl;
-use tlshake::{Hint, ProtocolVersion};
+use tlshake::{Hint, ProtocolSet, ProtocolVersion};
 
 fn config() -> ClientConfig {
     ClientConfig::builder()
@@ -114,7 +116,7 @@ fn legacy_and_removed_versions_are_refused_before_any_io() {
     let err = client::connect(&url("tcp://127.0.0.1:9".into()), &config).unwrap_err();
     assert!(matches!(err, ConnectError::NotTls { .. }), "{err}");
     let legacy = ClientConfig::builder()
-        .min_version(Some(ProtocolVersion::Tls1_0))
+        .protocols(ProtocolSet::range(ProtocolVersion::Tls1_0, ProtocolVersion::Tls1_3).unwrap())
         .build()
         .unwrap_err();
     assert!(matches!(
@@ -134,7 +136,7 @@ fn legacy_tls11_with_the_opt_out() {
     let config = ClientConfig::builder()
         .ca_file(cert("ca.pem"))
         .allow_legacy_versions(true)
-        .min_version(Some(ProtocolVersion::Tls1_0))
+        .protocols(ProtocolSet::range(ProtocolVersion::Tls1_0, ProtocolVersion::Tls1_3).unwrap())
         .build()
         .unwrap();
     let conn = client::connect(
@@ -297,8 +299,7 @@ fn bad_configuration_is_refused_before_any_network_io() {
         "{not_pem}"
     );
     let wrong_pass = ClientConfig::builder()
-        .cert_file(cert("client.pem"))
-        .key_file(cert("client-encrypted.key"))
+        .certificate_files(cert("client.pem"), cert("client-encrypted.key"))
         .passphrase("not-it")
         .build()
         .unwrap_err();
@@ -307,8 +308,7 @@ fn bad_configuration_is_refused_before_any_network_io() {
         "{wrong_pass}"
     );
     let mismatch = ClientConfig::builder()
-        .cert_file(cert("client.pem"))
-        .key_file(cert("server.key"))
+        .certificate_files(cert("client.pem"), cert("server.key"))
         .build()
         .unwrap_err();
     // This level says what failed; its source says why.
@@ -327,14 +327,15 @@ fn bad_configuration_is_refused_before_any_network_io() {
         .build()
         .unwrap_err();
     assert!(matches!(ciphers, ConfigError::Ciphers { .. }), "{ciphers}");
+    let mut options = ClientOptions::default();
+    options.cert_file = Some(cert("client.pem"));
     let half = ClientConfig::builder()
-        .cert_file(cert("client.pem"))
+        .options(options)
         .build()
         .unwrap_err();
     assert!(matches!(half, ConfigError::CertificateWithoutKey));
     let ok = ClientConfig::builder()
-        .cert_file(cert("client.pem"))
-        .key_file(cert("client-encrypted.key"))
+        .certificate_files(cert("client.pem"), cert("client-encrypted.key"))
         .passphrase("tlshake")
         .build();
     assert!(ok.is_ok());
@@ -608,4 +609,64 @@ fn weak_ciphers_are_refused_by_default_and_need_an_explicit_list() {
         .unwrap();
     let conn = client::connect(&target, &explicit).unwrap();
     assert_eq!(conn.stream.cipher(), "AES128-SHA");
+}
+
+#[test]
+fn protocols_takes_the_servers_protocol_set_holes_included() {
+    let default_server = OpensslServer::builder().spawn().unwrap();
+    let tls12 = ClientConfig::builder()
+        .ca_file(cert("ca.pem"))
+        .protocols(ProtocolSet::TLS1_2)
+        .build()
+        .unwrap();
+    let conn = client::connect(
+        &url(format!("tls://localhost:{}", default_server.port())),
+        &tls12,
+    )
+    .unwrap();
+    assert_eq!(conn.stream.protocol(), "TLSv1.2");
+
+    // TLS 1.1 and 1.3 but not 1.2, against a TLS 1.2-only server: the hole is honoured.
+    let tls12_server = OpensslServer::builder()
+        .version(ProtocolVersion::Tls1_2)
+        .spawn()
+        .unwrap();
+    let holed = ClientConfig::builder()
+        .ca_file(cert("ca.pem"))
+        .allow_legacy_versions(true)
+        .protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_3)
+        .build()
+        .unwrap();
+    let err = client::connect(
+        &url(format!("tls://localhost:{}", tls12_server.port())),
+        &holed,
+    )
+    .map(|c| c.stream.protocol().to_string())
+    .unwrap_err();
+    assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
+}
+
+#[test]
+fn upgrade_takes_connect_options_and_gives_a_tls_connection() {
+    let server = OpensslServer::builder().spawn().unwrap();
+    let options = ConnectOptions::new().deadline(deadline(10.0));
+    let tcp = TcpStream::connect(server.addr()).unwrap();
+    let conn = client::upgrade(tcp, "localhost", &config(), &options).unwrap();
+    assert_eq!(conn.peer, server.addr());
+    assert_eq!(conn.tried, vec![server.addr()]);
+    assert_eq!(conn.sni.as_deref(), Some("localhost"));
+    assert!(conn.starttls.is_none());
+    assert_eq!(conn.timings.connect, Duration::ZERO);
+
+    // A proxy cannot apply to a socket connected already: refused, not ignored.
+    let tcp = TcpStream::connect(server.addr()).unwrap();
+    let err = client::upgrade(
+        tcp,
+        "localhost",
+        &config(),
+        &options.clone().proxy("127.0.0.1:3128"),
+    )
+    .map(|c| c.peer)
+    .unwrap_err();
+    assert!(matches!(err, ConnectError::Io { .. }), "{err}");
 }

@@ -19,8 +19,7 @@ fn connect(
     host: &str,
 ) -> Result<tlshake::TlsStream<std::net::TcpStream>, tlshake::HandshakeError> {
     let ctx = client_ctx(ca).build();
-    let mut hs = Handshake::client(client_ssl(&ctx, host), tcp(server.addr())).unwrap();
-    hs.set_expected_host(host);
+    let hs = Handshake::client(client_ssl(&ctx, host), tcp(server.addr())).unwrap();
     hs.drive(deadline(10.0))
 }
 
@@ -127,6 +126,46 @@ fn wrong_host_name_names_both_sides() {
         other => panic!("wrong hint {other:?}"),
     }
     assert!(err.to_string().contains("not for wrong.example"), "{err}");
+}
+
+/// The hint quotes the name the `Ssl` itself checks (read back with `SSL_get0_param`), not
+/// the name sent as SNI nor any name given beside the `Ssl`.
+#[test]
+fn name_mismatch_quotes_the_host_the_ssl_checks() {
+    let server = OpensslServer::builder().spawn().unwrap();
+    let ctx = client_ctx("ca.pem").build();
+    let mut ssl = openssl::ssl::Ssl::new(&ctx).unwrap();
+    ssl.set_hostname("localhost").unwrap();
+    ssl.param_mut().set_host("wrong.example").unwrap();
+    let err = Handshake::client(ssl, tcp(server.addr()))
+        .unwrap()
+        .drive(deadline(10.0))
+        .map(|tls| tls.protocol().to_string())
+        .unwrap_err();
+    match err.hint() {
+        Some(Hint::NameMismatch { expected, .. }) => {
+            assert_eq!(expected.as_deref(), Some("wrong.example"))
+        }
+        other => panic!("wrong hint {other:?}"),
+    }
+    assert!(err.to_string().contains("not for wrong.example"), "{err}");
+
+    // An IP address check is read back as the address text.
+    let mut ssl = openssl::ssl::Ssl::new(&ctx).unwrap();
+    ssl.param_mut()
+        .set_ip("192.0.2.7".parse().unwrap())
+        .unwrap();
+    let err = Handshake::client(ssl, tcp(server.addr()))
+        .unwrap()
+        .drive(deadline(10.0))
+        .map(|tls| tls.protocol().to_string())
+        .unwrap_err();
+    match err.hint() {
+        Some(Hint::NameMismatch { expected, .. }) => {
+            assert_eq!(expected.as_deref(), Some("192.0.2.7"))
+        }
+        other => panic!("wrong hint {other:?}"),
+    }
 }
 
 #[test]

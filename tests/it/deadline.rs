@@ -57,15 +57,13 @@ fn the_dialogue_and_the_handshake_share_one_deadline_and_the_options() {
     options.client_name = "probe.example".into();
     let started = Instant::now();
     let deadline = started + Duration::from_millis(800);
-    let err = tlshake::client::upgrade_starttls_with(
-        tcp,
-        StarttlsProtocol::Smtp,
-        &options,
-        "localhost",
-        &config(),
-        deadline,
-    )
-    .unwrap_err();
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(StarttlsProtocol::Smtp)
+        .starttls_options(options)
+        .deadline(deadline);
+    let err = tlshake::client::upgrade(tcp, "localhost", &config(), &options)
+        .map(|c| c.stream.protocol().to_string())
+        .unwrap_err();
     let took = started.elapsed();
     assert!(
         took >= Duration::from_millis(800) && took < Duration::from_millis(1500),
@@ -100,14 +98,12 @@ fn the_name_mismatch_hint_quotes_the_name_new_ssl_set() {
     let (addr, server) = smtp_server(Some(tls_server));
     let tcp = TcpStream::connect(addr).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    let err = tlshake::client::upgrade_starttls(
-        tcp,
-        StarttlsProtocol::Smtp,
-        "wrong.example",
-        &config(),
-        deadline,
-    )
-    .unwrap_err();
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(StarttlsProtocol::Smtp)
+        .deadline(deadline);
+    let err = tlshake::client::upgrade(tcp, "wrong.example", &config(), &options)
+        .map(|c| c.stream.protocol().to_string())
+        .unwrap_err();
     let source = err.handshake_error().expect("a handshake error");
     assert_eq!(source.kind(), ErrorKind::CertificateVerification);
     match source.hint() {

@@ -134,8 +134,10 @@ fn an_openssl_refusal_names_the_error_stack_once() {
 #[test]
 fn an_unreadable_certificate_names_the_io_error_once() {
     let e = ClientConfig::builder()
-        .cert_file("/nonexistent/tlshake/client.pem")
-        .key_file("/nonexistent/tlshake/client.key")
+        .certificate_files(
+            "/nonexistent/tlshake/client.pem",
+            "/nonexistent/tlshake/client.key",
+        )
         .build()
         .expect_err("a missing file is refused");
     let text = chain(&e);
@@ -192,7 +194,7 @@ fn a_config_error_carries_exactly_the_openssl_queue() {
     assert!(!expected.is_empty());
     let path = std::env::temp_dir().join(format!("tlshake-bad-ca-{}.pem", std::process::id()));
     std::fs::write(&path, bad).unwrap();
-    let e = tlshake::ServerConfig::new(0)
+    let e = tlshake::ServerConfig::builder()
         .certificate_files(
             crate::common::cert("server.pem"),
             crate::common::cert("server.key"),

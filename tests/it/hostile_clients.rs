@@ -76,7 +76,7 @@ fn connect_all(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
 fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     isolated!(hostile_crowd_does_not_delay_a_good_client_nor_leak);
     raise_nofile();
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(common::cert("server.pem"), common::cert("server.key"))
         .handshake_timeout(HANDSHAKE_TIMEOUT)

@@ -51,9 +51,15 @@ fn library_client_logs(version: ProtocolVersion) -> BTreeSet<String> {
         .build()
         .expect("config");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = config.new_ssl("localhost").expect("ssl");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut stream = client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
+    let mut stream = client::upgrade(
+        tcp,
+        "localhost",
+        &config,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .expect("handshake")
+    .stream;
     stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
     let mut page = Vec::new();
     let _ = stream.read_to_end(&mut page);
@@ -98,7 +104,7 @@ fn an_unopenable_key_log_is_refused_by_both_configs() {
         source.as_deref(),
         Some("cannot open the key log file /nonexistent-dir/keys.log")
     );
-    let server = tlshake::ServerConfig::new(0)
+    let server = tlshake::ServerConfig::builder()
         .certificate(tlshake::server::CertificateSource::pem_files(
             common::cert("server.pem"),
             common::cert("server.key"),

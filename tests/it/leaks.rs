@@ -143,7 +143,7 @@ fn read_line(s: &mut TcpStream) {
 /// A listener serving a good client, a client that fails verification, a garbage client and
 /// a silent one (timed out); returns the event names.
 fn listener_round(ctx: &Contexts) -> Vec<&'static str> {
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(common::cert("server.pem"), common::cert("server.key"))
         .handshake_timeout(Duration::from_millis(500));

@@ -149,9 +149,15 @@ fn library_reads_the_stapled_status() {
         .build()
         .expect("config");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = config.new_ssl("localhost").expect("ssl");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let stream = client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
+    let stream = client::upgrade(
+        tcp,
+        "localhost",
+        &config,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .expect("handshake")
+    .stream;
     match ocsp::stapled(stream.ssl(), true) {
         Some(Stapled::Response(r)) => assert_eq!((r.status, r.verified), ("revoked", true)),
         other => panic!("{other:?}"),

@@ -405,7 +405,7 @@ fn data_that_arrives_with_the_finished_is_echoed() {
 /// data is already there, before the socket is readable, and a read returns it.
 #[test]
 fn an_accepted_stream_reports_data_read_ahead_with_the_finished() {
-    let config = tlshake::ServerConfig::new(0)
+    let config = tlshake::ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(common::cert("server.pem"), common::cert("server.key"));
     let mut listener = tlshake::TlsListener::bind(&config).expect("bind");

@@ -261,7 +261,7 @@ fn excluded_protocol_fails_on_both_sides() {
 
 #[test]
 fn alpn_follows_the_server_preference() {
-    let config = base_config().alpn_protocols(["h2", "http/1.1"]);
+    let config = base_config().alpn(["h2", "http/1.1"]);
     let (addr, server) = start(&config, 1);
     let client = s_client(addr, &["-alpn", "http/1.1,h2"]);
     let accepted = established(server.join().unwrap());

@@ -33,13 +33,15 @@ fn certificate_error(config: &ServerConfig) -> CertStoreError {
 }
 
 #[test]
-fn port_out_of_range() {
-    let error = bind_error(&base_config().port(70000));
-    assert!(
-        matches!(error, ServerConfigError::InvalidPort { given: 70000 }),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains("70000"), "{error}");
+fn builder_starts_at_port_zero_and_binds_the_port_given() {
+    // Port 0 by default: the kernel's choice.
+    let first = TlsListener::bind(&base_config()).expect("bind port 0");
+    let port = first.local_addr().port();
+    assert_ne!(port, 0);
+    drop(first);
+    // The u16 port given is the one bound (the type rules out ports past 65535).
+    let again = TlsListener::bind(&base_config().port(port)).expect("bind the same port");
+    assert_eq!(again.local_addr().port(), port);
 }
 
 #[test]
@@ -229,7 +231,7 @@ fn empty_protocol_set() {
 
 #[test]
 fn no_certificate() {
-    let error = bind_error(&ServerConfig::new(0).address("127.0.0.1"));
+    let error = bind_error(&ServerConfig::builder().address("127.0.0.1"));
     assert!(
         matches!(error, ServerConfigError::NoCertificate),
         "{error:?}"
@@ -258,7 +260,7 @@ fn client_ca_file_problems() {
 
 #[test]
 fn invalid_alpn_and_zero_settings() {
-    let error = bind_error(&base_config().alpn_protocols(["h2", ""]));
+    let error = bind_error(&base_config().alpn(["h2", ""]));
     assert!(
         matches!(
             error,
@@ -318,11 +320,7 @@ fn host_name_resolves_to_a_local_address() {
 fn second_bind_without_reuse_address_is_address_in_use() {
     let first = TlsListener::bind(&base_config()).unwrap();
     let addr = first.local_addr();
-    let error = bind_error(
-        &base_config()
-            .port(u32::from(addr.port()))
-            .reuse_address(false),
-    );
+    let error = bind_error(&base_config().port(addr.port()).reuse_address(false));
     assert!(
         matches!(error, ServerConfigError::AddressInUse { addr: a } if a == addr),
         "{error:?}"
@@ -353,7 +351,7 @@ fn rebind_over_time_wait_needs_reuse_address() {
     assert_eq!(std::io::Read::read(&mut &client, &mut buf).unwrap(), 0);
     drop(client);
 
-    let port = u32::from(addr.port());
+    let port = addr.port();
     let error = bind_error(&base_config().port(port).reuse_address(false));
     assert!(
         matches!(error, ServerConfigError::AddressInUse { .. }),
@@ -372,7 +370,7 @@ fn client_and_server_refuse_the_same_settings_alike() {
         (
             "empty ALPN name",
             Box::new(|b| b.alpn(["h2", ""])),
-            base_config().alpn_protocols(["h2", ""]),
+            base_config().alpn(["h2", ""]),
             PolicyError::InvalidAlpn {
                 protocol: String::new(),
             },
@@ -383,14 +381,18 @@ fn client_and_server_refuse_the_same_settings_alike() {
                 let long = long.clone();
                 move |b| b.alpn([long.clone()])
             }),
-            base_config().alpn_protocols([long.as_str()]),
+            base_config().alpn([long.as_str()]),
             PolicyError::InvalidAlpn {
                 protocol: long.clone(),
             },
         ),
         (
             "TLS 1.1 without the opt-out",
-            Box::new(|b| b.min_version(Some(ProtocolVersion::Tls1_1))),
+            Box::new(|b| {
+                b.protocols(
+                    ProtocolSet::range(ProtocolVersion::Tls1_1, ProtocolVersion::Tls1_3).unwrap(),
+                )
+            }),
             base_config().protocols(ProtocolSet::TLS1_1 | ProtocolSet::TLS1_2),
             PolicyError::LegacyNeedsOptOut {
                 version: ProtocolVersion::Tls1_1,
@@ -399,8 +401,10 @@ fn client_and_server_refuse_the_same_settings_alike() {
         (
             "SSL 3.0 even with the opt-out",
             Box::new(|b| {
-                b.min_version(Some(ProtocolVersion::Ssl3))
-                    .allow_legacy_versions(true)
+                b.protocols(
+                    ProtocolSet::range(ProtocolVersion::Ssl3, ProtocolVersion::Tls1_3).unwrap(),
+                )
+                .allow_legacy_versions(true)
             }),
             base_config()
                 .protocols(ProtocolSet::SSL3 | ProtocolSet::TLS1_2)

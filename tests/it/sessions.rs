@@ -247,8 +247,14 @@ fn library_saves_a_tls13_session_to_a_file_and_another_config_resumes_it() {
     let first = config();
     let tcp = TcpStream::connect(server.addr()).expect("connect");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let ssl = first.new_ssl("localhost").expect("ssl");
-    let mut stream = client::upgrade(tcp, &first, "localhost", ssl, deadline).expect("handshake");
+    let mut stream = client::upgrade(
+        tcp,
+        "localhost",
+        &first,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .expect("handshake")
+    .stream;
     assert!(
         first.saved_session("localhost").is_none(),
         "no ticket read yet"
@@ -271,7 +277,13 @@ fn library_saves_a_tls13_session_to_a_file_and_another_config_resumes_it() {
     let second = config();
     second.import_session("localhost", read);
     let tcp = TcpStream::connect(server.addr()).expect("connect");
-    let ssl = second.new_ssl("localhost").expect("ssl");
-    let stream = client::upgrade(tcp, &second, "localhost", ssl, deadline).expect("handshake");
+    let stream = client::upgrade(
+        tcp,
+        "localhost",
+        &second,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .expect("handshake")
+    .stream;
     assert!(stream.session().resumed);
 }

@@ -39,9 +39,12 @@ fn library(port: u16, protocol: StarttlsProtocol, ca: &Path) -> StarttlsTranscri
     let config = ClientConfig::builder().ca_file(ca).build().expect("config");
     let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let (tls, transcript) =
-        tlshake::client::upgrade_starttls(tcp, protocol, "localhost", &config, deadline)
-            .unwrap_or_else(|e| panic!("{protocol}: {e:#}"));
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(protocol)
+        .deadline(deadline);
+    let conn = tlshake::client::upgrade(tcp, "localhost", &config, &options)
+        .unwrap_or_else(|e| panic!("{protocol}: {e:#}"));
+    let (tls, transcript) = (conn.stream, conn.starttls.expect("a transcript"));
     assert!(tls.protocol().starts_with("TLSv1."), "{}", tls.protocol());
     #[cfg(feature = "tokio")]
     same_through_connect_async(port, protocol, &config, &transcript, tls.protocol());

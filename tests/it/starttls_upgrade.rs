@@ -1,4 +1,4 @@
-//! `client::upgrade_starttls`: each protocol's dialogue, then a real TLS handshake on the same
+//! `client::upgrade` with `ConnectOptions::starttls`: each protocol's dialogue, then a real TLS handshake on the same
 //! socket, against small protocol-faithful servers that hand over to `Handshake::server`.
 
 use crate::common;
@@ -77,10 +77,12 @@ fn config() -> ClientConfig {
 
 fn upgrade(addr: std::net::SocketAddr, protocol: StarttlsProtocol) -> Result<String, ConnectError> {
     let tcp = TcpStream::connect(addr).unwrap();
-    let (tls, transcript) =
-        tlshake::client::upgrade_starttls(tcp, protocol, "localhost", &config(), deadline(5.0))?;
-    assert_eq!(transcript.protocol, protocol);
-    Ok(tls.protocol().to_string())
+    let options = tlshake::client::ConnectOptions::new()
+        .starttls(protocol)
+        .deadline(deadline(5.0));
+    let tls = tlshake::client::upgrade(tcp, "localhost", &config(), &options)?;
+    assert_eq!(tls.starttls.map(|t| t.protocol), Some(protocol));
+    Ok(tls.stream.protocol().to_string())
 }
 
 #[test]

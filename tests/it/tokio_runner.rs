@@ -111,8 +111,7 @@ fn async_client_certificate_tls13_and_tls12() {
             .unwrap();
         let with_cert = ClientConfig::builder()
             .ca_file(cert("ca.pem"))
-            .cert_file(cert("client.pem"))
-            .key_file(cert("client.key"))
+            .certificate_files(cert("client.pem"), cert("client.key"))
             .build()
             .unwrap();
         runtime().block_on(async {
@@ -313,7 +312,7 @@ fn shutdown_after_the_handshake_sends_close_notify_once() {
 /// A `TlsListener` in a thread that reports its established handshakes until `count` or
 /// `limit`.
 fn listener_thread(count: usize, limit: Duration) -> (SocketAddr, thread::JoinHandle<usize>) {
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(cert("server.pem"), cert("server.key"))
         .max_pending(2048)
@@ -444,7 +443,7 @@ fn async_server_against_s_client_tls13_and_tls12_with_and_without_a_client_certi
     let _serial = serial();
     for version in [ProtocolVersion::Tls1_3, ProtocolVersion::Tls1_2] {
         for with_cert in [false, true] {
-            let mut config = ServerConfig::new(0)
+            let mut config = ServerConfig::builder()
                 .address("127.0.0.1")
                 .certificate_files(cert("server.pem"), cert("server.key"));
             if with_cert {
@@ -492,7 +491,7 @@ fn async_server_against_s_client_tls13_and_tls12_with_and_without_a_client_certi
 #[test]
 fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
     let _serial = serial();
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(cert("server.pem"), cert("server.key"))
         .handshake_timeout(Duration::from_millis(300));
@@ -739,7 +738,7 @@ fn s_client(addr: SocketAddr) -> OpensslClient {
 fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_serving() {
     let _serial = serial();
     let timeout = Duration::from_secs(1);
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(cert("server.pem"), cert("server.key"))
         .handshake_timeout(timeout)

@@ -442,3 +442,42 @@ fn plain_tcp_without_starttls_is_still_not_tls() {
         .unwrap_err();
     assert!(matches!(err, ConnectError::NotTls { .. }), "{err:?}");
 }
+
+/// `upgrade` and `upgrade_async` take the same arguments and give the same dialogue on a
+/// socket the caller connected.
+#[test]
+fn upgrade_and_upgrade_async_agree_on_a_connected_socket() {
+    let within = Duration::from_secs(5);
+    let mut smtp = smtp_until_go_ahead();
+    smtp.push(send("220 2.0.0 go ahead\r\n"));
+    let (addr, server) = serve(smtp.clone(), Then::Tls);
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    let sync = tlshake::client::upgrade(
+        tcp,
+        "localhost",
+        &config(),
+        &options(StarttlsProtocol::Smtp, within),
+    )
+    .unwrap();
+    assert_eq!(
+        server.join().unwrap().as_deref(),
+        Ok(sync.stream.protocol())
+    );
+
+    let (addr, server) = serve(smtp, Then::Tls);
+    let not_sync = runtime().block_on(async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (config, options) = (config(), options(StarttlsProtocol::Smtp, within));
+        let upgrade = tlshake::client::upgrade_async(tcp, "localhost", &config, &options);
+        tokio::time::timeout(within + Duration::from_secs(5), upgrade)
+            .await
+            .expect("upgrade_async ends by its deadline")
+            .unwrap()
+    });
+    let version = not_sync.stream.get_ref().protocol().to_string();
+    assert_eq!(server.join().unwrap(), Ok(version));
+    assert_eq!(sync.starttls, not_sync.starttls);
+    assert_eq!(sync.timings.connect, Duration::ZERO);
+    assert_eq!(not_sync.timings.connect, Duration::ZERO);
+    assert_eq!(not_sync.tried, vec![addr]);
+}

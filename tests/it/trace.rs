@@ -172,9 +172,14 @@ fn library_sink_collects_each_connection() {
         .expect("config");
     for _ in 0..2 {
         let tcp = TcpStream::connect(server.addr()).expect("connect");
-        let ssl = config.new_ssl("localhost").expect("ssl");
         let deadline = Instant::now() + Duration::from_secs(10);
-        client::upgrade(tcp, &config, "localhost", ssl, deadline).expect("handshake");
+        client::upgrade(
+            tcp,
+            "localhost",
+            &config,
+            &tlshake::client::ConnectOptions::new().deadline(deadline),
+        )
+        .expect("handshake");
         let events = sink.take();
         assert_eq!(
             events.first().map(|e| (e.direction, e.message)),

@@ -38,14 +38,14 @@ fn connect_as(
     port: u16,
 ) -> Result<tlshake::TlsStream<TcpStream>, tlshake::HandshakeError> {
     let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let ssl = config.new_ssl(name).unwrap();
-    client::upgrade(
-        tcp,
-        config,
-        name,
-        ssl,
-        Instant::now() + Duration::from_secs(10),
-    )
+    let options =
+        tlshake::client::ConnectOptions::new().deadline(Instant::now() + Duration::from_secs(10));
+    client::upgrade(tcp, name, config, &options)
+        .map(|c| c.stream)
+        .map_err(|e| match e {
+            client::ConnectError::Handshake { source, .. } => source,
+            other => panic!("not a handshake error: {other}"),
+        })
 }
 
 /// Subjects of a chain, for comparing chains.
@@ -455,8 +455,7 @@ fn tls13_certificate_required_after_the_handshake_is_a_typed_error() {
 
     // With a certificate, nothing is pending.
     let with_cert = trusting_ca()
-        .cert_file(cert("client.pem"))
-        .key_file(cert("client.key"))
+        .certificate_files(cert("client.pem"), cert("client.key"))
         .build()
         .unwrap();
     let conn = client::connect(&target, &with_cert).unwrap();

@@ -26,9 +26,14 @@ fn connect(config: &ClientConfig, host: &str, port: u16) -> bool {
 /// A handshake checking `name` (as SNI and host name) against the server at `port`.
 fn connect_as(config: &ClientConfig, name: &str, port: u16) -> bool {
     let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let ssl = config.new_ssl(name).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    client::upgrade(tcp, config, name, ssl, deadline).is_ok()
+    client::upgrade(
+        tcp,
+        name,
+        config,
+        &tlshake::client::ConnectOptions::new().deadline(deadline),
+    )
+    .is_ok()
 }
 
 #[test]

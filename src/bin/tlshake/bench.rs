@@ -327,8 +327,7 @@ fn in_flight(
     let mut builder = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
         .peer_name("localhost")
-        .min_version(Some(version))
-        .max_version(Some(version));
+        .protocols(ProtocolSet::of(version));
     if let Some(list) = &a.groups {
         builder = builder.groups(list);
     }
@@ -392,8 +391,7 @@ fn run_load(a: &BenchArgs, url: &str) -> Outcome {
         BenchProto::Tls13 => ProtocolVersion::Tls1_3,
     };
     let mut b = ClientConfig::builder()
-        .min_version(Some(version))
-        .max_version(Some(version))
+        .protocols(ProtocolSet::of(version))
         .verify_peer(!a.insecure)
         .verify_peer_name(!a.insecure);
     if let Some(ca) = &a.cafile {
@@ -426,7 +424,7 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
     let v = ProtocolVersion::Tls1_3;
     let n = a.iterations as usize;
     let ctx = match certified_key(pem, key).and_then(|ck| {
-        ServerConfig::new(0)
+        ServerConfig::builder()
             .certificate(ck)
             .protocols(ProtocolSet::of(v))
             .build_context()
@@ -454,10 +452,9 @@ fn run_first_response(a: &BenchArgs) -> Outcome {
         let config = match ClientConfig::builder()
             .ca_pem(bundled::CA_PEM.as_bytes())
             .peer_name("localhost")
-            .min_version(Some(v))
-            .max_version(Some(v))
+            .protocols(ProtocolSet::of(v))
             .nodelay(row.client)
-            .tickets(row.tickets.is_some())
+            .session_tickets(row.tickets.is_some())
             .build()
         {
             Ok(config) => config,
@@ -503,7 +500,7 @@ fn tlshake_impl(
     v: ProtocolVersion,
     groups: Option<&str>,
 ) -> Result<(ClientFn, ServerFn), String> {
-    let ctx: SslContext = ServerConfig::new(0)
+    let ctx: SslContext = ServerConfig::builder()
         .certificate(certified_key(pem, key)?)
         .protocols(ProtocolSet::of(v))
         .build_context()
@@ -512,8 +509,7 @@ fn tlshake_impl(
     let mut builder = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
         .peer_name("localhost")
-        .min_version(Some(v))
-        .max_version(Some(v));
+        .protocols(ProtocolSet::of(v));
     if let Some(list) = groups {
         builder = builder.groups(list);
     }

@@ -12,7 +12,7 @@ use tlshake::fingerprint::Fingerprint;
 use tlshake::starttls::{StarttlsOptions, StarttlsProtocol};
 use tlshake::trace::{TraceEvent, TraceSink};
 use tlshake::url::{Scheme, TransportUrl};
-use tlshake::{NodelayPolicy, ProtocolVersion};
+use tlshake::{NodelayPolicy, ProtocolSet, ProtocolVersion};
 
 use crate::json;
 use crate::report::{self, ms, Outcome};
@@ -179,11 +179,10 @@ fn build_config(
     if let Some(p) = &a.capath {
         b = b.ca_dir(p);
     }
-    if let Some(p) = &a.cert {
-        b = b.cert_file(p);
-    }
-    if let Some(p) = &a.key {
-        b = b.key_file(p);
+    match (&a.cert, &a.key) {
+        (Some(cert), Some(key)) => b = b.certificate_files(cert, key),
+        (None, None) => {}
+        _ => return Err(client::ConfigError::CertificateWithoutKey),
     }
     if let Some(p) = &a.pass {
         b = b.passphrase(p);
@@ -194,11 +193,13 @@ fn build_config(
     if let Some(f) = &a.fingerprint {
         b = b.peer_fingerprint(f.clone());
     }
-    if a.min_proto.is_some() {
-        b = b.min_version(a.min_proto);
-    }
-    if a.max_proto.is_some() {
-        b = b.max_version(a.max_proto);
+    if a.min_proto.is_some() || a.max_proto.is_some() {
+        let set = ProtocolSet::range(
+            a.min_proto.unwrap_or(ProtocolVersion::Tls1_2),
+            a.max_proto.unwrap_or(ProtocolVersion::Tls1_3),
+        )
+        .map_err(client::ConfigError::Policy)?;
+        b = b.protocols(set);
     }
     if let Some(c) = &a.ciphers {
         b = b.ciphers(c);

@@ -14,7 +14,7 @@ use tlshake::fingerprint::{DigestKind, Fingerprint};
 use tlshake::server::{ServerConfig, TlsListener};
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::TransportUrl;
-use tlshake::{bundled, ErrorKind, Handshake, Hint, NodelayPolicy, ProtocolVersion};
+use tlshake::{bundled, ErrorKind, Handshake, Hint, NodelayPolicy};
 
 use crate::report::{percentile, Outcome};
 use crate::serve::bundled_certificate;
@@ -161,7 +161,7 @@ fn turn(
 
 fn server_context() -> Result<SslContext, String> {
     let key = bundled_certificate()?;
-    ServerConfig::new(0)
+    ServerConfig::builder()
         .certificate(key)
         .build_context()
         .map_err(|e| crate::report::chain(&e))
@@ -231,8 +231,7 @@ fn blocking(ctx: &SslContext) -> SectionResult {
     let ssl = config
         .new_ssl("127.0.0.1")
         .map_err(|e| crate::report::chain(&e))?;
-    let mut hs = Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))?;
-    hs.set_expected_host("127.0.0.1");
+    let hs = Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))?;
     let t0 = Instant::now();
     let tls = hs.finish().map_err(|e| crate::report::chain(&e))?;
     let s = tls.session();
@@ -486,7 +485,7 @@ fn by_hash() -> SectionResult {
         X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| crate::report::chain(&e))?;
     let hash =
         Fingerprint::of(&wanted, DigestKind::Sha256).map_err(|e| crate::report::chain(&e))?;
-    let config = ServerConfig::new(0)
+    let config = ServerConfig::builder()
         .address("127.0.0.1")
         .store_certificate_by_hash(&dir.0, hash.to_string());
     let mut listener = TlsListener::bind(&config).map_err(|e| crate::report::chain(&e))?;
@@ -619,7 +618,7 @@ fn first_response_p50(ctx: &SslContext, nodelay: bool) -> Result<f64, String> {
     let addr = tls_peer(ctx, NAGLE_ROUNDS, policy)?;
     let config = ClientConfig::builder()
         .ca_pem(bundled::CA_PEM.as_bytes())
-        .min_version(Some(ProtocolVersion::Tls1_3))
+        .protocols(tlshake::ProtocolSet::TLS1_3)
         .nodelay(policy)
         .build()
         .map_err(|e| crate::report::chain(&e))?;

@@ -42,7 +42,7 @@ pub(crate) struct ServeArgs {
     /// Port to listen on; 0 picks a free port. The first line on stdout is
     /// `listening on ADDR:PORT`.
     #[arg(long, value_name = "N", default_value_t = 4433)]
-    port: u32,
+    port: u16,
     /// Server certificate, PEM (chain after the leaf); needs --key. Without --cert and
     /// --store, the bundled TEST certificate for localhost is used.
     #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "store")]
@@ -132,7 +132,8 @@ pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
 }
 
 fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
-    let mut c = ServerConfig::new(a.port)
+    let mut c = ServerConfig::builder()
+        .port(a.port)
         .reuse_address(!a.no_reuse_address)
         .allow_cbc_ciphers(a.allow_cbc)
         .handshake_timeout(seconds("--handshake-timeout", a.handshake_timeout)?)
@@ -187,7 +188,7 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
         });
     }
     if !a.alpn.is_empty() {
-        c = c.alpn_protocols(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
+        c = c.alpn(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
     }
     Ok(c)
 }

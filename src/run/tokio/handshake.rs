@@ -110,7 +110,7 @@ impl AsyncHandshake {
         &self.hs
     }
 
-    /// The handshake, mutably (set the expected host or the nodelay policy before the first
+    /// The handshake, mutably (set the nodelay policy before the first
     /// poll).
     pub fn get_mut(&mut self) -> &mut Handshake<TokioTcp> {
         &mut self.hs

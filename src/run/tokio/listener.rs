@@ -58,7 +58,7 @@ use super::stream::AsyncTlsStream;
 /// use tlshake::server::ServerConfig;
 /// use tlshake::tokio::AsyncTlsListener;
 ///
-/// let config = ServerConfig::new(4433).certificate_files("server.pem", "server.key");
+/// let config = ServerConfig::builder().port(4433).certificate_files("server.pem", "server.key");
 /// let listener = AsyncTlsListener::bind(&config)?;
 /// loop {
 ///     let (handshake, peer) = listener.accept().await?;
@@ -79,7 +79,7 @@ use super::stream::AsyncTlsStream;
 /// use tlshake::server::ServerConfig;
 /// use tlshake::tokio::{AsyncServerEvent, AsyncTlsListener};
 ///
-/// let config = ServerConfig::new(4433)
+/// let config = ServerConfig::builder().port(4433)
 ///     .certificate_files("server.pem", "server.key")
 ///     .max_pending(256);
 /// let mut listener = AsyncTlsListener::bind(&config)?;

@@ -21,7 +21,7 @@ pub fn cert(name: &str) -> PathBuf {
 
 /// A configuration on 127.0.0.1, any port, with `certs/server.pem`.
 pub fn base_config() -> ServerConfig {
-    ServerConfig::new(0)
+    ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(cert("server.pem"), cert("server.key"))
 }

@@ -69,11 +69,11 @@ cargo test --doc
 # With the feature: the tokio runner's tests, its STARTTLS dialogues, the demo's async
 # section, the real STARTTLS servers and aiosmtpd again (each also through
 # connect_async_with), the fault sweep through the tokio runner (compared case by case with
-# the blocking runner), examples/hyper_get.rs against `tlshake serve`, and the JSON of
-# `tlshake bench --runtime tokio`.
+# the blocking runner), examples/hyper_get.rs against `tlshake serve`, the JSON of
+# `tlshake bench --runtime tokio`, and the tokio listener's shutdown event.
 cargo test --features tokio --test it -- --include-ignored tokio_runner:: tokio_starttls:: \
     cli::demo starttls_servers:: client::starttls_smtp_against_aiosmtpd fault_proxy::tokio_ \
-    examples::hyper_get cli::bench_runtime_tokio
+    examples::hyper_get cli::bench_runtime_tokio server::a_close_notify
 cargo test --features tokio --doc -- tokio connect_async ReadmeDoctests
 # The fuzz targets as property tests, with many more cases than a plain `cargo test`.
 PROPTEST_CASES=20000 cargo test --test it fuzz_props::

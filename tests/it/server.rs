@@ -539,4 +539,32 @@ fn a_close_notify_ends_the_handshake_as_a_shutdown_not_a_failure() {
         completed.result
     );
     assert_eq!(completed.result.name(), shutdown.name());
+
+    // And against the tokio listener's accept loop: `AsyncServerEvent::Shutdown`, counted
+    // apart from the failures.
+    #[cfg(feature = "tokio")]
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut listener = tlshake::tokio::AsyncTlsListener::bind(&base_config()).unwrap();
+            let peer = client_hello_then_close_notify(listener.local_addr());
+            let event = tokio::time::timeout(PEER_LIMIT, listener.next_event())
+                .await
+                .expect("an event within the limit")
+                .unwrap();
+            assert!(
+                matches!(&event, tlshake::tokio::AsyncServerEvent::Shutdown { error, .. }
+                    if error.is_controlled_shutdown()),
+                "{event}"
+            );
+            assert_eq!(event.name(), shutdown.name());
+            let stats = listener.stats();
+            assert_eq!((stats.failed, stats.shutdown), (0, 1), "{stats:?}");
+            drop(listener);
+            peer.join().unwrap();
+        });
+    }
 }

@@ -234,12 +234,22 @@ pub struct AsyncAccepted {
 pub enum AsyncServerEvent {
     /// The handshake completed.
     Established(AsyncAccepted),
-    /// The handshake failed or was shut down, or asked for a callback the loop cannot wait
-    /// for ([`ErrorKind::Callback`](crate::ErrorKind::Callback)).
-    HandshakeFailed {
+    /// The handshake failed, or asked for a callback the loop cannot wait for
+    /// ([`ErrorKind::Callback`](crate::ErrorKind::Callback)), as
+    /// [`ServerEvent::Failed`](crate::ServerEvent::Failed).
+    Failed {
         /// The client.
         peer: SocketAddr,
         /// Everything OpenSSL said.
+        error: HandshakeError,
+    },
+    /// The client ended the handshake in a controlled way
+    /// ([`HandshakeError::is_controlled_shutdown`]), as
+    /// [`ServerEvent::Shutdown`](crate::ServerEvent::Shutdown).
+    Shutdown {
+        /// The client.
+        peer: SocketAddr,
+        /// What OpenSSL said.
         error: HandshakeError,
     },
     /// The handshake did not complete by its deadline (`handshake_timeout` from
@@ -264,18 +274,20 @@ impl AsyncServerEvent {
     pub fn peer(&self) -> SocketAddr {
         match self {
             AsyncServerEvent::Established(a) => a.peer,
-            AsyncServerEvent::HandshakeFailed { peer, .. }
+            AsyncServerEvent::Failed { peer, .. }
+            | AsyncServerEvent::Shutdown { peer, .. }
             | AsyncServerEvent::TimedOut { peer, .. }
             | AsyncServerEvent::Rejected { peer, .. } => *peer,
         }
     }
 
     /// A short lower-case name, as [`ServerEvent::name`](crate::ServerEvent::name):
-    /// `established`, `handshake_failed`, `timed_out`, `rejected`.
+    /// `established`, `failed`, `shutdown`, `timed_out`, `rejected`.
     pub fn name(&self) -> &'static str {
         match self {
             AsyncServerEvent::Established(_) => "established",
-            AsyncServerEvent::HandshakeFailed { .. } => "handshake_failed",
+            AsyncServerEvent::Failed { .. } => "failed",
+            AsyncServerEvent::Shutdown { .. } => "shutdown",
             AsyncServerEvent::TimedOut { .. } => "timed_out",
             AsyncServerEvent::Rejected { .. } => "rejected",
         }
@@ -290,7 +302,8 @@ impl fmt::Display for AsyncServerEvent {
                 "{}: established {} {}",
                 a.peer, a.session.protocol, a.session.cipher
             ),
-            AsyncServerEvent::HandshakeFailed { peer, error }
+            AsyncServerEvent::Failed { peer, error }
+            | AsyncServerEvent::Shutdown { peer, error }
             | AsyncServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
             AsyncServerEvent::Rejected { peer, reason } => write!(f, "{peer}: rejected: {reason}"),
         }
@@ -317,7 +330,7 @@ impl AsyncTlsListener {
     ) -> Poll<Result<AsyncServerEvent, ServerError>> {
         loop {
             if let Some((peer, error)) = self.callback_failures.pop_front() {
-                return Poll::Ready(Ok(AsyncServerEvent::HandshakeFailed { peer, error }));
+                return Poll::Ready(Ok(AsyncServerEvent::Failed { peer, error }));
             }
             if let Some(ended) = self.set.poll_ended() {
                 return Poll::Ready(Ok(self.event(ended)));
@@ -480,9 +493,13 @@ impl AsyncTlsListener {
                     handshake_time: ended.elapsed,
                 })
             }
-            Outcome::Failed(error) | Outcome::Shutdown(error) => {
+            Outcome::Failed(error) => {
                 self.stats.failed += 1;
-                AsyncServerEvent::HandshakeFailed { peer, error }
+                AsyncServerEvent::Failed { peer, error }
+            }
+            Outcome::Shutdown(error) => {
+                self.stats.shutdown += 1;
+                AsyncServerEvent::Shutdown { peer, error }
             }
             Outcome::TimedOut(error) => {
                 self.stats.timed_out += 1;

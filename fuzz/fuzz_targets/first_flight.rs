@@ -7,7 +7,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod};
+use openssl::pkey::PKey;
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod};
+use openssl::x509::X509;
 use tlshake::membio::MemoryHandshake;
 use tlshake::{bundled, ErrorKind, HandshakeOutcome};
 
@@ -15,10 +17,10 @@ fn context() -> &'static SslContext {
     static CTX: OnceLock<SslContext> = OnceLock::new();
     CTX.get_or_init(|| {
         let mut b = SslContextBuilder::new(SslMethod::tls_server()).expect("context");
-        b.set_certificate_chain_file(bundled::cert_path("server.pem"))
-            .expect("certificate");
-        b.set_private_key_file(bundled::cert_path("server.key"), SslFiletype::PEM)
-            .expect("key");
+        let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes()).expect("certificate");
+        let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes()).expect("key");
+        b.set_certificate(&cert).expect("certificate");
+        b.set_private_key(&key).expect("key");
         b.build()
     })
 }

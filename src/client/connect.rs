@@ -201,23 +201,7 @@ pub fn connect_with(
     config: &ClientConfig,
     options: &ConnectOptions,
 ) -> Result<TlsConnection, ConnectError> {
-    let scheme = url.scheme();
-    if let Some(reason) = scheme.refusal_reason() {
-        return Err(ConnectError::SchemeRefused {
-            scheme: scheme.as_str(),
-            reason,
-        });
-    }
-    match scheme {
-        Scheme::Udp => return Err(ConnectError::TlsOverUdp),
-        Scheme::Tcp if options.starttls.is_none() => {
-            return Err(ConnectError::NotTls {
-                url: url.to_string(),
-                authority: url.authority(),
-            })
-        }
-        _ => {}
-    }
+    let scheme = refuse_scheme(url, options)?;
     let host = ssl_host(url.host());
     let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
 
@@ -462,6 +446,30 @@ pub(super) fn dialogue_options<'a>(
     match options.xmpp_host {
         Some(_) => std::borrow::Cow::Borrowed(options),
         None => std::borrow::Cow::Owned(options.clone().with_xmpp_host(host)),
+    }
+}
+
+/// The URL's scheme, or the refusal that costs no I/O: `sslv2://`/`sslv3://` and legacy
+/// versions without the opt-out, `udp://`, and `tcp://` without `options.starttls`. The
+/// blocking and the async connect both begin with it.
+pub(super) fn refuse_scheme(
+    url: &TransportUrl,
+    options: &ConnectOptions,
+) -> Result<Scheme, ConnectError> {
+    let scheme = url.scheme();
+    if let Some(reason) = scheme.refusal_reason() {
+        return Err(ConnectError::SchemeRefused {
+            scheme: scheme.as_str(),
+            reason,
+        });
+    }
+    match scheme {
+        Scheme::Udp => Err(ConnectError::TlsOverUdp),
+        Scheme::Tcp if options.starttls.is_none() => Err(ConnectError::NotTls {
+            url: url.to_string(),
+            authority: url.authority(),
+        }),
+        _ => Ok(scheme),
     }
 }
 

@@ -12,11 +12,11 @@ use crate::deadline::Deadline;
 use crate::run::tokio::{negotiate_starttls, AsyncHandshake, AsyncTlsStream};
 use crate::session::SessionInfo;
 use crate::starttls::StarttlsTranscript;
-use crate::url::{Host, Scheme, TransportUrl};
+use crate::url::{Host, TransportUrl};
 
 use super::attempts::Attempts;
 use super::config::ClientConfig;
-use super::connect::{dialogue_options, resolve, ssl_host, ConnectOptions, Timings};
+use super::connect::{dialogue_options, refuse_scheme, resolve, ssl_host, ConnectOptions, Timings};
 use super::error::ConnectError;
 
 /// An established async TLS connection and how it was made.
@@ -107,23 +107,7 @@ pub async fn connect_async_with(
     config: &ClientConfig,
     options: &ConnectOptions,
 ) -> Result<AsyncTlsConnection, ConnectError> {
-    let scheme = url.scheme();
-    if let Some(reason) = scheme.refusal_reason() {
-        return Err(ConnectError::SchemeRefused {
-            scheme: scheme.as_str(),
-            reason,
-        });
-    }
-    match scheme {
-        Scheme::Udp => return Err(ConnectError::TlsOverUdp),
-        Scheme::Tcp if options.starttls.is_none() => {
-            return Err(ConnectError::NotTls {
-                url: url.to_string(),
-                authority: url.authority(),
-            })
-        }
-        _ => {}
-    }
+    let scheme = refuse_scheme(url, options)?;
     if options.proxy.is_some() {
         return Err(ConnectError::Io {
             during: "connecting through an HTTP proxy",

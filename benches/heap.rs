@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslAcceptor, SslConnector, SslStream};
 use serde_json::{json, Value};
-use tlshake::wait::{wait_for_any, Interest, Readiness};
+use tlshake::internals::wait::{wait_for_any, Interest, Readiness};
 use tlshake::{bundled, Handshake, HandshakeOutcome, NodelayPolicy, TlsStream};
 
 mod perf_support;
@@ -191,8 +191,7 @@ impl Pairs for Tlshake {
     fn establish(&self, listener: &TcpListener) -> (Self::C, Self::S) {
         let (c, s) = tcp_pair(listener);
         let sockets = dup_pair(&c, &s);
-        let ssl = self.config.new_ssl("localhost").expect("client ssl");
-        let mut client = Handshake::client(ssl, c).expect("client");
+        let mut client = self.config.handshake("localhost", c).expect("client");
         client.set_nodelay_policy(NodelayPolicy::Always);
         let mut ssl = openssl::ssl::Ssl::new(&self.ctx).expect("server ssl");
         if let Some(n) = self.tickets {
@@ -256,13 +255,11 @@ impl Pairs for Mixed {
         let (c, s) = tcp_pair(listener);
         let sockets = dup_pair(&c, &s);
         let (mut ours, theirs) = if self.tlshake_client {
-            let ssl = self
-                .tlshake
-                .config
-                .new_ssl("localhost")
-                .expect("client ssl");
             (
-                Handshake::client(ssl, c).expect("client"),
+                self.tlshake
+                    .config
+                    .handshake("localhost", c)
+                    .expect("client"),
                 PlainSide::from_result(self.plain.acceptor.accept(s), "server"),
             )
         } else {

@@ -3,11 +3,11 @@
 //! benchmark adds the kernel to). Full TLS 1.3 handshakes, ECDSA P-256, chain and host name
 //! verified.
 //!
-//! * tlshake: a `MemoryHandshake` client (from `ClientConfig::new_ssl`, so with the
+//! * tlshake: a `MemoryHandshake` client (from `ClientConfig::handshake`, so with the
 //!   verification cache and the ticket policy) and a `MemoryHandshake` server (from
 //!   `ServerConfig`), bytes moved between them by hand;
 //! * the plain `openssl` crate: `SslConnector` / `SslAcceptor` as its docs show them, each over
-//!   a `tlshake::membio::MemoryPipe`, stepped with `MidHandshakeSslStream::handshake`.
+//!   a `tlshake::MemoryPipe`, stepped with `MidHandshakeSslStream::handshake`.
 //!
 //! Alternating rounds of at least 400 ms each; printed: the rates per round and the median
 //! ratio tlshake / plain crate, as one JSON object.
@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use openssl::ssl::{SslAcceptor, SslConnector, SslVersion};
 use serde_json::json;
 use tlshake::client::ClientConfig;
-use tlshake::membio::{MemoryHandshake, MemoryPipe};
 use tlshake::{bundled, HandshakeOutcome, NodelayPolicy};
+use tlshake::{MemoryHandshake, MemoryPipe};
 
 mod perf_support;
 use perf_support::{
@@ -58,8 +58,11 @@ impl Tlshake {
     }
 
     fn handshake(&self, buf: &mut Vec<u8>) {
-        let ssl = self.config.new_ssl("localhost").expect("client ssl");
-        let mut c = MemoryHandshake::client(ssl).expect("client");
+        let mut c = MemoryHandshake::from(
+            self.config
+                .handshake("localhost", tlshake::MemoryPipe::new())
+                .expect("client"),
+        );
         let mut s =
             MemoryHandshake::server(openssl::ssl::Ssl::new(&self.server).expect("server ssl"))
                 .expect("server");

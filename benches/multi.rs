@@ -33,9 +33,9 @@ use openssl::ssl::{
     SslContext,
 };
 use tlshake::bundled::{SERVER_KEY, SERVER_PEM};
-use tlshake::limits::raise_nofile_limit;
-use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
+use tlshake::raise_nofile_limit;
 use tlshake::Handshake;
+use tlshake::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
 
 mod perf_support;
 #[path = "../tests/it/common/sockets.rs"]

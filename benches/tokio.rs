@@ -28,7 +28,6 @@ use openssl::ssl::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use tlshake::deadline::Deadline;
 use tlshake::tokio::AsyncHandshake;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -112,7 +111,11 @@ async fn server_one(lib: Lib, ctx: Arc<Contexts>, tcp: TcpStream) {
     match lib {
         Lib::Tlshake => {
             let ssl = Ssl::new(&ctx.server).unwrap();
-            let hs = AsyncHandshake::server(ssl, tcp, Deadline::after(Duration::from_secs(30)));
+            let hs = AsyncHandshake::server(
+                ssl,
+                tcp,
+                Some(std::time::Instant::now() + Duration::from_secs(30)),
+            );
             let mut tls = hs.unwrap().await.unwrap();
             tls.read_exact(&mut byte).await.unwrap();
             tls.write_all(&byte).await.unwrap();
@@ -139,7 +142,7 @@ async fn client_one(lib: Lib, ctx: Arc<Contexts>, addr: std::net::SocketAddr) {
     let mut byte = [7u8; 1];
     match lib {
         Lib::Tlshake => {
-            let deadline = Deadline::after(Duration::from_secs(30));
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
             let ssl = client_ssl(&ctx.client);
             let mut tls = tlshake::tokio::handshake(ssl, tcp, deadline).await.unwrap();
             tls.write_all(&byte).await.unwrap();
@@ -239,7 +242,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let _ = tlshake::limits::raise_nofile_limit();
+    let _ = tlshake::raise_nofile_limit();
     let ctx = Arc::new(all_contexts());
     println!(
         "tokio, both ends on one runtime, {total} handshakes a round, medians of 6 rounds \

@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use tlshake::client::ClientConfig;
-use tlshake::Handshake;
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -26,8 +25,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     let tcp = TcpStream::connect(&addr)?;
     // The handshake waits for readiness itself: give it a nonblocking socket.
     tcp.set_nonblocking(true)?;
-    let ssl = config.new_ssl(&host)?;
-    let mut tls = match Handshake::client(ssl, tcp)?.drive(deadline) {
+    let mut tls = match config.handshake(&host, tcp)?.drive(deadline) {
         Ok(tls) => tls,
         Err(e) => {
             // `{:#}`: the whole story, with every reason and the hint.

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use tlshake::client::ClientConfig;
-use tlshake::{Completed, Handshake, MultiDriver};
+use tlshake::{Completed, MultiDriver};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for _ in 0..count {
         let tcp = TcpStream::connect(&addr)?;
         tcp.set_nonblocking(true)?;
-        let handshake = Handshake::client(config.new_ssl("localhost")?, tcp)?;
+        let handshake = config.handshake("localhost", tcp)?;
         driver.add(handshake, deadline).map_err(|e| e.to_string())?;
     }
     println!("{count} handshakes in flight");

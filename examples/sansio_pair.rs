@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{Ssl, SslContextBuilder, SslFiletype, SslMethod};
 use tlshake::client::ClientConfig;
-use tlshake::membio::MemoryHandshake;
+use tlshake::MemoryHandshake;
 use tlshake::{HandshakeOutcome, Want};
 
 fn main() -> Result<(), Box<dyn Error>> {

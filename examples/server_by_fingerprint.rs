@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use tlshake::{ServerConfig, TlsListener};
+use tlshake::server::{ServerConfig, TlsListener};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -22,7 +22,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     let config = ServerConfig::builder()
         .address("127.0.0.1")
         .store_certificate_by_hash(&dir, hash.clone());
-    let mut listener = TlsListener::bind(&config)?;
+    let mut listener = TlsListener::bind(&config.clone().build().expect("server configuration"))?;
     println!("serving the certificate with SHA-256 {hash}");
     println!("listening on {}", listener.local_addr());
     std::io::stdout().flush()?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use tlshake::deadline::Deadline;
+/// use tlshake::internals::Deadline;
 ///
 /// let now = Instant::now();
 /// let d = Deadline::at(now + Duration::from_secs(5));

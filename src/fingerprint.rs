@@ -229,17 +229,8 @@ impl serde::Serialize for Fingerprint {
 #[non_exhaustive]
 pub enum FingerprintError {
     /// The text holds no hex digits at all.
-    #[error(
-        "empty fingerprint: give the certificate's SHA-1 thumbprint (40 hex digits) or SHA-256 \
-         fingerprint (64 hex digits), e.g. from `openssl x509 -noout -fingerprint -sha256`"
-    )]
     Empty,
     /// A character that is neither a hex digit nor a separator.
-    #[error(
-        "invalid character {character:?} at position {position} in fingerprint {text:?}: \
-         fingerprints are hex digits, optionally separated by spaces or colons\n{}",
-        caret_line(text, *position)
-    )]
     InvalidCharacter {
         /// Index of the character in the original text, counted from 0 in characters (not
         /// bytes; an invisible mark counts as one).
@@ -250,7 +241,6 @@ pub enum FingerprintError {
         text: String,
     },
     /// An even number of hex digits, but not a length any digest has.
-    #[error("fingerprint has {digits} hex digits; {}", expected_lengths(*expected))]
     WrongLength {
         /// How many hex digits were found.
         digits: usize,
@@ -258,11 +248,6 @@ pub enum FingerprintError {
         expected: Option<DigestKind>,
     },
     /// An odd number of hex digits: a digit was lost or added while copying.
-    #[error(
-        "fingerprint has an odd number of hex digits ({digits}): every byte is two hex digits, \
-         so one is missing or extra; {}",
-        expected_lengths(*expected)
-    )]
     OddDigits {
         /// How many hex digits were found.
         digits: usize,
@@ -270,20 +255,11 @@ pub enum FingerprintError {
         expected: Option<DigestKind>,
     },
     /// A `name:` prefix that names no supported digest.
-    #[error(
-        "unknown fingerprint prefix {prefix:?}: use `sha256:`, `sha1:` or `md5:`, or no prefix \
-         at all"
-    )]
     UnknownPrefix {
         /// The prefix as written, without the `:` or `=`.
         prefix: String,
     },
     /// The prefix names a different digest than the one required.
-    #[error(
-        "fingerprint prefix {prefix:?} names {found}, but a {expected} fingerprint is required \
-         here ({} hex digits)",
-        expected.hex_digits()
-    )]
     PrefixMismatch {
         /// The prefix as written.
         prefix: String,
@@ -292,6 +268,24 @@ pub enum FingerprintError {
         /// The kind required.
         expected: DigestKind,
     },
+}
+impl fmt::Display for FingerprintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FingerprintError::Empty => write!(f, "empty fingerprint: give the certificate's SHA-1 thumbprint (40 hex digits) or SHA-256 \
+         fingerprint (64 hex digits), e.g. from `openssl x509 -noout -fingerprint -sha256`")?,
+            FingerprintError::InvalidCharacter { position, character, text, .. } => write!(f, "invalid character {character:?} at position {position} in fingerprint {text:?}: \
+         fingerprints are hex digits, optionally separated by spaces or colons\n{}", caret_line(text, *position))?,
+            FingerprintError::WrongLength { digits, expected, .. } => write!(f, "fingerprint has {digits} hex digits; {}", expected_lengths(*expected))?,
+            FingerprintError::OddDigits { digits, expected, .. } => write!(f, "fingerprint has an odd number of hex digits ({digits}): every byte is two hex digits, \
+         so one is missing or extra; {}", expected_lengths(*expected))?,
+            FingerprintError::UnknownPrefix { prefix, .. } => write!(f, "unknown fingerprint prefix {prefix:?}: use `sha256:`, `sha1:` or `md5:`, or no prefix \
+         at all")?,
+            FingerprintError::PrefixMismatch { prefix, found, expected, .. } => write!(f, "fingerprint prefix {prefix:?} names {found}, but a {expected} fingerprint is required \
+         here ({} hex digits)", expected.hex_digits())?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// Text for "which lengths would have been right".

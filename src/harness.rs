@@ -49,6 +49,7 @@
 //! ```
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -59,6 +60,7 @@ mod client;
 mod process;
 mod report;
 mod server;
+pub mod verify_param;
 
 pub use client::{ClientBuilder, OpensslClient};
 pub use report::ClientRun;
@@ -72,11 +74,6 @@ pub const OPENSSL_PROGRAM_ENV: &str = "TLSHAKE_OPENSSL";
 #[non_exhaustive]
 pub enum HarnessError {
     /// The `openssl` program could not be started (usually: it is not installed).
-    #[error(
-        "could not run {program:?} ({kind}): install the openssl command-line tool \
-         (e.g. `apt-get install openssl`), or set {OPENSSL_PROGRAM_ENV} to its path",
-        kind = .source.kind()
-    )]
     Spawn {
         /// The program that was run.
         program: OsString,
@@ -86,13 +83,8 @@ pub enum HarnessError {
     },
     /// The bundled certificate and key could not be written to a temporary directory for
     /// s_server to read ([`crate::bundled::CertsDir::write`]).
-    #[error("could not write the bundled certificate and key to the temporary directory; check that it is writable (TMPDIR)")]
     BundledFiles(#[source] io::Error),
     /// s_server kept running but did not print its `ACCEPT` line in time; it was killed.
-    #[error(
-        "openssl s_server did not start listening within {waited:?}; it was killed. Raise the \
-         ready timeout if the machine is slow. Its output:\n{output}"
-    )]
     NotReady {
         /// How long it was given.
         waited: Duration,
@@ -101,10 +93,6 @@ pub enum HarnessError {
     },
     /// s_server exited before it listened: a bad option, a missing or unreadable file, a key
     /// that does not match the certificate, an address that is in use.
-    #[error(
-        "openssl s_server exited ({status}) before it started listening; check the options and \
-         files given to it. Its output:\n{output}"
-    )]
     Exited {
         /// Its exit status.
         status: ExitStatus,
@@ -112,10 +100,6 @@ pub enum HarnessError {
         output: String,
     },
     /// s_client did not exit in time; it was killed.
-    #[error(
-        "openssl s_client did not exit within {waited:?}; it was killed. Is the peer answering? \
-         Its output:\n{output}"
-    )]
     Timeout {
         /// How long it was given.
         waited: Duration,
@@ -123,8 +107,24 @@ pub enum HarnessError {
         output: String,
     },
     /// An I/O error while managing the child process (starting a thread, reading its status).
-    #[error("I/O error while managing an openssl process ({kind})", kind = .0.kind())]
     Io(#[from] io::Error),
+}
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HarnessError::Spawn { program, source, .. } => write!(f, "could not run {program:?} ({kind}): install the openssl command-line tool \
+         (e.g. `apt-get install openssl`), or set {OPENSSL_PROGRAM_ENV} to its path", kind = source.kind())?,
+            HarnessError::BundledFiles(_) => write!(f, "could not write the bundled certificate and key to the temporary directory; check that it is writable (TMPDIR)")?,
+            HarnessError::NotReady { waited, output, .. } => write!(f, "openssl s_server did not start listening within {waited:?}; it was killed. Raise the \
+         ready timeout if the machine is slow. Its output:\n{output}")?,
+            HarnessError::Exited { status, output, .. } => write!(f, "openssl s_server exited ({status}) before it started listening; check the options and \
+         files given to it. Its output:\n{output}")?,
+            HarnessError::Timeout { waited, output, .. } => write!(f, "openssl s_client did not exit within {waited:?}; it was killed. Is the peer answering? \
+         Its output:\n{output}")?,
+            HarnessError::Io(io) => write!(f, "I/O error while managing an openssl process ({kind})", kind = io.kind())?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// `$TLSHAKE_OPENSSL`, or `openssl`.

@@ -13,6 +13,7 @@
 //! keep it out of production, and delete it afterwards. [`KeyLog::open`] creates it readable
 //! by its owner only (mode 0600) and appends, as other programs sharing `SSLKEYLOGFILE` do.
 
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,14 +24,12 @@ use openssl::ssl::SslContextBuilder;
 
 /// An open key log file, shared by every connection of the configurations given it.
 #[derive(Debug, Clone)]
-pub struct KeyLog {
-    path: PathBuf,
+pub(crate) struct KeyLog {
     file: Arc<Mutex<File>>,
 }
 
 /// The key log file could not be opened.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open the key log file {}", .path.display())]
 pub struct KeyLogError {
     /// The file.
     pub path: PathBuf,
@@ -38,11 +37,18 @@ pub struct KeyLogError {
     #[source]
     pub source: io::Error,
 }
+impl fmt::Display for KeyLogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let KeyLogError { path, .. } = self;
+        write!(f, "cannot open the key log file {}", path.display())?;
+        crate::error::write_causes(self, f)
+    }
+}
 
 impl KeyLog {
     /// Opens `path` for appending, creating it with mode 0600 (an existing file keeps its
     /// mode). See the [module docs](self): the file holds secrets.
-    pub fn open(path: impl AsRef<Path>) -> Result<KeyLog, KeyLogError> {
+    pub(crate) fn open(path: impl AsRef<Path>) -> Result<KeyLog, KeyLogError> {
         let path = path.as_ref().to_owned();
         let file = OpenOptions::new()
             .append(true)
@@ -54,14 +60,8 @@ impl KeyLog {
                 source,
             })?;
         Ok(KeyLog {
-            path,
             file: Arc::new(Mutex::new(file)),
         })
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Makes every connection of the context write its secrets here

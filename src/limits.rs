@@ -7,11 +7,12 @@
 //! raise ([`getrlimit(2)`](https://man7.org/linux/man-pages/man2/getrlimit.2.html)).
 //!
 //! ```
-//! let (old_soft, new_soft) = tlshake::limits::raise_nofile_limit()?;
+//! let (old_soft, new_soft) = tlshake::raise_nofile_limit()?;
 //! assert!(new_soft >= old_soft);
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::fmt;
 use std::io;
 
 use nix::errno::Errno;
@@ -23,11 +24,6 @@ use nix::sys::resource::{getrlimit, setrlimit, Resource};
 #[non_exhaustive]
 pub enum LimitError {
     /// `EMFILE`: this process has as many descriptors open as `RLIMIT_NOFILE` allows.
-    #[error(
-        "{operation} failed: this process reached its open-file limit (RLIMIT_NOFILE soft limit \
-         {soft}, hard limit {hard}); raise the soft limit with \
-         tlshake::limits::raise_nofile_limit() or `ulimit -n`, or hold fewer connections"
-    )]
     TooManyOpenFiles {
         /// What failed (`"socket"`, `"accept"`, `"epoll_create1"`, ...).
         operation: &'static str,
@@ -40,10 +36,6 @@ pub enum LimitError {
         source: io::Error,
     },
     /// `ENFILE`: the whole system has as many files open as `fs.file-max` allows.
-    #[error(
-        "{operation} failed: the system-wide open-file table is full (sysctl fs.file-max); \
-         close files in other processes or raise fs.file-max"
-    )]
     SystemFileTableFull {
         /// What failed.
         operation: &'static str,
@@ -53,10 +45,6 @@ pub enum LimitError {
     },
     /// `ENOSPC` from `epoll_ctl`: this user watches as many descriptors as
     /// `fs.epoll.max_user_watches` allows.
-    #[error(
-        "{operation} failed: the per-user epoll watch limit was reached (sysctl \
-         fs.epoll.max_user_watches); raise it or hold fewer connections"
-    )]
     TooManyWatches {
         /// What failed.
         operation: &'static str,
@@ -64,6 +52,20 @@ pub enum LimitError {
         #[source]
         source: io::Error,
     },
+}
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::TooManyOpenFiles { operation, soft, hard, .. } => write!(f, "{operation} failed: this process reached its open-file limit (RLIMIT_NOFILE soft limit \
+         {soft}, hard limit {hard}); raise the soft limit with \
+         tlshake::limits::raise_nofile_limit() or `ulimit -n`, or hold fewer connections")?,
+            LimitError::SystemFileTableFull { operation, .. } => write!(f, "{operation} failed: the system-wide open-file table is full (sysctl fs.file-max); \
+         close files in other processes or raise fs.file-max")?,
+            LimitError::TooManyWatches { operation, .. } => write!(f, "{operation} failed: the per-user epoll watch limit was reached (sysctl \
+         fs.epoll.max_user_watches); raise it or hold fewer connections")?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 impl LimitError {

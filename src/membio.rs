@@ -1,159 +1,5 @@
-//! Sans-IO handshakes: TLS over memory buffers, with no socket and no clock.
-//!
-//! [`MemoryHandshake`] is a [`Handshake`] over a [`MemoryPipe`]: the caller carries the bytes.
-//! Feed what arrived from the peer with [`feed`](MemoryHandshake::feed), call
-//! [`step`](MemoryHandshake::step), send what [`take`](MemoryHandshake::take) hands back, and
-//! repeat. `step` returns the same [`HandshakeOutcome`] as a socket handshake, and
-//! [`Want::Read`](crate::Want::Read) means "feed me more bytes from the peer". Once it is
-//! [`Done`](HandshakeOutcome::Done), [`into_session`](MemoryHandshake::into_session) gives a
-//! [`MemorySession`] that encrypts and decrypts application data the same way.
-//!
-//! **Take the pending output before waiting for the peer.** A step that returns
-//! `Want::Read` has often just produced a flight (the ClientHello, the server's
-//! ServerHello...Finished); the peer cannot answer before it gets those bytes, so a loop that
-//! waits for input without calling `take` first waits forever.
-//!
-//! Because nothing here reads a clock or touches a socket, a test can truncate, corrupt or
-//! delay any byte of a handshake and get the same result every time.
-//!
-//! # Two ends pumped against each other in memory
-//!
-//! ```
-//! use openssl::pkey::PKey;
-//! use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-//! use openssl::x509::X509;
-//! use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
-//! use tlshake::membio::MemoryHandshake;
-//! use tlshake::HandshakeOutcome;
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-//! let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
-//! let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
-//! server_ctx.set_certificate(&cert)?;
-//! server_ctx.set_private_key(&key)?;
-//! let server_ctx = server_ctx.build();
-//! let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
-//! client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;
-//! let client_ctx = client_ctx.build();
-//!
-//! let mut client = MemoryHandshake::client(client_ctx.configure()?.into_ssl("localhost")?)?;
-//! let mut server = MemoryHandshake::server(Ssl::new(server_ctx.context())?)?;
-//!
-//! // Step each end, then carry its output to the other, until both are done.
-//! let (mut client_done, mut server_done) = (false, false);
-//! let mut wire = Vec::new();
-//! for _round in 0..10 {
-//!     for (end, done) in [(&mut client, &mut client_done), (&mut server, &mut server_done)] {
-//!         if !*done {
-//!             match end.step() {
-//!                 HandshakeOutcome::Done => *done = true,
-//!                 HandshakeOutcome::Want(_) => {}
-//!                 failed => return Err(failed.to_string().into()),
-//!             }
-//!         }
-//!     }
-//!     wire.clear();
-//!     client.take(&mut wire);
-//!     server.feed(&wire);
-//!     wire.clear();
-//!     server.take(&mut wire);
-//!     client.feed(&wire);
-//!     if client_done && server_done {
-//!         break;
-//!     }
-//! }
-//! assert!(client_done && server_done);
-//!
-//! // Application data goes through the same buffers.
-//! let mut client = client.into_session();
-//! let mut server = server.into_session();
-//! client.write_plaintext(b"ping")?;
-//! wire.clear();
-//! client.take(&mut wire);
-//! server.feed(&wire);
-//! let mut buf = [0u8; 16];
-//! let n = server.read_plaintext(&mut buf)?;
-//! assert_eq!(&buf[..n], b"ping");
-//! assert_eq!(client.session().protocol, "TLSv1.3");
-//! # Ok(()) }
-//! ```
-//!
-//! # Over a Unix socket the caller owns
-//!
-//! The transport is the caller's business: here the client's bytes cross a
-//! [`UnixStream`](std::os::unix::net::UnixStream) pair, and the server at the other end is an
-//! ordinary socket [`Handshake`].
-//!
-//! ```
-//! use std::io::{Read, Write};
-//! use std::os::unix::net::UnixStream;
-//! use openssl::pkey::PKey;
-//! use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-//! use openssl::x509::X509;
-//! use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
-//! use tlshake::membio::MemoryHandshake;
-//! use tlshake::{Handshake, HandshakeOutcome, Want};
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-//! let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
-//! let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
-//! server_ctx.set_certificate(&cert)?;
-//! server_ctx.set_private_key(&key)?;
-//! let server_ctx = server_ctx.build();
-//! let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
-//! client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;
-//! let client_ctx = client_ctx.build();
-//!
-//! let (mut socket, server_end) = UnixStream::pair()?;
-//! let server_ssl = Ssl::new(server_ctx.context())?;
-//! let server = std::thread::spawn(move || -> Result<(), String> {
-//!     let mut tls = Handshake::server(server_ssl, server_end)
-//!         .and_then(Handshake::finish)
-//!         .map_err(|e| e.to_string())?;
-//!     tls.write_all(b"hello from the server").map_err(|e| e.to_string())
-//! });
-//!
-//! let mut client = MemoryHandshake::client(client_ctx.configure()?.into_ssl("localhost")?)?;
-//! let mut out = Vec::new();
-//! let mut buf = [0u8; 4096];
-//! loop {
-//!     let outcome = client.step();
-//!     // Send what the step produced before waiting for the peer.
-//!     out.clear();
-//!     client.take(&mut out);
-//!     socket.write_all(&out)?;
-//!     match outcome {
-//!         HandshakeOutcome::Done => break,
-//!         HandshakeOutcome::Want(Want::Read) => match socket.read(&mut buf)? {
-//!             0 => client.feed_eof(),
-//!             n => client.feed(&buf[..n]),
-//!         },
-//!         other => return Err(other.to_string().into()),
-//!     }
-//! }
-//!
-//! let mut session = client.into_session();
-//! let mut plain = [0u8; 64];
-//! let n = loop {
-//!     match session.read_plaintext(&mut plain) {
-//!         Ok(n) => break n,
-//!         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-//!             let n = socket.read(&mut buf)?;
-//!             if n == 0 {
-//!                 session.feed_eof();
-//!             }
-//!             session.feed(&buf[..n]);
-//!         }
-//!         Err(e) => return Err(e.into()),
-//!     }
-//! };
-//! assert_eq!(&plain[..n], b"hello from the server");
-//! server.join().map_err(|_| "server thread panicked")??;
-//! # Ok(()) }
-//! ```
-
+//! Sans-IO handshakes over memory buffers: [`MemoryHandshake`], [`MemoryPipe`],
+//! [`MemorySession`].
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
@@ -240,11 +86,172 @@ impl Write for MemoryPipe {
     }
 }
 
-/// A TLS handshake over memory buffers: the caller feeds the peer's bytes in and takes this
-/// end's bytes out. See the [module documentation](self) for the loop.
+/// Sans-IO handshakes: TLS over memory buffers, with no socket and no clock.
+///
+/// [`MemoryHandshake`] is a [`Handshake`] over a [`MemoryPipe`]: the caller carries the bytes.
+/// Feed what arrived from the peer with [`feed`](MemoryHandshake::feed), call
+/// [`step`](MemoryHandshake::step), send what [`take`](MemoryHandshake::take) hands back, and
+/// repeat. `step` returns the same [`HandshakeOutcome`] as a socket handshake, and
+/// [`Want::Read`](crate::Want::Read) means "feed me more bytes from the peer". Once it is
+/// [`Done`](HandshakeOutcome::Done), [`into_session`](MemoryHandshake::into_session) gives a
+/// [`MemorySession`] that encrypts and decrypts application data the same way.
+///
+/// **Take the pending output before waiting for the peer.** A step that returns
+/// `Want::Read` has often just produced a flight (the ClientHello, the server's
+/// ServerHello...Finished); the peer cannot answer before it gets those bytes, so a loop that
+/// waits for input without calling `take` first waits forever.
+///
+/// Because nothing here reads a clock or touches a socket, a test can truncate, corrupt or
+/// delay any byte of a handshake and get the same result every time.
+///
+/// # Two ends pumped against each other in memory
+///
+/// ```
+/// use openssl::pkey::PKey;
+/// use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
+/// use openssl::x509::X509;
+/// use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
+/// use tlshake::MemoryHandshake;
+/// use tlshake::HandshakeOutcome;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+/// let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
+/// let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
+/// server_ctx.set_certificate(&cert)?;
+/// server_ctx.set_private_key(&key)?;
+/// let server_ctx = server_ctx.build();
+/// let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
+/// client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;
+/// let client_ctx = client_ctx.build();
+///
+/// let mut client = MemoryHandshake::client(client_ctx.configure()?.into_ssl("localhost")?)?;
+/// let mut server = MemoryHandshake::server(Ssl::new(server_ctx.context())?)?;
+///
+/// // Step each end, then carry its output to the other, until both are done.
+/// let (mut client_done, mut server_done) = (false, false);
+/// let mut wire = Vec::new();
+/// for _round in 0..10 {
+///     for (end, done) in [(&mut client, &mut client_done), (&mut server, &mut server_done)] {
+///         if !*done {
+///             match end.step() {
+///                 HandshakeOutcome::Done => *done = true,
+///                 HandshakeOutcome::Want(_) => {}
+///                 failed => return Err(failed.to_string().into()),
+///             }
+///         }
+///     }
+///     wire.clear();
+///     client.take(&mut wire);
+///     server.feed(&wire);
+///     wire.clear();
+///     server.take(&mut wire);
+///     client.feed(&wire);
+///     if client_done && server_done {
+///         break;
+///     }
+/// }
+/// assert!(client_done && server_done);
+///
+/// // Application data goes through the same buffers.
+/// let mut client = client.into_session();
+/// let mut server = server.into_session();
+/// client.write_plaintext(b"ping")?;
+/// wire.clear();
+/// client.take(&mut wire);
+/// server.feed(&wire);
+/// let mut buf = [0u8; 16];
+/// let n = server.read_plaintext(&mut buf)?;
+/// assert_eq!(&buf[..n], b"ping");
+/// assert_eq!(client.session().protocol, "TLSv1.3");
+/// # Ok(()) }
+/// ```
+///
+/// # Over a Unix socket the caller owns
+///
+/// The transport is the caller's business: here the client's bytes cross a
+/// [`UnixStream`](std::os::unix::net::UnixStream) pair, and the server at the other end is an
+/// ordinary socket [`Handshake`].
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use openssl::pkey::PKey;
+/// use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
+/// use openssl::x509::X509;
+/// use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
+/// use tlshake::MemoryHandshake;
+/// use tlshake::{Handshake, HandshakeOutcome, Want};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+/// let cert = X509::from_pem(SERVER_PEM.as_bytes())?;
+/// let key = PKey::private_key_from_pem(SERVER_KEY.as_bytes())?;
+/// server_ctx.set_certificate(&cert)?;
+/// server_ctx.set_private_key(&key)?;
+/// let server_ctx = server_ctx.build();
+/// let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
+/// client_ctx.cert_store_mut().add_cert(X509::from_pem(CA_PEM.as_bytes())?)?;
+/// let client_ctx = client_ctx.build();
+///
+/// let (mut socket, server_end) = UnixStream::pair()?;
+/// let server_ssl = Ssl::new(server_ctx.context())?;
+/// let server = std::thread::spawn(move || -> Result<(), String> {
+///     let mut tls = Handshake::server(server_ssl, server_end)
+///         .and_then(Handshake::finish)
+///         .map_err(|e| e.to_string())?;
+///     tls.write_all(b"hello from the server").map_err(|e| e.to_string())
+/// });
+///
+/// let mut client = MemoryHandshake::client(client_ctx.configure()?.into_ssl("localhost")?)?;
+/// let mut out = Vec::new();
+/// let mut buf = [0u8; 4096];
+/// loop {
+///     let outcome = client.step();
+///     // Send what the step produced before waiting for the peer.
+///     out.clear();
+///     client.take(&mut out);
+///     socket.write_all(&out)?;
+///     match outcome {
+///         HandshakeOutcome::Done => break,
+///         HandshakeOutcome::Want(Want::Read) => match socket.read(&mut buf)? {
+///             0 => client.feed_eof(),
+///             n => client.feed(&buf[..n]),
+///         },
+///         other => return Err(other.to_string().into()),
+///     }
+/// }
+///
+/// let mut session = client.into_session();
+/// let mut plain = [0u8; 64];
+/// let n = loop {
+///     match session.read_plaintext(&mut plain) {
+///         Ok(n) => break n,
+///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+///             let n = socket.read(&mut buf)?;
+///             if n == 0 {
+///                 session.feed_eof();
+///             }
+///             session.feed(&buf[..n]);
+///         }
+///         Err(e) => return Err(e.into()),
+///     }
+/// };
+/// assert_eq!(&plain[..n], b"hello from the server");
+/// server.join().map_err(|_| "server thread panicked")??;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct MemoryHandshake {
     handshake: Handshake<MemoryPipe>,
+}
+
+/// A handshake over a [`MemoryPipe`] made elsewhere, e.g. by
+/// [`ClientConfig::handshake`](crate::client::ClientConfig::handshake).
+impl From<Handshake<MemoryPipe>> for MemoryHandshake {
+    fn from(handshake: Handshake<MemoryPipe>) -> MemoryHandshake {
+        MemoryHandshake { handshake }
+    }
 }
 
 impl MemoryHandshake {

@@ -6,6 +6,7 @@
 //! as this client. [`write_session`] creates it readable by its owner only (mode 0600); keep
 //! it like a private key.
 
+use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -21,7 +22,6 @@ use crate::error_queue::ErrorQueue;
 #[non_exhaustive]
 pub enum SessionFileError {
     /// The file could not be read.
-    #[error("cannot read the session file {}", .path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -30,7 +30,6 @@ pub enum SessionFileError {
         source: io::Error,
     },
     /// The file is not a PEM `SSL SESSION PARAMETERS` block OpenSSL can decode.
-    #[error("{} is not a PEM TLS session (BEGIN SSL SESSION PARAMETERS)", .path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -39,14 +38,12 @@ pub enum SessionFileError {
         source: Option<ErrorQueue>,
     },
     /// OpenSSL could not encode the session.
-    #[error("cannot encode the TLS session as PEM")]
     Encode {
         /// OpenSSL's errors.
         #[source]
         source: ErrorQueue,
     },
     /// The file could not be written.
-    #[error("cannot write the session file {}", .path.display())]
     Write {
         /// The file.
         path: PathBuf,
@@ -54,6 +51,25 @@ pub enum SessionFileError {
         #[source]
         source: io::Error,
     },
+}
+impl fmt::Display for SessionFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionFileError::Read { path, .. } => {
+                write!(f, "cannot read the session file {}", path.display())?
+            }
+            SessionFileError::Invalid { path, .. } => write!(
+                f,
+                "{} is not a PEM TLS session (BEGIN SSL SESSION PARAMETERS)",
+                path.display()
+            )?,
+            SessionFileError::Encode { .. } => write!(f, "cannot encode the TLS session as PEM")?,
+            SessionFileError::Write { path, .. } => {
+                write!(f, "cannot write the session file {}", path.display())?
+            }
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// Reads a session that `openssl s_client -sess_out` (or [`write_session`]) saved: the

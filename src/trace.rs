@@ -11,6 +11,7 @@
 //! caller's, so a handshake that fails still shows how far it got.
 
 mod decode;
+mod names;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,7 +42,8 @@ pub struct TraceEvent {
     pub message: &'static str,
     /// Its size in bytes (a handshake message with its 4-byte header; an alert is 2).
     pub size: usize,
-    /// What it says, decoded: `"groups offered: x25519, secp256r1"`, `"ALPN: h2"`,
+    /// What it says, decoded: `"groups offered: X25519MLKEM768, x25519, secp256r1"`,
+    /// `"signature algorithms offered: ecdsa_secp256r1_sha256, ..."`, `"ALPN: h2"`,
     /// `"signature: ecdsa_secp256r1_sha256"`, `"subjects: CN=localhost"`,
     /// `"fatal handshake_failure"`, ...
     pub facts: Vec<String>,

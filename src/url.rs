@@ -31,6 +31,7 @@
 mod error;
 mod host;
 mod scheme;
+mod scheme_name;
 
 use std::fmt;
 use std::str::FromStr;
@@ -166,8 +167,8 @@ fn split_scheme(input: &str) -> Result<(Scheme, usize), UrlError> {
                     input: input.to_string(),
                 });
             }
-            let scheme =
-                Scheme::from_name(prefix).ok_or_else(|| scheme::unknown_scheme(input, prefix))?;
+            let scheme = Scheme::from_name(prefix)
+                .ok_or_else(|| scheme_name::unknown_scheme(input, prefix))?;
             return Ok((scheme, end + "://".len()));
         }
     }

@@ -15,7 +15,7 @@ use openssl::ssl::SslVersion;
 /// CBC suites (`ECDHE-*-AES*-SHA`, `-SHA256`, `-SHA384`) come only with the opt-out
 /// [`TLS12_CIPHERS_WITH_CBC`] (`allow_cbc_ciphers(true)` on
 /// [`ClientConfigBuilder`](crate::client::ClientConfigBuilder::allow_cbc_ciphers) and
-/// [`ServerConfig`](crate::server::ServerConfig::allow_cbc_ciphers)) or an explicit list
+/// [`ServerConfig`](crate::server::ServerConfigBuilder::allow_cbc_ciphers)) or an explicit list
 /// ([`ClientConfigBuilder::ciphers`](crate::client::ClientConfigBuilder::ciphers)).
 pub const TLS12_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
 ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
@@ -142,10 +142,16 @@ impl fmt::Display for ProtocolVersion {
 
 /// A protocol version name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown protocol version {given:?}: use one of tls1, tls1.1, tls1.2, tls1.3 (ssl2 and ssl3 are recognised but refused)")]
 pub struct UnknownVersion {
     /// The text that was given.
     pub given: String,
+}
+impl fmt::Display for UnknownVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let UnknownVersion { given, .. } = self;
+        write!(f, "unknown protocol version {given:?}: use one of tls1, tls1.1, tls1.2, tls1.3 (ssl2 and ssl3 are recognised but refused)")?;
+        crate::error::write_causes(self, f)
+    }
 }
 
 impl FromStr for ProtocolVersion {

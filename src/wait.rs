@@ -154,7 +154,7 @@ fn poll_flags(interest: Interest) -> PollFlags {
 /// just before the deadline and spins), capped at `max`; `none` when there is no deadline.
 /// The one rounding of every runner: [`poll(2)`](https://man7.org/linux/man-pages/man2/poll.2.html)
 /// here, [`epoll_wait(2)`](https://man7.org/linux/man-pages/man2/epoll_wait.2.html) in the
-/// epoll runner and in loops built on [`TlsListener::poll_timeout`](crate::TlsListener::poll_timeout).
+/// epoll runner and in loops built on [`TlsListener::poll_timeout`](crate::server::TlsListener::poll_timeout).
 pub fn millis_rounded_up<T: TryFrom<u128>>(remaining: Option<Duration>, none: T, max: T) -> T {
     match remaining {
         None => none,

@@ -20,8 +20,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tlshake::certstore::CertifiedKey;
 use tlshake::client::{self, ClientConfig};
-use tlshake::server::{ProtocolSet, ServerConfig};
+use tlshake::server::ServerConfig;
 use tlshake::url::TransportUrl;
+use tlshake::ProtocolSet;
 use tlshake::{bundled, Handshake, NodelayPolicy, ProtocolVersion};
 
 /// A client handshake on a new connection to the address; true when it completed.
@@ -178,7 +179,8 @@ pub fn tlshake_server_context(case: Case) -> openssl::ssl::SslContext {
     ServerConfig::builder()
         .certificate(certified)
         .protocols(ProtocolSet::of(case.version()))
-        .build_context()
+        .build()
+        .map(|c| c.context().clone())
         .expect("server context")
 }
 

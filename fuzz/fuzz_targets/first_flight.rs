@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use openssl::pkey::PKey;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod};
 use openssl::x509::X509;
-use tlshake::membio::MemoryHandshake;
+use tlshake::MemoryHandshake;
 use tlshake::{bundled, ErrorKind, HandshakeOutcome};
 
 fn context() -> &'static SslContext {

@@ -76,7 +76,16 @@ impl CertifiedKey {
         path: &Path,
         passwords: &[&str],
     ) -> Result<CertifiedKey, CertStoreError> {
-        let parsed = open_pkcs12(path, passwords)?;
+        CertifiedKey::from_pkcs12_bytes(path, &read(path)?, passwords)
+    }
+
+    /// [`CertifiedKey::from_pkcs12_passwords`] with the archive read already.
+    pub(crate) fn from_pkcs12_bytes(
+        path: &Path,
+        bytes: &[u8],
+        passwords: &[&str],
+    ) -> Result<CertifiedKey, CertStoreError> {
+        let parsed = open_pkcs12(path, bytes, passwords)?;
         let incomplete = |missing| CertStoreError::Pkcs12Incomplete {
             path: path.to_owned(),
             missing,

@@ -10,7 +10,7 @@ use openssl::pkcs12::{ParsedPkcs12_2, Pkcs12};
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
-use super::pem::{is_pem, pem_blocks};
+use super::pem::{is_pem, pem_blocks, PemBlock};
 use super::CertStoreError;
 
 /// `ERR_LIB_PKCS12` and `PKCS12_R_MAC_VERIFY_FAILURE` from OpenSSL's headers.
@@ -25,6 +25,35 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, CertStoreError> {
     })
 }
 
+/// The largest file a store reads: far more than a certificate, its chain and its key.
+pub(crate) const STORE_FILE_LIMIT: u64 = 1 << 20;
+
+/// A file of a store directory, read only if it is a regular file of at most
+/// [`STORE_FILE_LIMIT`] bytes ([`regular_file::read`](crate::regular_file::read)).
+pub(crate) fn read_store_file(path: &Path) -> Result<Vec<u8>, CertStoreError> {
+    use crate::regular_file::{self, RegularFileError};
+    regular_file::read(path, Some(STORE_FILE_LIMIT)).map_err(|e| match e {
+        RegularFileError::Io(source) => CertStoreError::Read {
+            path: path.to_owned(),
+            source,
+        },
+        RegularFileError::NotRegular(kind) => CertStoreError::NotRegularFile {
+            path: path.to_owned(),
+            kind,
+        },
+        RegularFileError::TooLarge { size } => CertStoreError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: STORE_FILE_LIMIT,
+        },
+    })
+}
+
+/// What a directory entry that is not a regular file is, in words.
+pub(crate) fn file_kind(kind: &fs::FileType) -> &'static str {
+    crate::regular_file::kind(kind)
+}
+
 /// The certificates of a PEM file (leaf first, as written) or of a DER file (one certificate).
 /// An empty vector means a PEM file without certificate blocks.
 pub(crate) fn parse_certificates(path: &Path, bytes: &[u8]) -> Result<Vec<X509>, CertStoreError> {
@@ -37,7 +66,19 @@ pub(crate) fn parse_certificates(path: &Path, bytes: &[u8]) -> Result<Vec<X509>,
             .map(|cert| vec![cert])
             .map_err(parse_error);
     }
-    pem_blocks(&String::from_utf8_lossy(bytes))
+    certificates_in_blocks(path, &pem_blocks(&String::from_utf8_lossy(bytes)))
+}
+
+/// The certificates of PEM blocks, in order; other blocks are left out.
+pub(crate) fn certificates_in_blocks(
+    path: &Path,
+    blocks: &[PemBlock],
+) -> Result<Vec<X509>, CertStoreError> {
+    let parse_error = |source: ErrorStack| CertStoreError::CertificateParse {
+        path: path.to_owned(),
+        source: source.into(),
+    };
+    blocks
         .iter()
         .filter(|block| block.is_certificate())
         .map(|block| {
@@ -56,14 +97,6 @@ pub(crate) fn load_certificates(path: &Path) -> Result<Vec<X509>, CertStoreError
         });
     }
     Ok(certs)
-}
-
-/// Whether the PEM text holds a private key block.
-pub(crate) fn has_private_key(bytes: &[u8]) -> bool {
-    is_pem(bytes)
-        && pem_blocks(&String::from_utf8_lossy(bytes))
-            .iter()
-            .any(|block| block.is_private_key())
 }
 
 /// The first private key in the PEM text, decrypted with `passphrase` if it is encrypted
@@ -136,14 +169,14 @@ pub(crate) fn parse_private_key_with(
 /// ([PKCS12_parse(3)](https://docs.openssl.org/3.0/man3/PKCS12_parse/)).
 pub(crate) fn open_pkcs12(
     path: &Path,
+    bytes: &[u8],
     passwords: &[&str],
 ) -> Result<ParsedPkcs12_2, CertStoreError> {
-    let bytes = read(path)?;
     let parse_error = |source: ErrorStack| CertStoreError::Pkcs12Parse {
         path: path.to_owned(),
         source: source.into(),
     };
-    let archive = Pkcs12::from_der(&bytes).map_err(parse_error)?;
+    let archive = Pkcs12::from_der(bytes).map_err(parse_error)?;
     // A password cannot contain NUL (OpenSSL takes a C string), so such a password is wrong.
     for password in passwords.iter().filter(|password| !password.contains('\0')) {
         match archive.parse2(password) {

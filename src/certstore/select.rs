@@ -4,8 +4,11 @@ use std::net::IpAddr;
 
 use openssl::asn1::Asn1Time;
 
+use super::candidate::Candidate;
 use super::validity::check_validity_at;
-use super::{name_matches, CandidateInfo, CertStore, CertStoreError, CertSummary, CertifiedKey};
+use super::{
+    name_matches, CandidateInfo, CertStore, CertStoreError, CertSummary, CertifiedKey, SkippedFile,
+};
 use crate::fingerprint::{DigestKind, Fingerprint};
 
 impl CertStore {
@@ -15,19 +18,24 @@ impl CertStore {
     ///
     /// Unless [`CertStore::set_allow_invalid_dates`] is on, certificates outside their validity
     /// dates are left out; if only such certificates match, their
-    /// [`CertStoreError::Expired`] / [`CertStoreError::NotYetValid`] is returned. The same
-    /// certificate loaded from two files counts once. Several different matches give
-    /// [`CertStoreError::Ambiguous`], listing their fingerprints to select by instead; none gives
-    /// [`CertStoreError::NoNameMatch`], listing the names available.
+    /// [`CertStoreError::Expired`] / [`CertStoreError::NotYetValid`] is returned. A self-signed
+    /// CA certificate matches too (see [`CertStore::load_dir`]), but a leaf certificate that
+    /// matches wins over it. The private keys of the matches are read then; a match whose key
+    /// cannot be used is left out, and if none is left, the first key error is returned (it
+    /// names the file and the cause: [`CertStoreError::KeyPassphrase`],
+    /// [`CertStoreError::KeyMismatch`], ...). The same certificate loaded from two files
+    /// counts once. Several different matches give [`CertStoreError::Ambiguous`], listing
+    /// their fingerprints to select by instead; none gives [`CertStoreError::NoNameMatch`],
+    /// listing the names available and the files that could not be read.
     pub fn find_by_name(&self, name: &str) -> Result<&CertifiedKey, CertStoreError> {
-        let matches: Vec<&CertifiedKey> = self
-            .entries
+        let matches: Vec<&Candidate> = self
+            .candidates
             .iter()
-            .filter(|entry| summary_matches_name(entry.summary(), name))
+            .filter(|candidate| summary_matches_name(&candidate.summary, name))
             .collect();
         if matches.is_empty() {
             let mut available: Vec<String> = Vec::new();
-            for candidate in self.entries.iter().flat_map(|e| e.summary().names()) {
+            for candidate in self.candidates.iter().flat_map(|c| c.summary.names()) {
                 if !available.iter().any(|n| n.eq_ignore_ascii_case(&candidate)) {
                     available.push(candidate);
                 }
@@ -41,6 +49,7 @@ impl CertStore {
                     .filter(|s| summary_matches_name(&s.summary, name))
                     .cloned()
                     .collect(),
+                unread: self.unread(),
             });
         }
         self.select(matches, name)
@@ -48,27 +57,28 @@ impl CertStore {
 
     /// The certificate with this fingerprint (SHA-1 thumbprint or SHA-256; MD5 also works).
     ///
-    /// Validity dates are checked as in [`CertStore::find_by_name`]. None gives
-    /// [`CertStoreError::NoFingerprintMatch`], listing the fingerprints available.
+    /// Validity dates and the private key are checked as in [`CertStore::find_by_name`]. None
+    /// gives [`CertStoreError::NoFingerprintMatch`], listing the fingerprints available and
+    /// the files that could not be read.
     pub fn find_by_fingerprint(
         &self,
         fingerprint: &Fingerprint,
     ) -> Result<&CertifiedKey, CertStoreError> {
-        let matches: Vec<&CertifiedKey> = self
-            .entries
+        let matches: Vec<&Candidate> = self
+            .candidates
             .iter()
-            .filter(|entry| match fingerprint.kind() {
-                DigestKind::Md5 => fingerprint.matches(entry.cert()),
-                _ => summary_has_fingerprint(entry.summary(), fingerprint),
+            .filter(|candidate| match fingerprint.kind() {
+                DigestKind::Md5 => fingerprint.matches(&candidate.cert),
+                _ => summary_has_fingerprint(&candidate.summary, fingerprint),
             })
             .collect();
         if matches.is_empty() {
             return Err(CertStoreError::NoFingerprintMatch {
                 given: fingerprint.clone(),
                 available: self
-                    .entries
+                    .candidates
                     .iter()
-                    .map(|e| CandidateInfo::new(e.summary(), e.source().map(Into::into)))
+                    .map(|c| CandidateInfo::new(&c.summary, Some(c.path.clone())))
                     .collect(),
                 unusable: self
                     .skipped
@@ -76,6 +86,7 @@ impl CertStore {
                     .filter(|s| summary_has_fingerprint(&s.summary, fingerprint))
                     .cloned()
                     .collect(),
+                unread: self.unread(),
             });
         }
         self.select(matches, &fingerprint.to_string())
@@ -90,47 +101,62 @@ impl CertStore {
         self.find_by_fingerprint(&fingerprint)
     }
 
-    /// Narrows the matches to valid ones, one per distinct certificate, and picks the single
-    /// one left.
+    /// Narrows the matches to valid ones (leaves before self-signed CAs), reads their keys,
+    /// and picks the single distinct certificate left.
     fn select<'a>(
         &'a self,
-        matches: Vec<&'a CertifiedKey>,
+        matches: Vec<&'a Candidate>,
         asked: &str,
     ) -> Result<&'a CertifiedKey, CertStoreError> {
-        let mut distinct: Vec<&CertifiedKey> = Vec::new();
-        for entry in matches {
-            if !distinct
-                .iter()
-                .any(|known| known.summary().sha256 == entry.summary().sha256)
-            {
-                distinct.push(entry);
-            }
-        }
-        let mut usable = Vec::new();
+        let mut valid: Vec<&Candidate> = Vec::new();
         let mut first_error = None;
         if self.allow_invalid_dates {
-            usable = distinct;
+            valid = matches;
         } else {
             let now = Asn1Time::days_from_now(0).map_err(|source| CertStoreError::Inspect {
                 what: "read the current time".to_owned(),
                 source: source.into(),
             })?;
-            for entry in distinct {
-                match check_validity_at(entry.cert(), &now, false) {
-                    Ok(()) => usable.push(entry),
+            for candidate in matches {
+                match check_validity_at(&candidate.cert, &now, false) {
+                    Ok(()) => valid.push(candidate),
                     Err(error) => {
                         first_error.get_or_insert(error);
                     }
                 }
             }
         }
+        if valid.iter().any(|c| !c.summary.is_ca) {
+            valid.retain(|c| !c.summary.is_ca);
+        }
+        let passwords: Vec<&str> = self.passwords.iter().map(String::as_str).collect();
+        let mut usable: Vec<&CertifiedKey> = Vec::new();
+        let mut key_error = None;
+        for candidate in valid {
+            match candidate.certified(&passwords) {
+                Ok(entry) => {
+                    if !usable
+                        .iter()
+                        .any(|known| known.summary().sha256 == entry.summary().sha256)
+                    {
+                        usable.push(entry);
+                    }
+                }
+                Err(error) => {
+                    key_error.get_or_insert(error);
+                }
+            }
+        }
         match usable.as_slice() {
             [single] => Ok(single),
-            [] => Err(first_error.unwrap_or_else(|| CertStoreError::NoNameMatch {
-                name: asked.to_owned(),
-                available: Vec::new(),
-                unusable: Vec::new(),
-            })),
+            [] => Err(key_error
+                .or(first_error)
+                .unwrap_or_else(|| CertStoreError::NoNameMatch {
+                    name: asked.to_owned(),
+                    available: Vec::new(),
+                    unusable: Vec::new(),
+                    unread: Vec::new(),
+                })),
             several => Err(CertStoreError::Ambiguous {
                 name: asked.to_owned(),
                 candidates: several
@@ -139,6 +165,15 @@ impl CertStore {
                     .collect(),
             }),
         }
+    }
+
+    /// The certificate files that could not be read.
+    fn unread(&self) -> Vec<SkippedFile> {
+        self.skipped_files
+            .iter()
+            .filter(|file| file.error().is_some())
+            .cloned()
+            .collect()
     }
 }
 

@@ -41,6 +41,12 @@ pub struct CertSummary {
     pub sha256: Fingerprint,
     /// Whether the certificate is a certificate authority (basicConstraints `CA:TRUE`).
     pub is_ca: bool,
+    /// Whether its issuer is its own subject
+    /// ([X509_NAME_cmp(3)](https://docs.openssl.org/3.0/man3/X509_NAME_cmp/)): a self-signed
+    /// certificate, such as `openssl req -x509` makes (OpenSSL 3 marks those `CA:TRUE` too),
+    /// or a root CA. The signature is not checked. A client verifies it only if it trusts
+    /// this very certificate.
+    pub self_signed: bool,
 }
 
 impl CertSummary {
@@ -71,6 +77,10 @@ impl CertSummary {
             sha1: Fingerprint::of(cert, DigestKind::Sha1)?,
             sha256: Fingerprint::of(cert, DigestKind::Sha256)?,
             is_ca: is_ca(cert),
+            self_signed: cert
+                .subject_name()
+                .try_cmp(cert.issuer_name())
+                .is_ok_and(|order| order.is_eq()),
         })
     }
 

@@ -4,47 +4,23 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ::tokio::net::TcpStream;
+use openssl::ssl::Ssl;
 
-use crate::deadline::Deadline;
 use crate::run::tokio::{negotiate_starttls, AsyncHandshake, AsyncTlsStream};
-use crate::session::SessionInfo;
-use crate::starttls::StarttlsTranscript;
 use crate::url::{Host, TransportUrl};
 
 use super::attempts::Attempts;
 use super::config::ClientConfig;
-use super::connect::{dialogue_options, refuse_scheme, resolve, ssl_host, ConnectOptions, Timings};
+use super::connect::refuse_scheme;
+use super::connect_options::ConnectOptions;
+use super::connection::TlsConnection;
 use super::error::ConnectError;
-
-/// An established async TLS connection and how it was made.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct AsyncTlsConnection {
-    /// The TLS stream (`AsyncRead` + `AsyncWrite`).
-    pub stream: AsyncTlsStream,
-    /// The address connected.
-    pub peer: SocketAddr,
-    /// The addresses tried before it, in order (the last is `peer`).
-    pub tried: Vec<SocketAddr>,
-    /// The SNI name sent, if any.
-    pub sni: Option<String>,
-    /// How long each step took.
-    pub timings: Timings,
-    /// The STARTTLS dialogue, when one ran.
-    pub starttls: Option<StarttlsTranscript>,
-    capture_peer_chain: bool,
-}
-
-impl AsyncTlsConnection {
-    /// The facts of the session (the peer's chain is left empty when the configuration
-    /// turned [`capture_peer_chain`](super::ClientOptions::capture_peer_chain) off).
-    pub fn session(&self) -> SessionInfo {
-        SessionInfo::read(self.stream.get_ref().ssl(), self.capture_peer_chain)
-    }
-}
+use super::resolve::{resolve, ssl_host};
+use super::secure::{dialogue_options, sni_of, Secure, Secured};
+use super::upgrade::upgrade_start;
 
 /// [`connect`](super::connect) on tokio: refuses what `connect` refuses, resolves the host
 /// (names through tokio's resolver, which runs
@@ -69,7 +45,7 @@ impl AsyncTlsConnection {
 pub async fn connect_async(
     url: &TransportUrl,
     config: &ClientConfig,
-) -> Result<AsyncTlsConnection, ConnectError> {
+) -> Result<TlsConnection<AsyncTlsStream>, ConnectError> {
     connect_async_with(url, config, &ConnectOptions::default()).await
 }
 
@@ -106,7 +82,7 @@ pub async fn connect_async_with(
     url: &TransportUrl,
     config: &ClientConfig,
     options: &ConnectOptions,
-) -> Result<AsyncTlsConnection, ConnectError> {
+) -> Result<TlsConnection<AsyncTlsStream>, ConnectError> {
     let scheme = refuse_scheme(url, options)?;
     if options.proxy.is_some() {
         return Err(ConnectError::Io {
@@ -118,23 +94,15 @@ pub async fn connect_async_with(
         });
     }
     let host = ssl_host(url.host());
-    let ssl = config.new_ssl_pinned(&host, scheme.pinned_version())?;
-    let o = config.options();
+    let ssl = config.sealed_ssl(&host, scheme.pinned_version())?;
     let start = Instant::now();
-    let connect_deadline = options.deadline.unwrap_or(start + o.connect_timeout);
+    let connect_deadline = options
+        .deadline
+        .unwrap_or(start + config.options().connect_timeout);
     let (tcp, peer, tried) = tcp_connect_async(url, connect_deadline).await?;
-    let connect_time = start.elapsed();
-    secure_async(
-        tcp,
-        peer,
-        tried,
-        Some(connect_time),
-        &host,
-        ssl,
-        config,
-        options,
-    )
-    .await
+    let plan = Secure::after_connect(peer, Some(start.elapsed()), &host, config, options);
+    let secured = secure_async(tcp, ssl, config, &plan).await?;
+    Ok(secured.into_connection(&plan, tried, config))
 }
 
 /// The tokio form of [`upgrade`](super::upgrade): the STARTTLS dialogue when
@@ -146,85 +114,45 @@ pub async fn upgrade_async(
     host: &str,
     config: &ClientConfig,
     options: &ConnectOptions,
-) -> Result<AsyncTlsConnection, ConnectError> {
-    if options.proxy.is_some() {
-        return Err(ConnectError::Io {
-            during: "upgrading a connected socket",
-            source: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a proxy cannot apply to a socket that is connected already",
-            ),
-        });
-    }
-    let peer = stream.peer_addr().map_err(|source| ConnectError::Io {
-        during: "reading the peer address",
-        source,
-    })?;
-    let ssl = config.new_ssl(host)?;
-    secure_async(stream, peer, vec![peer], None, host, ssl, config, options).await
+) -> Result<TlsConnection<AsyncTlsStream>, ConnectError> {
+    let (peer, ssl) = upgrade_start(stream.peer_addr(), host, config, options)?;
+    let plan = Secure::after_connect(peer, None, host, config, options);
+    let secured = secure_async(stream, ssl, config, &plan).await?;
+    Ok(secured.into_connection(&plan, vec![peer], config))
 }
 
-/// STARTTLS (when asked for) and the handshake on a connected socket: the steps
-/// [`connect_async_with`] and [`upgrade_async`] share.
-#[allow(clippy::too_many_arguments)]
+/// The tokio form of [`starttls_then_handshake`](super::starttls_then_handshake): the
+/// STARTTLS dialogue (when `plan.starttls` names one), then the handshake, by
+/// `plan.deadline`; the steps [`connect_async_with`] and [`upgrade_async`] share.
 async fn secure_async(
     tcp: TcpStream,
-    peer: SocketAddr,
-    tried: Vec<SocketAddr>,
-    connect_time: Option<Duration>,
-    host: &str,
-    ssl: openssl::ssl::Ssl,
+    ssl: Ssl,
     config: &ClientConfig,
-    options: &ConnectOptions,
-) -> Result<AsyncTlsConnection, ConnectError> {
-    let o = config.options();
-    // As `connect_with`: the dialogue and the handshake share one deadline.
-    let deadline = Deadline::at(
-        options
-            .deadline
-            .unwrap_or_else(|| Instant::now() + o.handshake_timeout),
-    );
+    plan: &Secure<'_>,
+) -> Result<Secured<AsyncTlsStream>, ConnectError> {
     let mut transcript = None;
     let mut starttls_time = None;
-    if let Some(protocol) = options.starttls {
+    if let Some(protocol) = plan.starttls {
         let t0 = Instant::now();
-        let dialogue = dialogue_options(&options.starttls_options, host);
-        let t = negotiate_starttls(&tcp, protocol, &dialogue, deadline)
+        let dialogue = dialogue_options(plan.starttls_options, plan.host);
+        let t = negotiate_starttls(&tcp, protocol, &dialogue, plan.deadline)
             .await
-            .map_err(|source| ConnectError::Starttls {
-                peer,
-                connect_time,
-                source,
-            })?;
+            .map_err(plan.starttls_error())?;
         starttls_time = Some(t0.elapsed());
         transcript = Some(t);
     }
-    let sni = ssl
-        .servername(openssl::ssl::NameType::HOST_NAME)
-        .map(str::to_string);
-    let to_error = |source| ConnectError::Handshake {
-        peer,
-        connect_time,
-        starttls_time,
-        sni: sni.clone(),
-        source,
-    };
-    let mut hs = AsyncHandshake::client(ssl, tcp, deadline).map_err(to_error)?;
-    hs.get_mut().set_nodelay_policy(o.nodelay);
+    let sni = sni_of(&ssl);
+    let to_error = plan.handshake_error(starttls_time, &sni);
+    let mut hs = AsyncHandshake::client(ssl, tcp, plan.deadline.instant()).map_err(&to_error)?;
+    hs.get_mut().set_nodelay_policy(config.options().nodelay);
     let t0 = Instant::now();
     let stream = hs.await.map_err(to_error)?;
-    Ok(AsyncTlsConnection {
+    Ok(Secured {
         stream,
-        peer,
-        tried,
         sni,
-        timings: Timings {
-            connect: connect_time.unwrap_or(Duration::ZERO),
-            starttls: starttls_time,
-            handshake: t0.elapsed(),
-        },
         starttls: transcript,
-        capture_peer_chain: o.capture_peer_chain,
+        starttls_time,
+        handshake_time: t0.elapsed(),
     })
 }
 

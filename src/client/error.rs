@@ -1,5 +1,6 @@
 //! [`ConnectError`]: why a client connection could not be made.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,17 +13,14 @@ use super::config::ConfigError;
 
 /// A connection by URL failed. The variants follow the steps: parse, refuse, resolve,
 /// connect, STARTTLS, handshake.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ConnectError {
     /// The URL is malformed.
-    #[error(transparent)]
-    Url(#[from] UrlError),
+    Url(UrlError),
     /// The configuration (or a version the URL pins) is refused.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// `sslv2://` or `sslv3://`.
-    #[error("{scheme}:// is refused: {reason}")]
     SchemeRefused {
         /// The scheme given.
         scheme: &'static str,
@@ -30,10 +28,22 @@ pub enum ConnectError {
         reason: &'static str,
     },
     /// TLS was asked of a `udp://` URL.
-    #[error("udp:// gives a plain UDP socket: TLS over UDP (DTLS) is not supported; use tls:// for TLS over TCP")]
     TlsOverUdp,
+    /// A `dtls://` URL was given to a connect over TCP.
+    DtlsUrl {
+        /// The URL.
+        url: String,
+    },
+    /// A URL that is not `dtls://` was given to [`dtls::connect`](crate::dtls::connect).
+    NotDtls {
+        /// The URL.
+        url: String,
+        /// Its host:port.
+        authority: String,
+    },
+    /// The DTLS options are refused.
+    Dtls(crate::dtls::DtlsError),
     /// `connect` was given a plain `tcp://` URL.
-    #[error("{url} is a plain TCP URL: use tls://{authority} for implicit TLS, or STARTTLS to upgrade the plain connection")]
     NotTls {
         /// The URL.
         url: String,
@@ -41,16 +51,13 @@ pub enum ConnectError {
         authority: String,
     },
     /// The host name could not be resolved.
-    #[error("cannot resolve {host}")]
     Resolve {
         /// The host.
         host: String,
         /// The resolver's error.
-        #[source]
         source: io::Error,
     },
     /// Name resolution did not answer before the deadline.
-    #[error("timed out after {:.3} s waiting for name resolution of {host}", .elapsed.as_secs_f64())]
     ResolveTimeout {
         /// The host.
         host: String,
@@ -60,37 +67,30 @@ pub enum ConnectError {
     /// The peer accepted the TCP connection and reset it before the connect completed on
     /// this side (the same event as a reset at the first handshake read or write, seen
     /// earlier).
-    #[error("{peer} accepted the connection and reset it before the TLS handshake")]
     ResetAfterAccept {
         /// The address that accepted.
         peer: SocketAddr,
         /// How long the connect took until the reset.
         connect_time: Duration,
         /// The error of the connect (`ECONNRESET`).
-        #[source]
         source: io::Error,
     },
     /// The HTTP proxy ([`ConnectOptions::proxy`](super::ConnectOptions::proxy)) did not open
     /// the tunnel.
-    #[error("no tunnel through the HTTP proxy {proxy}")]
     Proxy {
         /// The proxy's host:port.
         proxy: String,
         /// What the proxy did.
-        #[source]
         source: super::proxy::ProxyError,
     },
     /// The proxy address is not a host:port.
-    #[error("invalid HTTP proxy address {proxy:?}: give host:port")]
     ProxyAddress {
         /// What was given.
         proxy: String,
         /// Why it is not an address.
-        #[source]
         source: crate::url::UrlError,
     },
     /// Every address refused or failed.
-    #[error("cannot connect to {authority}: {}", describe_attempts(.authority, .attempts))]
     Connect {
         /// The host:port asked for.
         authority: String,
@@ -98,7 +98,6 @@ pub enum ConnectError {
         attempts: Vec<(SocketAddr, io::Error)>,
     },
     /// The connect deadline passed.
-    #[error("connecting to {authority} timed out after {:.3} s (tried {})", .elapsed.as_secs_f64(), describe_addrs(.tried))]
     ConnectTimeout {
         /// The host:port asked for.
         authority: String,
@@ -108,18 +107,15 @@ pub enum ConnectError {
         elapsed: Duration,
     },
     /// The STARTTLS dialogue failed.
-    #[error("STARTTLS with {peer} failed")]
     Starttls {
         /// The address connected.
         peer: SocketAddr,
         /// How long the TCP connect took, when this crate made the connection.
         connect_time: Option<Duration>,
         /// The dialogue's error, with the server's words.
-        #[source]
         source: StarttlsError,
     },
-    /// The TLS handshake did not complete.
-    #[error("the TLS handshake with {peer} did not complete")]
+    /// The TLS (or DTLS) handshake did not complete.
     Handshake {
         /// The address connected.
         peer: SocketAddr,
@@ -131,18 +127,88 @@ pub enum ConnectError {
         /// The SNI name sent in the ClientHello, if any.
         sni: Option<String>,
         /// Everything OpenSSL said.
-        #[source]
         source: HandshakeError,
     },
     /// A socket operation failed.
-    #[error("socket error while {during}")]
     Io {
         /// What was being done.
         during: &'static str,
         /// The error.
-        #[source]
         source: io::Error,
     },
+}
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Url(inner) => return fmt::Display::fmt(inner, f),
+            ConnectError::Config(inner) => return fmt::Display::fmt(inner, f),
+            ConnectError::SchemeRefused { scheme, reason, .. } => write!(f, "{scheme}:// is refused: {reason}")?,
+            ConnectError::TlsOverUdp => write!(f, "udp:// gives a plain UDP socket: for TLS over UDP write dtls://, for TLS over TCP tls://")?,
+            ConnectError::DtlsUrl { url } => write!(f, "{url} is DTLS over UDP: connect it with dtls::connect")?,
+            ConnectError::NotDtls { url, authority } => write!(f, "{url} is not a DTLS URL: write dtls://{authority}")?,
+            ConnectError::Dtls(inner) => return fmt::Display::fmt(inner, f),
+            ConnectError::NotTls { url, authority, .. } => write!(f, "{url} is a plain TCP URL: use tls://{authority} for implicit TLS, or STARTTLS to upgrade the plain connection")?,
+            ConnectError::Resolve { host, .. } => write!(f, "cannot resolve {host}")?,
+            ConnectError::ResolveTimeout { host, elapsed, .. } => write!(f, "timed out after {:.3} s waiting for name resolution of {host}", elapsed.as_secs_f64())?,
+            ConnectError::ResetAfterAccept { peer, .. } => write!(f, "{peer} accepted the connection and reset it before the TLS handshake")?,
+            ConnectError::Proxy { proxy, .. } => write!(f, "no tunnel through the HTTP proxy {proxy}")?,
+            ConnectError::ProxyAddress { proxy, .. } => write!(f, "invalid HTTP proxy address {proxy:?}: give host:port")?,
+            ConnectError::Connect { authority, attempts, .. } => write!(f, "cannot connect to {authority}: {}", describe_attempts(authority, attempts))?,
+            ConnectError::ConnectTimeout { authority, tried, elapsed, .. } => write!(f, "connecting to {authority} timed out after {:.3} s (tried {})", elapsed.as_secs_f64(), describe_addrs(tried))?,
+            ConnectError::Starttls { peer, .. } => write!(f, "STARTTLS with {peer} failed")?,
+            ConnectError::Handshake { peer, source, .. } => {
+                // A DTLS handshake counts its retransmissions; a TLS one has none.
+                let proto = if source.retransmissions().is_some() { "DTLS" } else { "TLS" };
+                write!(f, "the {proto} handshake with {peer} did not complete")?
+            }
+            ConnectError::Io { during, .. } => write!(f, "socket error while {during}")?,
+        }
+        crate::error::write_causes(self, f)
+    }
+}
+/// The cause of each variant; a variant that only carries another error is that error,
+/// so its causes are its own.
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectError::Url(inner) => inner.source(),
+            ConnectError::Config(inner) => inner.source(),
+            ConnectError::SchemeRefused { .. } => None,
+            ConnectError::TlsOverUdp => None,
+            ConnectError::DtlsUrl { .. } => None,
+            ConnectError::NotDtls { .. } => None,
+            ConnectError::Dtls(inner) => inner.source(),
+            ConnectError::NotTls { .. } => None,
+            ConnectError::Resolve { source, .. } => Some(source),
+            ConnectError::ResolveTimeout { .. } => None,
+            ConnectError::ResetAfterAccept { source, .. } => Some(source),
+            ConnectError::Proxy { source, .. } => Some(source),
+            ConnectError::ProxyAddress { source, .. } => Some(source),
+            ConnectError::Connect { .. } => None,
+            ConnectError::ConnectTimeout { .. } => None,
+            ConnectError::Starttls { source, .. } => Some(source),
+            ConnectError::Handshake { source, .. } => Some(source),
+            ConnectError::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+impl From<UrlError> for ConnectError {
+    fn from(error: UrlError) -> ConnectError {
+        ConnectError::Url(error)
+    }
+}
+
+impl From<crate::dtls::DtlsError> for ConnectError {
+    fn from(error: crate::dtls::DtlsError) -> ConnectError {
+        ConnectError::Dtls(error)
+    }
+}
+
+impl From<ConfigError> for ConnectError {
+    fn from(error: ConfigError) -> ConnectError {
+        ConnectError::Config(error)
+    }
 }
 
 impl ConnectError {

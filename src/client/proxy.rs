@@ -1,6 +1,7 @@
 //! Tunnels through an HTTP proxy: the `CONNECT` method (RFC 9110 section 9.3.6), as
 //! `openssl s_client -proxy` does, before STARTTLS or the TLS handshake.
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
@@ -17,7 +18,6 @@ const MAX_HEADER: usize = 16 * 1024;
 pub enum ProxyError {
     /// The proxy answered with a status other than 2xx, e.g. `403 Forbidden` or `407 Proxy
     /// Authentication Required`.
-    #[error("the proxy refused the tunnel: \"{status_line}\"")]
     Refused {
         /// The status code.
         status: u16,
@@ -25,24 +25,40 @@ pub enum ProxyError {
         status_line: String,
     },
     /// The proxy's answer is not an HTTP response, or its header passed 16 KiB.
-    #[error("the proxy's answer is not an HTTP response: \"{received}\"")]
     NotHttp {
         /// What it sent, escaped, cut to 200 bytes.
         received: String,
     },
     /// The proxy closed the connection before the end of its response header.
-    #[error("the proxy closed the connection before answering CONNECT")]
     Closed,
     /// The deadline passed before the proxy answered.
-    #[error("the proxy did not answer CONNECT in time")]
     Timeout,
     /// Writing the request or reading the answer failed.
-    #[error("I/O error talking to the proxy")]
     Io {
         /// The socket's error.
         #[source]
         source: io::Error,
     },
+}
+impl fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyError::Refused { status_line, .. } => {
+                write!(f, "the proxy refused the tunnel: \"{status_line}\"")?
+            }
+            ProxyError::NotHttp { received, .. } => write!(
+                f,
+                "the proxy's answer is not an HTTP response: \"{received}\""
+            )?,
+            ProxyError::Closed => write!(
+                f,
+                "the proxy closed the connection before answering CONNECT"
+            )?,
+            ProxyError::Timeout => write!(f, "the proxy did not answer CONNECT in time")?,
+            ProxyError::Io { .. } => write!(f, "I/O error talking to the proxy")?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// Connects to the HTTP proxy `proxy` (`host:port`) and asks it to `CONNECT` to
@@ -50,7 +66,7 @@ pub enum ProxyError {
 /// target, positioned right after the proxy's response header (read byte by byte, so the
 /// target's first bytes, such as an SMTP greeting, are not taken). Its `peer` is the proxy's
 /// address and its `connect_time` includes the `CONNECT` exchange.
-pub fn http_connect(
+pub(super) fn http_connect(
     proxy: &str,
     target: &str,
     deadline: Instant,

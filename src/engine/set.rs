@@ -6,17 +6,18 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::error::HandshakeError;
 use crate::handshake::Handshake;
 use crate::outcome::{HandshakeOutcome, Want};
-use crate::stream::TlsStream;
 use crate::wait;
 
-use super::interest::{interest, Interest};
+use super::ended::{Ended, Outcome, Step};
+use super::interest::Interest;
 use super::policy::{self, AcceptAction, AcceptPolicy};
+use super::rules::next_wait;
 use super::slab::Slab;
+use super::timer::{Fired, RetransmitClock};
 use super::token::Token;
 
 /// Steps of one handshake per call of [`HandshakeSet::step`] while its transport still holds
@@ -24,95 +25,14 @@ use super::token::Token;
 const STEPS_PER_CALL: usize = 64;
 
 struct Entry<S, T> {
+    /// Begun at insertion: its start is the entry's.
     handshake: Handshake<S>,
     user: T,
-    added: Instant,
     deadline: Instant,
     want: Want,
     watching: Option<wait::Interest>,
-}
-
-/// How a handshake of a [`HandshakeSet`] ended.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Outcome<S> {
-    /// Completed: the stream, wrapped up as by [`Handshake::drive`] (the
-    /// [`NodelayPolicy`](crate::NodelayPolicy)'s after-handshake part, and
-    /// `stats().duration` from insertion to the step that completed it).
-    Done(TlsStream<S>),
-    /// [`HandshakeOutcome::Failed`], unless it was a controlled shutdown.
-    Failed(HandshakeError),
-    /// Shut down in a controlled way ([`HandshakeError::is_controlled_shutdown`]):
-    /// [`HandshakeOutcome::Shutdown`] (return value 0), or the peer's close_notify in place
-    /// of a handshake message (`SSL_ERROR_ZERO_RETURN`).
-    Shutdown(HandshakeError),
-    /// Its deadline passed ([`ErrorKind::Timeout`](crate::ErrorKind::Timeout)).
-    TimedOut(HandshakeError),
-    /// Removed to make room for a new connection (the set was full and this one had
-    /// received nothing), or to free a descriptor when `accept(2)` ran out of them.
-    Evicted,
-}
-
-/// One handshake that left the set, with the value the caller gave it.
-pub struct Ended<S, T> {
-    /// Its token (now stale).
-    pub token: Token,
-    /// The caller's value given to [`HandshakeSet::insert`].
-    pub user: T,
-    /// How it ended.
-    pub outcome: Outcome<S>,
-    /// From insertion to the `now` at which it ended.
-    pub elapsed: Duration,
-    /// Whether a runner was watching its socket when it ended.
-    pub watched: Option<wait::Interest>,
-    rest: Option<Handshake<S>>,
-}
-
-impl<S, T> Ended<S, T> {
-    /// The handshake of an entry that did not complete, still holding its transport (so a
-    /// runner can deregister the descriptor before it is closed). `None` for `Done`, or once
-    /// taken. Dropping the `Ended` closes it.
-    pub fn take_handshake(&mut self) -> Option<Handshake<S>> {
-        self.rest.take()
-    }
-}
-
-impl<S, T: fmt::Debug> fmt::Debug for Ended<S, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ended")
-            .field("token", &self.token)
-            .field("user", &self.user)
-            .field("elapsed", &self.elapsed)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What one [`HandshakeSet::step`] asks of the runner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Step {
-    /// Watch the socket for `interest`; `previous` is what was watched before (`None`: not
-    /// registered yet), so the runner changes its registration only when they differ.
-    Watch {
-        /// What to wait for now.
-        interest: wait::Interest,
-        /// What was watched before.
-        previous: Option<wait::Interest>,
-    },
-    /// A callback-driven want ([`Interest::Caller`]): stop watching the socket (`previous`
-    /// says whether it was watched) and hand `want` to the caller, who calls
-    /// [`HandshakeSet::step`] again when the callback can make progress. The deadline still
-    /// runs.
-    Callback {
-        /// The want returned by the handshake function.
-        want: Want,
-        /// What was watched before.
-        previous: Option<wait::Interest>,
-    },
-    /// The handshake ended; collect it with [`HandshakeSet::poll_ended`].
-    Ended,
-    /// The token names no handshake in the set.
-    Stale,
+    /// DTLS: the retransmission timer, in the caller's time base.
+    clock: RetransmitClock,
 }
 
 /// Many handshakes in flight: a sans-IO state machine in the manner of quinn-proto.
@@ -120,9 +40,16 @@ pub enum Step {
 /// * Entries live in a slab and are named by generational [`Token`]s.
 /// * Deadlines sit in a min-heap: [`poll_timeout`](Self::poll_timeout) gives the earliest,
 ///   [`handle_timeout`](Self::handle_timeout) ends the entries that are due.
+/// * DTLS retransmission timers sit in a second min-heap, behind the same two methods:
+///   `poll_timeout` gives the earlier of the next deadline and the next timer, and
+///   `handle_timeout` first sends the last flight of every handshake whose timer is due
+///   ([`DTLSv1_handle_timeout(3)`](https://docs.openssl.org/3.0/man3/DTLSv1_handle_timeout/)),
+///   then ends the handshakes whose deadline passed. A timer is set at the `now` of the step
+///   that started it plus the interval of the connection's
+///   [`RetransmitPolicy`](crate::dtls::RetransmitPolicy): exact in the caller's time base.
 /// * [`step`](Self::step) calls the handshake function of one entry and maps its [`Want`] to
-///   a [`Step`] through the one [`interest`] function: socket wants become a watch, callback
-///   wants go back to the caller.
+///   a [`Step`] through the one [`interest`](super::interest) function: socket wants become a
+///   watch, callback wants go back to the caller.
 /// * The accept policy ([`AcceptPolicy`]): [`admit`](Self::admit) makes room or refuses,
 ///   [`accept_failed`](Self::accept_failed) turns an `accept(2)` error into an
 ///   [`AcceptAction`].
@@ -133,6 +60,9 @@ pub enum Step {
 pub struct HandshakeSet<S, T = ()> {
     entries: Slab<Entry<S, T>>,
     deadlines: BinaryHeap<Reverse<(Instant, Token)>>,
+    timers: BinaryHeap<Reverse<(Instant, Token)>>,
+    /// Steps made by `handle_timeout` that the runner must carry out.
+    rewatch: VecDeque<(Token, Step)>,
     ended: VecDeque<Ended<S, T>>,
     policy: AcceptPolicy,
 }
@@ -149,6 +79,8 @@ impl<S, T> HandshakeSet<S, T> {
         HandshakeSet {
             entries: Slab::new(false),
             deadlines: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
+            rewatch: VecDeque::new(),
             ended: VecDeque::new(),
             policy,
         }
@@ -204,16 +136,54 @@ impl<S, T> HandshakeSet<S, T> {
         self.ended.pop_front()
     }
 
-    /// The earliest deadline of a handshake in the set (stale heap entries are dropped on
-    /// the way).
+    /// The earliest instant [`handle_timeout`](Self::handle_timeout) has work at: a
+    /// handshake's deadline or a DTLS retransmission timer (stale heap entries are dropped
+    /// on the way).
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(Reverse((when, token))) = self.deadlines.peek().copied() {
-            if self.entries.get(token).is_some_and(|e| e.deadline == when) {
-                return Some(when);
+        let deadline = loop {
+            match self.deadlines.peek().copied() {
+                Some(Reverse((when, token))) => {
+                    if self.entries.get(token).is_some_and(|e| e.deadline == when) {
+                        break Some(when);
+                    }
+                    self.deadlines.pop();
+                }
+                None => break None,
             }
-            self.deadlines.pop();
+        };
+        let timer = loop {
+            match self.timers.peek().copied() {
+                Some(Reverse((when, token))) => {
+                    if self
+                        .entries
+                        .get(token)
+                        .is_some_and(|e| e.clock.due() == Some(when))
+                    {
+                        break Some(when);
+                    }
+                    self.timers.pop();
+                }
+                None => break None,
+            }
+        };
+        match (deadline, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        None
+    }
+
+    /// When the DTLS retransmission timer of `token` fires next (`None`: none runs, or TLS).
+    pub fn retransmit_at(&self, token: Token) -> Option<Instant> {
+        self.entries.get(token).and_then(|e| e.clock.due())
+    }
+
+    /// A step that [`handle_timeout`](Self::handle_timeout) made on a handshake whose
+    /// retransmission failed (a fatal error after too many, collected as an ended entry; or
+    /// a write that would block, whose new watch the runner must set), oldest first. A
+    /// runner drains these after each `handle_timeout`, as it carries out the steps of
+    /// [`step`](Self::step).
+    pub fn poll_watch(&mut self) -> Option<(Token, Step)> {
+        self.rewatch.pop_front()
     }
 
     /// Takes a handshake out without ending it (its transport still open), with its value.
@@ -232,36 +202,15 @@ impl<S, T> HandshakeSet<S, T> {
         self.deadlines.retain(|Reverse((when, token))| {
             entries.get(*token).is_some_and(|e| e.deadline == *when)
         });
+        self.timers.retain(|Reverse((when, token))| {
+            entries
+                .get(*token)
+                .is_some_and(|e| e.clock.due() == Some(*when))
+        });
     }
 }
 
-impl<S: Read + Write, T> HandshakeSet<S, T> {
-    /// Adds a handshake to be finished by `deadline`, not stepped yet: the first
-    /// [`Step`] comes from the runner's first [`step`](Self::step) (a client right away, to
-    /// send its ClientHello; a server once the socket is readable).
-    ///
-    /// `first_want` is what it is taken to wait for until then (`Want::Read` for an
-    /// accepted server connection, `Want::Write` for a connecting client).
-    pub fn insert(
-        &mut self,
-        handshake: Handshake<S>,
-        user: T,
-        now: Instant,
-        deadline: Instant,
-        first_want: Want,
-    ) -> Token {
-        let token = self.entries.insert(Entry {
-            handshake,
-            user,
-            added: now,
-            deadline,
-            want: first_want,
-            watching: None,
-        });
-        self.deadlines.push(Reverse((deadline, token)));
-        token
-    }
-
+impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
     /// Records that the runner now watches `token`'s socket for `interest` without a step (an
     /// accepted connection waits for the ClientHello).
     pub fn set_watching(&mut self, token: Token, interest: Option<wait::Interest>) {
@@ -271,8 +220,12 @@ impl<S: Read + Write, T> HandshakeSet<S, T> {
     }
 
     /// Ends every handshake whose deadline is `now` or earlier; returns how many ended.
+    ///
+    /// First, every DTLS handshake whose retransmission timer is due at `now` (and whose
+    /// deadline is not) sends its last flight again; one whose retransmission fails is
+    /// stepped (see [`poll_watch`](Self::poll_watch)) and counted when that ends it.
     pub fn handle_timeout(&mut self, now: Instant) -> usize {
-        let mut n = 0;
+        let mut n = self.fire_timers(now);
         while let Some(Reverse((when, token))) = self.deadlines.peek().copied() {
             if when > now {
                 break;
@@ -282,13 +235,45 @@ impl<S: Read + Write, T> HandshakeSet<S, T> {
                 continue;
             }
             if let Some(entry) = self.entries.remove(token) {
-                let elapsed = now.saturating_duration_since(entry.added);
-                let error = entry.handshake.timeout_error(entry.want, elapsed);
-                self.push_end(token, entry, Outcome::TimedOut(error), elapsed);
+                let error = entry.handshake.timeout_error(entry.want, now);
+                self.push_end(token, entry, Outcome::TimedOut(error), now);
                 n += 1;
             }
         }
         n
+    }
+
+    /// Sends the last flight again for every timer due at `now`; returns how many
+    /// handshakes that ended.
+    fn fire_timers(&mut self, now: Instant) -> usize {
+        let mut ended = 0;
+        while let Some(Reverse((when, token))) = self.timers.peek().copied() {
+            if when > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(entry) = self.entries.get_mut(token) else {
+                continue;
+            };
+            // Stale, or the deadline is due too: the deadline ends it instead.
+            if entry.clock.due() != Some(when) || entry.deadline <= now {
+                continue;
+            }
+            match entry.clock.fire(&mut entry.handshake, now) {
+                Fired::Waiting => {
+                    if let Some(due) = entry.clock.due() {
+                        self.timers.push(Reverse((due, token)));
+                    }
+                }
+                Fired::Step => match self.step(token, now) {
+                    Step::Ended => ended += 1,
+                    Step::Watch { interest, previous } if previous == Some(interest) => {}
+                    Step::Stale => {}
+                    step => self.rewatch.push_back((token, step)),
+                },
+            }
+        }
+        ended
     }
 
     /// Makes room for one more connection under [`AcceptPolicy::max_pending`]: true when
@@ -316,19 +301,35 @@ impl<S: Read + Write, T> HandshakeSet<S, T> {
         }
     }
 
+    /// Ends a handshake that returned a callback-driven want ([`Step::Callback`]) its runner
+    /// cannot wait for: it leaves the set as [`Outcome::Failed`] with an
+    /// [`ErrorKind::Callback`](crate::ErrorKind::Callback) error, as
+    /// [`Handshake::drive`] ends such a handshake. False when the token names no handshake
+    /// in the set.
+    pub fn fail_callback(&mut self, token: Token, now: Instant) -> bool {
+        let Some(entry) = self.entries.remove(token) else {
+            return false;
+        };
+        let error = entry.handshake.callback_error(entry.want, now);
+        self.push_end(token, entry, Outcome::Failed(error), now);
+        true
+    }
+
     /// Evicts the pending connection with the fewest bytes received (the oldest among
     /// equals) if it received nothing at all.
     fn evict_idle(&mut self, now: Instant) -> bool {
         let idlest = self
             .entries
             .iter()
-            .map(|(t, e)| ((e.handshake.transport().bytes_received(), e.added), t))
+            .map(|(t, e)| {
+                let received = e.handshake.transport().bytes_received();
+                ((received, e.handshake.started()), t)
+            })
             .min_by_key(|(key, _)| *key);
         match idlest {
             Some(((0, _), token)) => {
                 if let Some(entry) = self.entries.remove(token) {
-                    let elapsed = now.saturating_duration_since(entry.added);
-                    self.push_end(token, entry, Outcome::Evicted, elapsed);
+                    self.push_end(token, entry, Outcome::Evicted, now);
                 }
                 true
             }
@@ -336,14 +337,10 @@ impl<S: Read + Write, T> HandshakeSet<S, T> {
         }
     }
 
-    fn push_end(
-        &mut self,
-        token: Token,
-        entry: Entry<S, T>,
-        outcome: Outcome<S>,
-        elapsed: Duration,
-    ) {
-        self.ended.push_back(Ended {
+    /// Queues the end of an entry that left the set at `now` without completing.
+    fn push_end(&mut self, token: Token, entry: Entry<S, T>, outcome: Outcome<S>, now: Instant) {
+        let elapsed = entry.handshake.elapsed(now).unwrap_or_default();
+        self.push_ended(Ended {
             token,
             user: entry.user,
             outcome,
@@ -351,14 +348,49 @@ impl<S: Read + Write, T> HandshakeSet<S, T> {
             watched: entry.watching,
             rest: Some(entry.handshake),
         });
+    }
+
+    fn push_ended(&mut self, ended: Ended<S, T>) {
+        self.ended.push_back(ended);
         self.compact();
     }
 }
 
 impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
+    /// Adds a handshake to be finished by `deadline`, not stepped yet: the first
+    /// [`Step`] comes from the runner's first [`step`](Self::step) (a client right away, to
+    /// send its ClientHello; a server once the socket is readable).
+    ///
+    /// `first_want` is what it is taken to wait for until then (`Want::Read` for an
+    /// accepted server connection, `Want::Write` for a connecting client). The set begins
+    /// the handshake's run at `now`, as every runner does: its
+    /// [`NodelayPolicy`](crate::NodelayPolicy) is applied, and its errors and its stream's
+    /// duration count from `now`.
+    pub fn insert(
+        &mut self,
+        mut handshake: Handshake<S>,
+        user: T,
+        now: Instant,
+        deadline: Instant,
+        first_want: Want,
+    ) -> Token {
+        handshake.begin(now);
+        let token = self.entries.insert(Entry {
+            handshake,
+            user,
+            deadline,
+            want: first_want,
+            watching: None,
+            clock: RetransmitClock::default(),
+        });
+        self.deadlines.push(Reverse((deadline, token)));
+        token
+    }
+
     /// Calls the handshake function of `token` (again while bytes read ahead wait in its
-    /// transport) and says what the runner should do next. A handshake that ends is moved
-    /// to the ended queue, with `now - inserted` as its duration.
+    /// transport: they count as readable) and says what the runner should do next. A
+    /// handshake that ends is moved to the ended queue, with `now - inserted` as its
+    /// duration.
     #[must_use = "the step says what the runner should do next"]
     pub fn step(&mut self, token: Token, now: Instant) -> Step {
         let Some(entry) = self.entries.get_mut(token) else {
@@ -366,23 +398,27 @@ impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
         };
         let outcome = 'steps: {
             for _ in 0..STEPS_PER_CALL {
-                match entry.handshake.step() {
-                    HandshakeOutcome::Want(want) => {
-                        entry.want = want;
-                        match interest(want) {
-                            Interest::Socket(wait::Interest::Readable)
-                                if entry.handshake.transport().buffered() > 0 => {}
-                            Interest::Socket(interest) => {
-                                let previous = entry.watching.replace(interest);
-                                return Step::Watch { interest, previous };
-                            }
-                            Interest::Caller(want) => {
-                                let previous = entry.watching.take();
-                                return Step::Callback { want, previous };
-                            }
-                        }
-                    }
+                let want = match entry.handshake.step_timed(|| now) {
+                    HandshakeOutcome::Want(want) => want,
                     other => break 'steps other,
+                };
+                entry.want = want;
+                match next_wait(&entry.handshake, want) {
+                    None => {}
+                    Some(Interest::Socket(interest)) => {
+                        if let Some(due) = entry.clock.rearm(&entry.handshake, now) {
+                            self.timers.push(Reverse((due, token)));
+                        }
+                        let previous = entry.watching.replace(interest);
+                        return Step::Watch { interest, previous };
+                    }
+                    Some(Interest::Caller(want)) => {
+                        if let Some(due) = entry.clock.rearm(&entry.handshake, now) {
+                            self.timers.push(Reverse((due, token)));
+                        }
+                        let previous = entry.watching.take();
+                        return Step::Callback { want, previous };
+                    }
                 }
             }
             // Still bytes read ahead after many steps: watch for readable meanwhile.
@@ -390,43 +426,27 @@ impl<S: Read + Write + AsFd, T> HandshakeSet<S, T> {
             let previous = entry.watching.replace(interest);
             return Step::Watch { interest, previous };
         };
-        let Some(mut entry) = self.entries.remove(token) else {
+        let Some(entry) = self.entries.remove(token) else {
             return Step::Stale;
         };
-        let elapsed = now.saturating_duration_since(entry.added);
-        let watched = entry.watching;
         let outcome = match outcome {
             HandshakeOutcome::Done => {
-                let stream = entry.handshake.established(Some(elapsed));
-                self.ended.push_back(Ended {
+                let elapsed = entry.handshake.elapsed(now).unwrap_or_default();
+                self.push_ended(Ended {
                     token,
                     user: entry.user,
-                    outcome: Outcome::Done(stream),
+                    outcome: Outcome::Done(entry.handshake.established(now)),
                     elapsed,
-                    watched,
+                    watched: entry.watching,
                     rest: None,
                 });
-                self.compact();
                 return Step::Ended;
             }
-            HandshakeOutcome::Failed(mut e) => {
-                e.inner_mut().elapsed = Some(elapsed);
-                // The peer's close_notify in place of a handshake message comes as
-                // SSL_ERROR_ZERO_RETURN with -1 (OpenSSL 3): a controlled shutdown too.
-                if e.is_controlled_shutdown() {
-                    Outcome::Shutdown(e)
-                } else {
-                    Outcome::Failed(e)
-                }
-            }
-            HandshakeOutcome::Shutdown(mut e) => {
-                e.inner_mut().elapsed = Some(elapsed);
-                Outcome::Shutdown(e)
-            }
+            HandshakeOutcome::Failed(e) => Outcome::Failed(e),
+            HandshakeOutcome::Shutdown(e) => Outcome::Shutdown(e),
             HandshakeOutcome::Want(_) => return Step::Stale,
         };
-        entry.watching = watched;
-        self.push_end(token, entry, outcome, elapsed);
+        self.push_end(token, entry, outcome, now);
         Step::Ended
     }
 }
@@ -437,6 +457,7 @@ impl<S, T> fmt::Debug for HandshakeSet<S, T> {
             .field("len", &self.entries.len())
             .field("ended", &self.ended.len())
             .field("deadlines", &self.deadlines.len())
+            .field("timers", &self.timers.len())
             .field("policy", &self.policy)
             .finish()
     }

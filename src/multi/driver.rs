@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use openssl::error::ErrorStack;
 use openssl::ssl::Ssl;
 
-use crate::engine::{AcceptPolicy, Ended, Outcome, Token};
+use crate::engine::{AcceptPolicy, Ended, Token};
 use crate::handshake::Handshake;
 use crate::run::epoll::{Event, MakeHandshake, Reactor};
 
@@ -45,7 +45,7 @@ use super::event::{Completed, MultiEvent};
 /// ```no_run
 /// use std::time::{Duration, Instant};
 /// use openssl::ssl::{SslConnector, SslMethod};
-/// use tlshake::multi::{connect_nonblocking, Completed, MultiDriver};
+/// use tlshake::{Completed, connect_nonblocking, MultiDriver};
 /// use tlshake::Handshake;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -201,13 +201,7 @@ fn event<S>(event: Event<S, ()>) -> MultiEvent<S> {
     match event {
         Event::Ended(Ended { token, outcome, .. }) => MultiEvent {
             token,
-            result: match outcome {
-                Outcome::Done(stream) => Completed::Done(stream),
-                Outcome::Failed(e) => Completed::Failed(e),
-                Outcome::Shutdown(e) => Completed::Shutdown(e),
-                Outcome::TimedOut(e) => Completed::TimedOut(e),
-                _ => Completed::Evicted,
-            },
+            result: Completed::of(outcome),
         },
         Event::Callback { token, want } => MultiEvent {
             token,
@@ -245,7 +239,7 @@ impl MultiDriver<TcpStream> {
     /// When `accept` fails for want of descriptors (`EMFILE`, `ENFILE`), a pending connection
     /// that has received nothing is evicted ([`Completed::Evicted`]) to free one; with none,
     /// the listener rests for 100 ms and a [`Completed::DriverError`] with a
-    /// [`LimitError`](crate::limits::LimitError) is reported under the listener's token; so
+    /// [`LimitError`](crate::LimitError) is reported under the listener's token; so
     /// are failures of `make_ssl`. Bind the listener with [`listen_tcp`](super::listen_tcp) for
     /// an accept queue deeper than the standard library's 128.
     pub fn add_listener<F>(

@@ -11,34 +11,65 @@ use crate::server::ServerConfigError;
 
 /// The driver could not do its own work: create or wait on its epoll instance, register a
 /// socket, accept a connection, or set up a server handshake for one.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum MultiError {
     /// A limit on open files or epoll watches was reached; the error names it and the fix.
-    #[error(transparent)]
-    Limit(#[from] LimitError),
+    Limit(LimitError),
     /// Another operating-system error.
-    #[error("{operation} failed")]
     Io {
         /// What failed (`"epoll_wait"`, `"epoll_ctl"`, `"connect"`, `"accept"`, ...).
         operation: &'static str,
         /// The operating-system error.
-        #[source]
         source: io::Error,
     },
     /// [`listen_tcp`](super::listen_tcp) could not bind or listen: the address is in use,
     /// not on this machine, or a privileged port (the same errors as
-    /// [`TlsListener::bind`](crate::TlsListener::bind)).
-    #[error(transparent)]
+    /// [`TlsListener::bind`](crate::server::TlsListener::bind)).
     Listen(ServerConfigError),
     /// The listener's `Ssl` factory failed for an accepted connection; the connection was
     /// closed. Check the server context (certificate, key).
-    #[error("could not create the TLS object for an accepted connection")]
-    Ssl(#[source] ErrorQueue),
+    Ssl(ErrorQueue),
     /// The server handshake for an accepted connection could not be set up; the connection
     /// was closed.
-    #[error("could not set up the TLS server handshake for an accepted connection")]
-    Setup(#[source] HandshakeError),
+    Setup(HandshakeError),
+}
+impl fmt::Display for MultiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MultiError::Limit(inner) => return fmt::Display::fmt(inner, f),
+            MultiError::Io { operation, .. } => write!(f, "{operation} failed")?,
+            MultiError::Listen(inner) => return fmt::Display::fmt(inner, f),
+            MultiError::Ssl(_) => write!(
+                f,
+                "could not create the TLS object for an accepted connection"
+            )?,
+            MultiError::Setup(_) => write!(
+                f,
+                "could not set up the TLS server handshake for an accepted connection"
+            )?,
+        }
+        crate::error::write_causes(self, f)
+    }
+}
+/// The cause of each variant; a variant that only carries another error is that error,
+/// so its causes are its own.
+impl std::error::Error for MultiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MultiError::Limit(inner) => inner.source(),
+            MultiError::Io { source, .. } => Some(source),
+            MultiError::Listen(inner) => inner.source(),
+            MultiError::Ssl(inner) => Some(inner),
+            MultiError::Setup(inner) => Some(inner),
+        }
+    }
+}
+
+impl From<LimitError> for MultiError {
+    fn from(error: LimitError) -> MultiError {
+        MultiError::Limit(error)
+    }
 }
 
 impl MultiError {

@@ -4,7 +4,7 @@ use crate::error::HandshakeError;
 use crate::stream::TlsStream;
 
 use super::error::MultiError;
-use crate::engine::Token;
+use crate::engine::{Outcome, Token};
 
 /// One handshake of a [`MultiDriver`](super::MultiDriver) ended (or one of its listeners
 /// failed to accept).
@@ -24,14 +24,12 @@ pub struct MultiEvent<S> {
 pub enum Completed<S> {
     /// The handshake completed; the stream is no longer watched by the driver.
     Done(TlsStream<S>),
-    /// The handshake failed ([`HandshakeOutcome::Failed`](crate::HandshakeOutcome::Failed),
-    /// other than a controlled shutdown).
+    /// The handshake failed ([`HandshakeOutcome::Failed`](crate::HandshakeOutcome::Failed)).
     Failed(HandshakeError),
     /// The handshake was shut down in a controlled way
-    /// ([`HandshakeError::is_controlled_shutdown`]): return value 0
-    /// ([`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)), or the peer's
-    /// close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`). The same end
-    /// as [`ServerEvent::Shutdown`](crate::ServerEvent::Shutdown).
+    /// ([`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)): return value 0,
+    /// or the peer's close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`).
+    /// The same end as [`ServerEvent::Shutdown`](crate::server::ServerEvent::Shutdown).
     Shutdown(HandshakeError),
     /// The deadline passed first. Reported no earlier than the deadline. The error has
     /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout): what the handshake was waiting for
@@ -44,7 +42,7 @@ pub enum Completed<S> {
     /// socket unwatched and its deadline running. Call
     /// [`MultiDriver::resume`](super::MultiDriver::resume) once the callback can make
     /// progress.
-    Callback(crate::outcome::Want),
+    Callback(crate::Want),
     /// The handshake had received nothing when the driver ran out of descriptors in
     /// `accept(2)`; it was closed to free one.
     Evicted,
@@ -54,6 +52,18 @@ pub enum Completed<S> {
 }
 
 impl<S> Completed<S> {
+    /// The driver's name for how a handshake left the engine's set: the same ends, one for
+    /// one.
+    pub(crate) fn of(outcome: Outcome<S>) -> Completed<S> {
+        match outcome {
+            Outcome::Done(stream) => Completed::Done(stream),
+            Outcome::Failed(e) => Completed::Failed(e),
+            Outcome::Shutdown(e) => Completed::Shutdown(e),
+            Outcome::TimedOut(e) => Completed::TimedOut(e),
+            Outcome::Evicted => Completed::Evicted,
+        }
+    }
+
     /// True for [`Done`](Self::Done).
     pub fn is_done(&self) -> bool {
         matches!(self, Completed::Done(_))

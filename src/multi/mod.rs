@@ -9,14 +9,13 @@
 //!
 //! Every connection is a file descriptor: raise the open-file limit first with
 //! [`raise_nofile_limit`](crate::limits::raise_nofile_limit), and expect a
-//! [`LimitError`](crate::limits::LimitError) that names the limit when it runs out.
+//! [`LimitError`](crate::LimitError) that names the limit when it runs out.
 
 mod driver;
 mod error;
 mod event;
 mod socket;
 
-pub use crate::engine::Token;
 pub use driver::MultiDriver;
 pub use error::{AddError, MultiError};
 pub use event::{Completed, MultiEvent};

@@ -1,6 +1,6 @@
 //! Nonblocking TCP sockets for many connections at once: a connect that does not wait, and a
 //! listener with a deep accept queue. Running out of descriptors gives a
-//! [`LimitError`](crate::limits::LimitError) that names the limit.
+//! [`LimitError`](crate::LimitError) that names the limit.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -55,7 +55,7 @@ fn nonblocking_socket(addr: &SocketAddr) -> Result<OwnedFd, MultiError> {
 ///
 /// `std::net::TcpListener::bind` asks for a queue of 128, which overflows when thousands of
 /// clients connect at once: the kernel then drops their SYNs and they retry a second later.
-/// The socket is made as [`TlsListener::bind`](crate::TlsListener::bind) makes its own, so a
+/// The socket is made as [`TlsListener::bind`](crate::server::TlsListener::bind) makes its own, so a
 /// port in use, an address not on this machine or a privileged port give the same
 /// [`ServerConfigError`](crate::server::ServerConfigError) (in [`MultiError::Listen`]); running out of
 /// descriptors gives [`MultiError::Limit`].

@@ -73,7 +73,7 @@ pub(crate) struct Reactor<S, T> {
 }
 
 /// How a listening socket is watched: readable, and `EPOLLEXCLUSIVE` so that of several
-/// event loops that watch one socket ([`TlsListener::try_clone`](crate::TlsListener::try_clone))
+/// event loops that watch one socket ([`TlsListener::try_clone`](crate::server::TlsListener::try_clone))
 /// a new connection wakes one, not all
 /// ([`epoll_ctl(2)`](https://man7.org/linux/man-pages/man2/epoll_ctl.2.html)). A listener is
 /// only ever added and deleted, never modified, as `EPOLLEXCLUSIVE` requires.
@@ -210,13 +210,12 @@ impl<S: Read + Write + AsFd, T> Reactor<S, T> {
     /// when its socket cannot be registered.
     pub(crate) fn insert(
         &mut self,
-        mut handshake: Handshake<S>,
+        handshake: Handshake<S>,
         user: T,
         deadline: Instant,
         first_want: Option<Want>,
     ) -> Result<Token, Box<(Handshake<S>, T, MultiError)>> {
         let now = Instant::now();
-        handshake.begin_nodelay();
         let want = first_want.unwrap_or(Want::Write);
         let token = self.set.insert(handshake, user, now, deadline, want);
         let step = match first_want {
@@ -311,7 +310,12 @@ impl<S: Read + Write + AsFd, T> Reactor<S, T> {
             }
         }
         let now = Instant::now();
+        // Deadlines, and DTLS retransmission timers (a retransmission that needed a step
+        // hands its step back here).
         self.set.handle_timeout(now);
+        while let Some((token, step)) = self.set.poll_watch() {
+            self.apply(token, step);
+        }
         self.wake_listeners(now);
         self.collect_ended();
         Ok(self.out.len() - before)
@@ -384,18 +388,11 @@ impl<S: Read + Write + AsFd, T> Reactor<S, T> {
                 return;
             }
             let timeout = l.timeout;
-            match l.listener.accept() {
+            // Nonblocking from accept4 itself: no ioctl(FIONBIO) per connection.
+            match crate::sys::accept_nonblocking(&l.listener) {
                 Ok((tcp, peer)) => {
                     batch += 1;
                     self.accepted += 1;
-                    if let Err(e) = tcp.set_nonblocking(true) {
-                        self.out.push_back(Event::Setup {
-                            listener: token,
-                            peer,
-                            error: MultiError::os("ioctl(FIONBIO)", e),
-                        });
-                        continue;
-                    }
                     if !self.set.admit(now) {
                         drop(tcp);
                         self.out.push_back(Event::Refused {

@@ -4,7 +4,7 @@
 //! * `blocking`: one descriptor, `select(2)` below `FD_SETSIZE`, `poll(2)` above
 //!   ([`Handshake::drive`](crate::Handshake::drive));
 //! * `epoll`: many descriptors in one epoll instance, with listeners
-//!   ([`MultiDriver`](crate::MultiDriver) and [`TlsListener`](crate::TlsListener) sit on it);
+//!   ([`MultiDriver`](crate::MultiDriver) and [`TlsListener`](crate::server::TlsListener) sit on it);
 //! * `tokio` (feature `tokio`): one handshake per future on tokio's reactor
 //!   ([`tlshake::tokio`](crate::tokio)).
 

@@ -1,5 +1,5 @@
-//! Building the server's `SslContext`s once: protocol range, options, client authentication,
-//! ALPN, tickets, the certificate, and one context per SNI name behind a servername callback.
+//! Building the server's `SslContext`s once: protocol range, options, groups, client
+//! authentication, ALPN, tickets, the certificate, and one context per SNI name behind a servername callback.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -15,10 +15,25 @@ use openssl::x509::X509;
 
 use crate::certstore::{CertStore, CertStoreError, CertifiedKey};
 use crate::policy;
-use crate::server::config::{CertificateSource, ClientAuth, ServerConfig};
+use crate::server::builder::ServerConfigBuilder;
+use crate::server::config::ServerConfig;
 use crate::server::error::ServerConfigError;
 use crate::server::protocols::ProtocolSet;
+use crate::server::source::{CertificateSource, ClientAuth};
 use crate::version::ProtocolVersion;
+
+impl ServerConfigBuilder {
+    /// Checks everything that can be checked before a client connects (the connection
+    /// settings, the protocol set, ALPN, the security level, the groups, the certificates
+    /// and their keys, the client CA file, the SNI names, the ECH keys) and builds the
+    /// `SslContext` (and one per SNI name) once. [`TlsListener::bind`](super::TlsListener::bind)
+    /// then only binds.
+    pub fn build(self) -> Result<ServerConfig, ServerConfigError> {
+        self.check_connection_settings()?;
+        let context = build(&self)?;
+        Ok(ServerConfig::new(self, context))
+    }
+}
 
 /// The session id context every server context shares, so that sessions (and client
 /// verification with resumption) work across the SNI contexts
@@ -33,13 +48,38 @@ struct Common {
     verify: Option<(SslVerifyMode, Vec<X509>)>,
     alpn: Option<Arc<Vec<Vec<u8>>>>,
     security_level: Option<u32>,
+    groups: Option<String>,
     tickets: bool,
+    /// A DTLS context (`DTLS_server_method`, DTLS 1.2) instead of TLS.
+    dtls: bool,
 }
 
 /// Builds the default context (with the SNI contexts inside its servername callback).
-pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigError> {
+pub(crate) fn build(config: &ServerConfigBuilder) -> Result<SslContext, ServerConfigError> {
+    build_flavor(config, false, &|_| {})
+}
+
+/// Builds the DTLS context of `config` (`DTLS_server_method`, DTLS 1.2 only): the same
+/// certificates, SNI contexts, client authentication, ciphers, groups and ALPN as [`build`],
+/// no ECH (TLS 1.3 only: refused when configured), and `extra` (the cookie callbacks) on
+/// every context.
+pub(crate) fn build_dtls(
+    config: &ServerConfig,
+    extra: &dyn Fn(&mut SslContextBuilder),
+) -> Result<SslContext, ServerConfigError> {
+    build_flavor(&config.settings, true, extra)
+}
+
+fn build_flavor(
+    config: &ServerConfigBuilder,
+    dtls: bool,
+    extra: &dyn Fn(&mut SslContextBuilder),
+) -> Result<SslContext, ServerConfigError> {
     policy::check_set(config.protocols.versions(), config.allow_legacy)?;
     policy::check_security_level(config.security_level)?;
+    if let Some(list) = &config.groups {
+        policy::check_groups(list)?;
+    }
     // Checked; kept as names for the selection callback.
     policy::alpn_wire(&config.alpn)?;
     let common = Common {
@@ -49,7 +89,9 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigErr
         verify: client_verification(&config.client_auth)?,
         alpn: (!config.alpn.is_empty()).then(|| Arc::new(config.alpn.clone())),
         security_level: config.security_level,
+        groups: config.groups.clone(),
         tickets: config.session_tickets,
+        dtls,
     };
     let source = config
         .certificate
@@ -80,6 +122,7 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigErr
                 other => other,
             })?;
         let mut builder = base(&common)?;
+        extra(&mut builder);
         if let Some(log) = &key_log {
             log.install(&mut builder);
         }
@@ -88,10 +131,15 @@ pub(crate) fn build(config: &ServerConfig) -> Result<SslContext, ServerConfigErr
     }
 
     let mut builder = base(&common)?;
+    extra(&mut builder);
     if let Some(log) = &key_log {
         log.install(&mut builder);
     }
     use_identity(&mut builder, &identity)?;
+    // Each connection copies the store at SSL_new, before a servername callback switches
+    // its context: the default context alone needs it.
+    let tls13 = config.protocols.contains(ProtocolVersion::Tls1_3) && !dtls;
+    crate::ech::load_keys(&mut builder, &config.ech_keys, tls13).map_err(ServerConfigError::Ech)?;
     if !by_name.is_empty() {
         builder.set_servername_callback(move |ssl, _alert| {
             let Some(name) = ssl.servername(NameType::HOST_NAME) else {
@@ -150,24 +198,31 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
             source: source.into(),
         }
     };
-    let mut b =
-        SslContext::builder(SslMethod::tls_server()).map_err(tls("creating the SSL_CTX"))?;
-    let lowest = common
-        .protocols
-        .lowest()
-        .and_then(ProtocolVersion::to_openssl);
-    let highest = common
-        .protocols
-        .highest()
-        .and_then(ProtocolVersion::to_openssl);
+    let method = if common.dtls {
+        SslMethod::dtls_server()
+    } else {
+        SslMethod::tls_server()
+    };
+    let mut b = SslContext::builder(method).map_err(tls("creating the SSL_CTX"))?;
+    let (lowest, highest) = if common.dtls {
+        // DTLS 1.0 (TLS 1.1's record protection) is refused as TLS 1.1 is.
+        let v = Some(openssl::ssl::SslVersion::DTLS1_2);
+        (v, v)
+    } else {
+        let p = &common.protocols;
+        let version = |v: Option<ProtocolVersion>| v.and_then(ProtocolVersion::to_openssl);
+        (version(p.lowest()), version(p.highest()))
+    };
     b.set_min_proto_version(lowest)
         .map_err(tls("setting the lowest protocol version"))?;
     b.set_max_proto_version(highest)
         .map_err(tls("setting the highest protocol version"))?;
     let mut options = SslOptions::NO_COMPRESSION
         | SslOptions::CIPHER_SERVER_PREFERENCE
-        | SslOptions::NO_RENEGOTIATION
-        | common.protocols.hole_options();
+        | SslOptions::NO_RENEGOTIATION;
+    if !common.dtls {
+        options |= common.protocols.hole_options();
+    }
     if !common.tickets {
         options |= SslOptions::NO_TICKET;
     }
@@ -175,13 +230,19 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
     // TLS 1.2: forward-secret AEAD suites only; CBC with the named opt-out. TLS 1.3 suites
     // all have forward secrecy and are AEAD.
     // TLS 1.0 and 1.1 have no AEAD suite: their opt-out implies this one.
-    let list = if common.cbc || common.legacy {
+    let legacy = common.legacy && !common.dtls;
+    let list = if common.cbc || legacy {
         TLS12_CIPHERS_WITH_CBC
     } else {
         TLS12_CIPHERS
     };
     b.set_cipher_list(list)
         .map_err(tls("setting the TLS 1.2 cipher list"))?;
+    if let Some(groups) = &common.groups {
+        // Checked by the policy: the same library takes the same list again.
+        b.set_groups_list(groups)
+            .map_err(tls("setting the key-exchange groups"))?;
+    }
     // Idle connections give their record buffers back (see benches/heap.rs);
     // `SslAcceptor` sets the same mode.
     b.set_mode(SslMode::RELEASE_BUFFERS);
@@ -192,7 +253,7 @@ fn base(common: &Common) -> Result<SslContextBuilder, ServerConfigError> {
     let tickets = if common.tickets { 1 } else { 0 };
     b.set_num_tickets(tickets)
         .map_err(tls("setting the number of TLS 1.3 session tickets"))?;
-    if common.legacy {
+    if legacy {
         // OpenSSL 3's default security level 1 (2 on some distributions) refuses the SHA-1
         // signatures of TLS 1.0 and 1.1; level 0 is what the legacy opt-out means.
         b.set_security_level(0);
@@ -380,8 +441,8 @@ mod tests {
                 ServerConfig::builder()
                     .certificate(k)
                     .session_tickets(on)
-                    .build_context()
-                    .map(|ctx| ctx.num_tickets())
+                    .build()
+                    .map(|config| config.context().num_tickets())
                     .map_err(|e| e.to_string())
             })
         };

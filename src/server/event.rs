@@ -1,4 +1,7 @@
-//! [`ServerEvent`]: what happened to one incoming connection.
+//! [`ServerEvent`]: what happened to one incoming connection, the same type for every
+//! listener (the epoll [`TlsListener`](super::TlsListener) and, with the `tokio` feature,
+//! `tlshake::tokio::AsyncTlsListener`), generic over the established stream; and
+//! [`ListenerStats`], the counters every listener keeps of its events.
 
 use std::fmt;
 use std::net::{SocketAddr, TcpStream};
@@ -9,22 +12,26 @@ use crate::multi::MultiError;
 use crate::session::SessionInfo;
 use crate::stream::TlsStream;
 
-/// A connection whose TLS handshake completed.
+/// A connection whose TLS handshake completed, with the listener's stream type `S`.
 ///
-/// The stream is in **blocking** mode again (like a stream from `std::net::TcpListener`),
-/// with `TCP_NODELAY` as the listener's [`NodelayPolicy`](crate::NodelayPolicy) left it.
-/// The client's first data may already be buffered (it can arrive with its Finished): an
-/// event loop reads while [`TlsStream::buffered_len`] is above zero before it waits for the
-/// socket to become readable.
+/// From the epoll [`TlsListener`](super::TlsListener), `S` is a [`TlsStream`] in
+/// **blocking** mode again (like a stream from `std::net::TcpListener`; nonblocking with
+/// [`set_nonblocking_streams`](super::TlsListener::set_nonblocking_streams)); from the tokio
+/// listener, an `AsyncTlsStream`. `TCP_NODELAY` is as the listener's
+/// [`NodelayPolicy`](crate::NodelayPolicy) left it. The client's first data may already be
+/// buffered (it can arrive with its Finished): an event loop reads while
+/// [`TlsStream::buffered_len`] is above zero before it waits for the socket to become
+/// readable.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct Accepted {
-    /// The established connection: `Read` + `Write` for application data.
-    pub stream: TlsStream<TcpStream>,
+pub struct Accepted<S = TlsStream<TcpStream>> {
+    /// The established connection, for application data.
+    pub stream: S,
     /// The client's address (an IPv4 client of a dual-stack listener shows as IPv4).
     pub peer: SocketAddr,
     /// What was negotiated: protocol, cipher, ALPN, SNI, the client certificate and its
-    /// verify result.
+    /// verify result, and whether Encrypted Client Hello was accepted with the inner name
+    /// ([`SessionInfo::ech`]; the inner name is then also [`SessionInfo::sni`]).
     pub session: SessionInfo,
     /// From `accept(2)` to the end of the handshake.
     pub handshake_time: Duration,
@@ -35,38 +42,50 @@ pub struct Accepted {
 #[non_exhaustive]
 pub enum RejectReason {
     /// `max_pending` handshakes were already in progress.
-    #[error("{limit} handshakes were already pending (max_pending); raise the limit or lower the handshake timeout")]
     TooManyPending {
         /// The configured limit.
         limit: usize,
     },
     /// The set was full (`max_pending`) or out of descriptors, and this connection, which
     /// had received nothing for longest, was closed to make room for a new one.
-    #[error("evicted after sending nothing while the server was full ({limit} pending at most, or no descriptor left) and another connection arrived")]
     Evicted {
         /// The configured `max_pending`.
         limit: usize,
     },
-    /// The accepted socket could not be prepared: made nonblocking (or blocking again once
-    /// established), registered with epoll, or given an `SSL` object (`SSL_new`) and a
+    /// The accepted socket could not be prepared: made blocking again once established,
+    /// registered with epoll, or given an `SSL` object (`SSL_new`) and a
     /// server handshake. The source is what failed, as the runner reported it.
-    #[error("the connection could not be set up")]
     Setup(#[source] MultiError),
 }
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::TooManyPending { limit, .. } => write!(f, "{limit} handshakes were already pending (max_pending); raise the limit or lower the handshake timeout")?,
+            RejectReason::Evicted { limit, .. } => write!(f, "evicted after sending nothing while the server was full ({limit} pending at most, or no descriptor left) and another connection arrived")?,
+            RejectReason::Setup(_) => write!(f, "the connection could not be set up")?,
+        }
+        crate::error::write_causes(self, f)
+    }
+}
 
-/// What happened to one incoming connection. The listener never stops because a handshake
+/// What happened to one incoming connection, with the listener's stream type `S` (a
+/// [`TlsStream`] from the epoll [`TlsListener`](super::TlsListener), blocking unless
+/// [`set_nonblocking_streams`](super::TlsListener::set_nonblocking_streams) said otherwise; an
+/// `AsyncTlsStream` from the tokio listener). The listener never stops because a handshake
 /// failed: every failure is one event, and the next connection is served.
 // The large variant is the common one: boxing it would allocate once per connection for
 // nothing, while an event is moved only a few times.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ServerEvent {
+pub enum ServerEvent<S = TlsStream<TcpStream>> {
     /// The handshake completed.
-    Established(Accepted),
+    Established(Accepted<S>),
     /// The handshake failed (see the error's `kind()`, `hint()`, `reasons()` and
     /// `verify()`); the connection was closed. The same end as
-    /// [`Completed::Failed`](crate::Completed::Failed).
+    /// [`Completed::Failed`](crate::Completed::Failed). The tokio listener's loop, which
+    /// has no callback to wait for, also ends a callback-driven want here
+    /// ([`ErrorKind::Callback`](crate::ErrorKind::Callback)).
     Failed {
         /// The client.
         peer: SocketAddr,
@@ -74,9 +93,9 @@ pub enum ServerEvent {
         error: HandshakeError,
     },
     /// The handshake was shut down in a controlled way
-    /// ([`HandshakeError::is_controlled_shutdown`]): `SSL_accept` returned 0, or the client
-    /// sent close_notify in place of a handshake message (`SSL_ERROR_ZERO_RETURN`). The
-    /// connection was closed. The same end as
+    /// ([`HandshakeOutcome::Shutdown`](crate::HandshakeOutcome::Shutdown)): `SSL_accept`
+    /// returned 0, or the client sent close_notify in place of a handshake message
+    /// (`SSL_ERROR_ZERO_RETURN`). The connection was closed. The same end as
     /// [`Completed::Shutdown`](crate::Completed::Shutdown).
     Shutdown {
         /// The client.
@@ -102,7 +121,8 @@ pub enum ServerEvent {
     },
     /// Not an end: the handshake returned a callback-driven want (a ClientHello callback
     /// that asked to be called again, ...). It stays pending, its socket unwatched and its
-    /// deadline running, until [`TlsListener::resume`](crate::TlsListener::resume).
+    /// deadline running, until [`TlsListener::resume`](crate::server::TlsListener::resume). Only
+    /// the epoll listener reports it.
     Callback {
         /// The client.
         peer: SocketAddr,
@@ -113,7 +133,7 @@ pub enum ServerEvent {
     },
 }
 
-impl ServerEvent {
+impl<S> ServerEvent<S> {
     /// The client's address.
     pub fn peer(&self) -> SocketAddr {
         match self {
@@ -152,14 +172,20 @@ impl ServerEvent {
     }
 }
 
-impl fmt::Display for ServerEvent {
+impl<S> fmt::Display for ServerEvent<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServerEvent::Established(a) => write!(
-                f,
-                "{}: established {} {}",
-                a.peer, a.session.protocol, a.session.cipher
-            ),
+            ServerEvent::Established(a) => {
+                write!(
+                    f,
+                    "{}: established {} {}",
+                    a.peer, a.session.protocol, a.session.cipher
+                )?;
+                if a.session.ech.status != crate::ech::EchStatus::NotAttempted {
+                    write!(f, ", ECH {}", a.session.ech)?;
+                }
+                Ok(())
+            }
             ServerEvent::Failed { peer, error } => write!(f, "{peer}: {error}"),
             ServerEvent::Shutdown { peer, error } => write!(f, "{peer}: shut down: {error}"),
             ServerEvent::TimedOut { peer, error } => write!(f, "{peer}: {error}"),
@@ -180,7 +206,8 @@ impl fmt::Display for ServerEvent {
     }
 }
 
-/// Counters of a listener since it was bound.
+/// Counters of a listener since it was bound (the same for the epoll and the tokio
+/// listener).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ListenerStats {
@@ -198,6 +225,22 @@ pub struct ListenerStats {
     pub rejected: u64,
     /// Handshakes in progress now.
     pub pending: usize,
+}
+
+impl ListenerStats {
+    /// Counts `event` (the one place events are counted) and hands it on.
+    pub(crate) fn record<S>(&mut self, event: ServerEvent<S>) -> ServerEvent<S> {
+        let counter = match &event {
+            ServerEvent::Established(_) => &mut self.established,
+            ServerEvent::Failed { .. } => &mut self.failed,
+            ServerEvent::Shutdown { .. } => &mut self.shutdown,
+            ServerEvent::TimedOut { .. } => &mut self.timed_out,
+            ServerEvent::Rejected { .. } => &mut self.rejected,
+            ServerEvent::Callback { .. } => return event,
+        };
+        *counter += 1;
+        event
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +271,7 @@ mod tests {
         assert!(!reason.to_string().contains(&os), "{reason}");
         // The event's log line tells the whole chain, each part once.
         let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let line = ServerEvent::Rejected {
+        let line = ServerEvent::<TlsStream<TcpStream>>::Rejected {
             peer,
             reason: setup_failure(),
         }

@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
-use crate::session::{name_to_string, SessionInfo};
+use crate::session::{name_to_string, Fact, SessionInfo};
 
 /// A complete `HTTP/1.1 200 OK` response (headers and a `text/plain` body, with
 /// `Content-Length` and `Connection: close`) whose body describes the session: protocol,
-/// cipher, ALPN, SNI, resumption, the client certificate and its verify result. Like the page
+/// cipher, key-exchange group, ALPN, SNI, resumption, the client certificate and its verify result, and
+/// Encrypted Client Hello (`ech: accepted (inner NAME, outer NAME)`). Like the page
 /// `openssl s_server -www` serves; handy to check a listener with `curl` or a browser.
 ///
 /// See the [module example](super) for a server answering every request with it.
@@ -27,6 +28,12 @@ fn describe(session: &SessionInfo) -> String {
     let none = "none";
     let _ = writeln!(body, "protocol: {}", session.protocol);
     let _ = writeln!(body, "cipher: {}", session.cipher);
+    let group = match (&session.group, session.post_quantum()) {
+        (Fact::Known(name), Some(true)) => format!("{name} (post-quantum)"),
+        (Fact::Known(name), _) => name.clone(),
+        (other, _) => format!("none ({})", other.missing_reason().unwrap_or_default()),
+    };
+    let _ = writeln!(body, "group: {group}");
     let alpn = match (&session.alpn, session.alpn_str()) {
         (None, _) => none.to_string(),
         (Some(_), Some(text)) => text.to_string(),
@@ -51,6 +58,7 @@ fn describe(session: &SessionInfo) -> String {
         Some(v) => format!("{} ({})", v.code, v.message),
     };
     let _ = writeln!(body, "verify: {verify}");
+    let _ = writeln!(body, "ech: {}", session.ech);
     body
 }
 
@@ -72,6 +80,10 @@ mod tests {
             verify: None,
             peer_certificate: None,
             peer_chain: Vec::new(),
+            group: Fact::Known("X25519MLKEM768".to_string()),
+            peer_signature: Fact::Absent,
+            peer_key: Fact::Absent,
+            ech: crate::ech::EchInfo::not_attempted(),
         };
         let reply = String::from_utf8(http_reply(&session)).unwrap();
         let (head, body) = reply.split_once("\r\n\r\n").unwrap();
@@ -82,17 +94,24 @@ mod tests {
         );
         assert!(body.contains("protocol: TLSv1.3\n"), "{body}");
         assert!(body.contains("alpn: http/1.1\n"), "{body}");
+        assert!(
+            body.contains("group: X25519MLKEM768 (post-quantum)\n"),
+            "{body}"
+        );
         assert!(body.contains("sni: localhost\n"), "{body}");
         assert!(body.contains("client certificate: none\n"), "{body}");
         assert!(body.contains("verify: no certificate\n"), "{body}");
+        assert!(body.contains("ech: not_attempted\n"), "{body}");
         let verified = SessionInfo {
             verify: Some(VerifyResult {
                 code: 0,
                 message: "ok".to_string(),
             }),
+            group: Fact::Resumed,
             ..session
         };
         let body = String::from_utf8(http_reply(&verified)).unwrap();
         assert!(body.contains("verify: 0 (ok)\n"), "{body}");
+        assert!(body.contains("group: none (resumed)\n"), "{body}");
     }
 }

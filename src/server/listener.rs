@@ -1,16 +1,29 @@
-//! [`TlsListener`]: a bound TLS server socket whose accept returns established connections.
+//! [`TlsListener`]: a bound TLS server socket whose accept returns established connections,
+//! directly on the epoll runner and its [`HandshakeSet`](crate::engine::HandshakeSet), the
+//! same ones [`MultiDriver`](crate::MultiDriver) uses.
+//!
+//! Each accepted connection becomes a server [`Handshake`](crate::Handshake) on a
+//! nonblocking socket, watched for the ClientHello and stepped only when its socket is
+//! ready; deadlines sit in the set's heap. When `max_pending` handshakes are in progress, a
+//! new connection evicts the pending one that has received nothing for longest; when every
+//! pending one has made progress, the new one is closed. When `accept(2)` runs out of
+//! descriptors, an idle pending connection is evicted to free one, or the listener rests for
+//! 100 ms: the server never stops for it.
 
 use std::fmt;
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
 
 use openssl::ssl::SslContext;
 
-use crate::server::bind::{self, BindHost, SocketOptions};
+use crate::engine::Token;
+use crate::multi::MultiError;
+use crate::run::epoll::{Event, MakeHandshake, Reactor};
+use crate::server::accept::{self, plain_peer, Settings};
 use crate::server::config::ServerConfig;
 use crate::server::error::{ServerConfigError, ServerError};
-use crate::server::event::{Accepted, ListenerStats, ServerEvent};
-use crate::server::pending::{Engine, EngineSettings};
+use crate::server::event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 
 /// Something told of every [`ServerEvent`] (a log, counters).
 pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
@@ -33,7 +46,8 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = ServerConfig::builder().port(4433)
-///     .certificate_files("server.pem", "server.key");
+///     .certificate_files("server.pem", "server.key")
+///     .build()?;
 /// let mut listener = TlsListener::bind(&config)?;
 /// listener.set_event_handler(Box::new(|event: &ServerEvent| {
 ///     if let Some(error) = event.error() {
@@ -47,67 +61,59 @@ pub type EventHandler = Box<dyn FnMut(&ServerEvent) + Send>;
 /// # }
 /// ```
 pub struct TlsListener {
-    engine: Engine,
+    reactor: Reactor<TcpStream, SocketAddr>,
+    /// The listening socket's token in the reactor.
+    listener: Token,
+    context: SslContext,
+    settings: Settings,
     local_addr: SocketAddr,
+    stats: ListenerStats,
     handler: Option<EventHandler>,
+    /// Hand established streams over as the runner had them, nonblocking.
+    nonblocking_streams: bool,
 }
 
 impl TlsListener {
-    /// Builds the TLS contexts ([`ServerConfig::build_context`]), then binds and listens.
+    /// Binds and listens with a configuration built already (its `SslContext` is shared:
+    /// clone the configuration to bind it on several addresses).
     ///
-    /// Configuration errors come first, before anything is bound: a
-    /// certificate problem, a refused protocol set. Then the bind errors:
-    /// [`ServerConfigError::AddressInUse`], [`ServerConfigError::AddressNotAvailable`],
-    /// [`ServerConfigError::PermissionDenied`], [`ServerConfigError::Bind`].
+    /// The bind errors: [`ServerConfigError::AddressInUse`],
+    /// [`ServerConfigError::AddressNotAvailable`], [`ServerConfigError::PermissionDenied`],
+    /// [`ServerConfigError::Bind`].
     pub fn bind(config: &ServerConfig) -> Result<TlsListener, ServerConfigError> {
-        let context = config.build_context()?;
-        TlsListener::bind_with_context(config, context)
+        let (socket, local_addr, settings) = accept::listen(config)?;
+        TlsListener::on_socket(socket, local_addr, config.context().clone(), settings)
     }
 
-    /// Binds with a context built already (by [`ServerConfig::build_context`], or by hand),
-    /// so that several listeners (one per address) share it. The TLS settings of `config`
-    /// are not used; its address, port, socket and per-connection settings are.
-    pub fn bind_with_context(
-        config: &ServerConfig,
+    /// The listener over a bound, listening socket (made nonblocking here): a reactor of its
+    /// own that accepts on it and makes each connection's handshake.
+    fn on_socket(
+        socket: TcpListener,
+        local_addr: SocketAddr,
         context: SslContext,
+        settings: Settings,
     ) -> Result<TlsListener, ServerConfigError> {
-        let port = config.port;
-        if config.handshake_timeout.is_zero() {
-            return Err(ServerConfigError::ZeroSetting {
-                setting: "handshake_timeout",
-            });
-        }
-        if config.max_pending == 0 {
-            return Err(ServerConfigError::ZeroSetting {
-                setting: "max_pending",
-            });
-        }
-        let host = config
-            .address
-            .as_deref()
-            .map_or(BindHost::Any, BindHost::parse);
-        let candidates = bind::candidates(&host, port)?;
-        let options = SocketOptions {
-            reuse_address: config.reuse_address,
-            reuse_port: config.reuse_port,
-            backlog: i32::try_from(config.backlog).unwrap_or(i32::MAX),
+        let mut reactor = Reactor::new(settings.policy()).map_err(setup_error)?;
+        let make: MakeHandshake<TcpStream, SocketAddr> = {
+            let context = context.clone();
+            Box::new(move |tcp, peer| {
+                let ssl = accept::connection_ssl(&context)?;
+                let handshake = accept::server_handshake(ssl, tcp, settings.nodelay)?;
+                Ok((handshake, plain_peer(peer)))
+            })
         };
-        let listener = bind::bind_first(&candidates, options)?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServerConfigError::Socket {
-                step: "getsockname",
-                source,
-            })?;
-        let settings = EngineSettings {
-            handshake_timeout: config.handshake_timeout,
-            nodelay: config.nodelay,
-            max_pending: config.max_pending,
-        };
+        let listener = reactor
+            .add_listener(socket, make, settings.handshake_timeout)
+            .map_err(setup_error)?;
         Ok(TlsListener {
-            engine: Engine::new(listener, context, settings)?,
+            reactor,
+            listener,
+            context,
+            settings,
             local_addr,
+            stats: ListenerStats::default(),
             handler: None,
+            nonblocking_streams: false,
         })
     }
 
@@ -115,13 +121,13 @@ impl TlsListener {
     /// ([`dup(2)`](https://man7.org/linux/man-pages/man2/dup.2.html)) with the same context and
     /// per-connection settings, and no event handler. Each copy can run its own event loop
     /// in its own thread; a connection is accepted by whichever loop calls `accept(2)` first.
-    /// Unlike [`ServerConfig::reuse_port`], no other process can bind the port beside it.
+    /// Unlike [`ServerConfigBuilder::reuse_port`](super::ServerConfigBuilder::reuse_port), no other process can bind the port beside it.
     pub fn try_clone(&self) -> Result<TlsListener, ServerConfigError> {
-        Ok(TlsListener {
-            engine: self.engine.share()?,
-            local_addr: self.local_addr,
-            handler: None,
-        })
+        let socket = self
+            .socket()
+            .try_clone()
+            .map_err(accept::socket_error("dup"))?;
+        TlsListener::on_socket(socket, self.local_addr, self.context.clone(), self.settings)
     }
 
     /// The address and port bound: with port 0, the port the system picked
@@ -132,17 +138,24 @@ impl TlsListener {
 
     /// The server's default `SslContext`, shared by every connection.
     pub fn context(&self) -> &SslContext {
-        self.engine.context()
+        &self.context
     }
 
     /// The listening socket.
-    pub fn socket(&self) -> &std::net::TcpListener {
-        self.engine.listener()
+    pub fn socket(&self) -> &TcpListener {
+        match self.reactor.listener(self.listener) {
+            Some(l) => l,
+            None => unreachable!("the listener is never removed"),
+        }
     }
 
     /// Counters since the listener was bound, and the handshakes in progress now.
     pub fn stats(&self) -> ListenerStats {
-        self.engine.stats()
+        ListenerStats {
+            accepted: self.reactor.accepted(),
+            pending: self.reactor.set().len(),
+            ..self.stats
+        }
     }
 
     /// Sets the function told of every event, before the event is returned (by
@@ -150,6 +163,16 @@ impl TlsListener {
     /// [`accept`](Self::accept)). It runs in the accepting thread: keep it short.
     pub fn set_event_handler(&mut self, handler: EventHandler) {
         self.handler = Some(handler);
+    }
+
+    /// Whether established streams are handed over nonblocking, as the handshakes ran
+    /// (`false`, the default: each is made blocking again, one
+    /// [`ioctl(FIONBIO)`](https://man7.org/linux/man-pages/man2/ioctl_fionbio.2.html) per
+    /// connection). An event loop that serves the streams nonblocking sets `true` and saves
+    /// that call and its own to undo it. A copy made by [`try_clone`](Self::try_clone)
+    /// starts at `false`.
+    pub fn set_nonblocking_streams(&mut self, nonblocking: bool) {
+        self.nonblocking_streams = nonblocking;
     }
 
     /// The next event: a connection established, a handshake failed, shut down, timed out, or a
@@ -163,11 +186,17 @@ impl TlsListener {
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Option<ServerEvent>, ServerError> {
-        let event = self.engine.next_event(deadline)?;
-        if let (Some(handler), Some(event)) = (self.handler.as_mut(), event.as_ref()) {
-            handler(event);
+        loop {
+            if let Some(event) = self.pop_event() {
+                return Ok(Some(event));
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(None);
+            }
+            let wait = deadline.map(|d| d - now);
+            self.reactor.run_once(wait).map_err(poll_error)?;
         }
-        Ok(event)
     }
 
     /// The next event without waiting (`Ok(None)`: nothing happened). With
@@ -177,23 +206,79 @@ impl TlsListener {
     /// ([`epoll(7)`](https://man7.org/linux/man-pages/man7/epoll.7.html): an epoll
     /// descriptor can itself be watched).
     pub fn poll_event(&mut self) -> Result<Option<ServerEvent>, ServerError> {
-        let event = self.engine.poll_event()?;
-        if let (Some(handler), Some(event)) = (self.handler.as_mut(), event.as_ref()) {
-            handler(event);
+        loop {
+            if let Some(event) = self.pop_event() {
+                return Ok(Some(event));
+            }
+            let queued = self
+                .reactor
+                .run_once(Some(Duration::ZERO))
+                .map_err(poll_error)?;
+            if queued == 0 {
+                return Ok(None);
+            }
         }
-        Ok(event)
     }
 
     /// When [`poll_event`](Self::poll_event) must be called even if the descriptor is not
     /// readable: the next handshake deadline, or the end of a rest after `accept(2)` failed.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.engine.poll_timeout()
+        self.reactor.next_wake()
     }
 
     /// Steps again a handshake reported as [`ServerEvent::Callback`], once the callback can
     /// make progress. False when the token names no pending handshake.
-    pub fn resume(&mut self, token: crate::engine::Token) -> bool {
-        self.engine.resume(token)
+    pub fn resume(&mut self, token: Token) -> bool {
+        self.reactor.resume(token)
+    }
+
+    /// The next queued event that concerns a connection, counted and told to the handler.
+    fn pop_event(&mut self) -> Option<ServerEvent> {
+        while let Some(event) = self.reactor.pop() {
+            if let Some(event) = self.server_event(event) {
+                let event = self.stats.record(event);
+                if let Some(handler) = self.handler.as_mut() {
+                    handler(&event);
+                }
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    /// A runner's event as the listener reports it (`None`: nothing to report).
+    fn server_event(&self, event: Event<TcpStream, SocketAddr>) -> Option<ServerEvent> {
+        let reject = |peer, reason| ServerEvent::Rejected { peer, reason };
+        Some(match event {
+            Event::Ended(ended) => {
+                let nonblocking = self.nonblocking_streams;
+                accept::ended_event(ended, &self.settings, |stream| {
+                    if nonblocking {
+                        return Ok(stream);
+                    }
+                    match stream.get_ref().set_nonblocking(false) {
+                        Ok(()) => Ok(stream),
+                        Err(e) => Err(MultiError::os(
+                            "ioctl(FIONBIO) to make it blocking again",
+                            e,
+                        )),
+                    }
+                })
+            }
+            Event::Callback { token, want } => {
+                let peer = *self.reactor.set().user(token)?;
+                ServerEvent::Callback { peer, token, want }
+            }
+            Event::Dropped { user, error, .. } => reject(user, RejectReason::Setup(error)),
+            Event::Setup { peer, error, .. } => {
+                reject(plain_peer(peer), RejectReason::Setup(error))
+            }
+            Event::Refused { peer, .. } => {
+                reject(plain_peer(peer), self.settings.too_many_pending())
+            }
+            // The listener rests and tries again: nothing to report per connection.
+            Event::AcceptFailed { .. } => return None,
+        })
     }
 
     /// The next established connection, waiting as long as it takes. Failed, timed-out and
@@ -239,7 +324,7 @@ impl TlsListener {
 /// The listener's epoll instance: readable when [`TlsListener::poll_event`] has work.
 impl std::os::fd::AsFd for TlsListener {
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.engine.epoll_fd()
+        std::os::fd::AsFd::as_fd(&self.reactor.epoll().0)
     }
 }
 
@@ -247,8 +332,28 @@ impl fmt::Debug for TlsListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsListener")
             .field("local_addr", &self.local_addr)
-            .field("stats", &self.engine.stats())
+            .field("stats", &self.stats())
             .field("event_handler", &self.handler.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The parts of a runner error a listener's own errors carry: the call that failed, and the
+/// operating-system error.
+fn io_parts(error: MultiError) -> (&'static str, io::Error) {
+    match error {
+        MultiError::Io { operation, source } => (operation, source),
+        other => ("epoll", io::Error::other(other)),
+    }
+}
+
+/// The epoll instance for a new listener could not be made or could not watch it.
+fn setup_error(error: MultiError) -> ServerConfigError {
+    let (step, source) = io_parts(error);
+    ServerConfigError::Socket { step, source }
+}
+
+fn poll_error(error: MultiError) -> ServerError {
+    let (step, source) = io_parts(error);
+    ServerError::Poll { step, source }
 }

@@ -17,7 +17,8 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = ServerConfig::builder().port(8443)
-//!     .certificate_files("server.pem", "server.key");
+//!     .certificate_files("server.pem", "server.key")
+//!     .build()?;
 //! let mut listener = TlsListener::bind(&config)?;
 //! loop {
 //!     let mut accepted = listener.accept()?;
@@ -29,19 +30,24 @@
 //! # }
 //! ```
 
+pub(crate) mod accept;
 pub(crate) mod bind;
+mod builder;
 mod config;
 mod context;
 mod error;
 mod event;
 mod http;
 mod listener;
-pub(crate) mod pending;
-mod protocols;
+pub(crate) mod protocols;
+mod source;
 
-pub use config::{CertificateSource, ClientAuth, ServerConfig};
+pub use builder::ServerConfigBuilder;
+pub use config::ServerConfig;
+pub(crate) use context::build_dtls as build_dtls_context;
 pub use error::{ServerConfigError, ServerError};
 pub use event::{Accepted, ListenerStats, RejectReason, ServerEvent};
 pub use http::http_reply;
 pub use listener::{EventHandler, TlsListener};
-pub use protocols::ProtocolSet;
+pub(crate) use protocols::ProtocolSet;
+pub use source::{CertificateSource, ClientAuth};

@@ -21,7 +21,7 @@ use crate::version::{ProtocolVersion, UnknownVersion};
 /// they are refused with a reason; TLS 1.0 and 1.1 need the explicit legacy opt-out.
 ///
 /// ```
-/// use tlshake::server::ProtocolSet;
+/// use tlshake::ProtocolSet;
 /// use tlshake::ProtocolVersion;
 ///
 /// let set = ProtocolSet::TLS1_2 | ProtocolSet::TLS1_3;
@@ -56,7 +56,7 @@ impl ProtocolSet {
     /// above `highest` is refused with [`PolicyError::VersionRange`].
     ///
     /// ```
-    /// use tlshake::server::ProtocolSet;
+    /// use tlshake::ProtocolSet;
     /// use tlshake::ProtocolVersion::{Tls1_2, Tls1_3};
     ///
     /// assert_eq!(ProtocolSet::range(Tls1_2, Tls1_3), Ok(ProtocolSet::default()));

@@ -1,5 +1,6 @@
 //! What can go wrong in a STARTTLS dialogue, and what to do about it.
 
+use std::fmt;
 use std::io;
 
 use super::reply::{MAX_REPLY_BYTES, MAX_REPLY_LINES};
@@ -20,11 +21,6 @@ pub enum StarttlsError {
     /// The server said no: a refusal in its greeting (SMTP `554`, IMAP `* BYE`, POP3 `-ERR`,
     /// FTP `421`) or to the upgrade command (SMTP `454`, IMAP `NO`/`BAD`, POP3 `-ERR`, FTP `4xx`
     /// / `5xx`, PostgreSQL `N`).
-    #[error(
-        "the {} server refused at the {during}: \"{}\"; it will not start TLS on this connection: \
-         check that TLS is enabled on the server{}",
-        .protocol.label(), shown(.reply), implicit_tls_advice(*.protocol)
-    )]
     Refused {
         /// The protocol spoken.
         protocol: StarttlsProtocol,
@@ -36,11 +32,6 @@ pub enum StarttlsError {
     /// The server does not offer the upgrade: its `EHLO`/`LHLO` reply or its IMAP capabilities
     /// lack `STARTTLS`, or an IMAP server greeted with `PREAUTH` (after which STARTTLS is not
     /// allowed). Unlike `openssl s_client`, which then "tries anyway", tlshake stops here.
-    #[error(
-        "the {} server does not offer {}; it said: \"{}\"; {}",
-        .protocol.label(), .protocol.upgrade_command(), shown(.reply),
-        not_offered_advice(*.protocol)
-    )]
     NotOffered {
         /// The protocol spoken.
         protocol: StarttlsProtocol,
@@ -49,7 +40,6 @@ pub enum StarttlsError {
     },
     /// The server sent something that is not a valid reply at this step: a wrong code (a
     /// greeting that is not `220`), a malformed line, a TLS record, or other binary data.
-    #[error("unexpected server reply at the {during}: \"{}\"; {}", shown(.reply), unexpected_advice(.reply))]
     UnexpectedReply {
         /// The step, e.g. `"greeting"` or `"EHLO reply"`.
         during: &'static str,
@@ -62,11 +52,6 @@ pub enum StarttlsError {
     /// this is the STARTTLS command-injection flaw (CVE-2011-0411 in Postfix, CVE-2021-23222 in
     /// libpq), by which a man in the middle adds plaintext that looks encrypted to the
     /// application. They are never passed on; the connection must be dropped.
-    #[error(
-        "the server sent {count} byte(s) after its go-ahead, before the TLS handshake: \"{preview}\"; \
-         plaintext there can be injected by an attacker (the STARTTLS injection flaw, \
-         CVE-2011-0411), so the connection was not upgraded: close it"
-    )]
     InjectedBytes {
         /// How many extra bytes had been received (at least this many were sent).
         count: usize,
@@ -74,11 +59,6 @@ pub enum StarttlsError {
         preview: String,
     },
     /// The server closed the connection (end of file) before the dialogue was over.
-    #[error(
-        "the server closed the connection at the {during}{}; check the server's logs, it may \
-         refuse this client or expect TLS from the first byte",
-        received_note(.received)
-    )]
     Closed {
         /// The step, e.g. `"greeting"`.
         during: &'static str,
@@ -87,42 +67,27 @@ pub enum StarttlsError {
     },
     /// A read or write timed out (`WouldBlock` or `TimedOut` from the stream): the server did
     /// not answer within the socket timeout the caller set.
-    #[error("timed out at the {during}: {}", timeout_advice(.during))]
     Timeout {
         /// The step, e.g. `"greeting"`.
         during: &'static str,
     },
     /// A reply passed the size limits ([`MAX_REPLY_BYTES`], [`MAX_REPLY_LINES`]).
-    #[error(
-        "the server's reply at the {during} passed the limit of {MAX_REPLY_BYTES} bytes or \
-         {MAX_REPLY_LINES} lines; reading stopped there: this is not a working server of the \
-         chosen protocol"
-    )]
     TooLong {
         /// The step, e.g. `"EHLO reply"`.
         during: &'static str,
     },
     /// The client name given for `EHLO`/`LHLO` cannot be sent safely.
-    #[error(
-        "invalid EHLO/LHLO client name \"{name}\": use a domain name or an address literal such \
-         as [192.0.2.1], 1 to 255 printable ASCII characters without spaces"
-    )]
     InvalidClientName {
         /// The name that was given, escaped.
         name: String,
     },
     /// The XMPP stream header needs a server name (`to=`) and none was given, or the one
     /// given cannot be sent safely.
-    #[error(
-        "invalid or missing XMPP host \"{name}\": set StarttlsOptions::xmpp_host to the XMPP \
-         domain, 1 to 255 printable ASCII characters without spaces, quotes, <, > or &"
-    )]
     InvalidXmppHost {
         /// The name that was given, escaped (empty when none was).
         name: String,
     },
     /// Reading from or writing to the stream failed.
-    #[error("I/O error at the {during}")]
     Io {
         /// The step, e.g. `"STARTTLS command"`.
         during: &'static str,
@@ -130,6 +95,31 @@ pub enum StarttlsError {
         #[source]
         source: io::Error,
     },
+}
+impl fmt::Display for StarttlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StarttlsError::Refused { protocol, during, reply, .. } => write!(f, "the {} server refused at the {during}: \"{}\"; it will not start TLS on this connection: \
+         check that TLS is enabled on the server{}", protocol.label(), shown(reply), implicit_tls_advice(*protocol))?,
+            StarttlsError::NotOffered { protocol, reply, .. } => write!(f, "the {} server does not offer {}; it said: \"{}\"; {}", protocol.label(), protocol.upgrade_command(), shown(reply), not_offered_advice(*protocol))?,
+            StarttlsError::UnexpectedReply { during, reply, .. } => write!(f, "unexpected server reply at the {during}: \"{}\"; {}", shown(reply), unexpected_advice(reply))?,
+            StarttlsError::InjectedBytes { count, preview, .. } => write!(f, "the server sent {count} byte(s) after its go-ahead, before the TLS handshake: \"{preview}\"; \
+         plaintext there can be injected by an attacker (the STARTTLS injection flaw, \
+         CVE-2011-0411), so the connection was not upgraded: close it")?,
+            StarttlsError::Closed { during, received, .. } => write!(f, "the server closed the connection at the {during}{}; check the server's logs, it may \
+         refuse this client or expect TLS from the first byte", received_note(received))?,
+            StarttlsError::Timeout { during, .. } => write!(f, "timed out at the {during}: {}", timeout_advice(during))?,
+            StarttlsError::TooLong { during, .. } => write!(f, "the server's reply at the {during} passed the limit of {MAX_REPLY_BYTES} bytes or \
+         {MAX_REPLY_LINES} lines; reading stopped there: this is not a working server of the \
+         chosen protocol")?,
+            StarttlsError::InvalidClientName { name, .. } => write!(f, "invalid EHLO/LHLO client name \"{name}\": use a domain name or an address literal such \
+         as [192.0.2.1], 1 to 255 printable ASCII characters without spaces")?,
+            StarttlsError::InvalidXmppHost { name, .. } => write!(f, "invalid or missing XMPP host \"{name}\": set StarttlsOptions::xmpp_host to the XMPP \
+         domain, 1 to 255 printable ASCII characters without spaces, quotes, <, > or &")?,
+            StarttlsError::Io { during, .. } => write!(f, "I/O error at the {during}")?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 impl StarttlsError {

@@ -180,13 +180,20 @@ impl fmt::Display for StarttlsProtocol {
 
 /// A STARTTLS protocol name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown STARTTLS protocol {given:?}: use one of {}",
-    StarttlsProtocol::names(", ")
-)]
 pub struct UnknownStarttlsProtocol {
     /// The text that was given.
     pub given: String,
+}
+impl fmt::Display for UnknownStarttlsProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let UnknownStarttlsProtocol { given, .. } = self;
+        write!(
+            f,
+            "unknown STARTTLS protocol {given:?}: use one of {}",
+            StarttlsProtocol::names(", ")
+        )?;
+        crate::error::write_causes(self, f)
+    }
 }
 
 impl FromStr for StarttlsProtocol {

@@ -78,8 +78,12 @@ pub(crate) fn proto_version_range<S>(stream: &mut SslStream<S>) -> (c_int, c_int
 /// [`SSL_free_buffers(3)`](https://docs.openssl.org/3.0/man3/SSL_alloc_buffers/) does; a
 /// buffer in use is kept, and OpenSSL allocates them again on the next read or write. Returns
 /// whether they were freed. Does nothing with an OpenSSL that has CVE-2024-4741 (buffers freed
-/// while in use).
+/// while in use), and nothing for DTLS: its write path does not allocate the write buffer
+/// again, and the next `SSL_write` dereferences the freed one (a crash seen on 3.0).
 pub(crate) fn free_idle_buffers<S>(stream: &mut SslStream<S>) -> bool {
+    if super::dtls::is_dtls(stream.ssl()) {
+        return false;
+    }
     static FIXED: OnceLock<bool> = OnceLock::new();
     if !*FIXED.get_or_init(|| free_buffers_is_fixed(openssl::version::number())) {
         return false;
@@ -105,6 +109,8 @@ fn free_buffers_is_fixed(version: i64) -> bool {
 
 // Not declared by openssl-sys.
 extern "C" {
+    // Every OpenSSL version.
+    fn SSL_get_client_CA_list(ssl: *const sys::SSL) -> *mut sys::stack_st_X509_NAME;
     // OpenSSL 1.1.0 and newer.
     fn SSL_free_buffers(ssl: *mut sys::SSL) -> c_int;
     // libcrypto's stable API since 0.9.6.
@@ -122,9 +128,7 @@ extern "C" {
 /// `ssl.param_mut().set_host(..)` or [`ClientConfig::new_ssl`](crate::client::ClientConfig::new_ssl)):
 /// the first host of [`SSL_get0_param(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_get0_param/)
 /// with [`X509_VERIFY_PARAM_get0_host(3)`](https://docs.openssl.org/3.0/man3/X509_VERIFY_PARAM_set_flags/),
-/// else its IP address with `X509_VERIFY_PARAM_get1_ip_asc`. `None` when no name is checked,
-/// and always before OpenSSL 3.0, which has neither getter.
-#[cfg(ossl300)]
+/// else its IP address with `X509_VERIFY_PARAM_get1_ip_asc`. `None` when no name is checked.
 pub(crate) fn verified_host(ssl: &SslRef) -> Option<String> {
     use super::verify_cache::{
         ERR_pop_to_mark, ERR_set_mark, X509_VERIFY_PARAM_get0_host, X509_VERIFY_PARAM_get1_ip_asc,
@@ -164,14 +168,26 @@ pub(crate) fn verified_host(ssl: &SslRef) -> Option<String> {
     Some(text)
 }
 
-/// Before OpenSSL 3.0 the verify parameters have no getter for the host: no name to quote.
-#[cfg(not(ossl300))]
-pub(crate) fn verified_host(_ssl: &SslRef) -> Option<String> {
-    None
+/// Whether the server of the client `ssl` named the CAs it accepts in a CertificateRequest
+/// ([`SSL_get_client_CA_list(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_client_CA_list/),
+/// which a client reads as the names the server sent). False on a server.
+pub(crate) fn server_sent_ca_names(ssl: &SslRef) -> bool {
+    if ssl.is_server() {
+        return false;
+    }
+    // SAFETY: `ssl` is a live SSL borrowed for the call; SSL_get_client_CA_list returns NULL
+    // or a stack owned by the SSL, only read (its length) while `ssl` is borrowed.
+    unsafe {
+        let names = SSL_get_client_CA_list(ssl_ptr(ssl));
+        !names.is_null() && sys::OPENSSL_sk_num(names.cast()) > 0
+    }
 }
 
-/// The stream's `SslRef`, mutably: `SslStream` itself only lends `&SslRef`.
+/// The stream's `SslRef`, mutably: `SslStream` itself only lends `&SslRef`. The reference
+/// leaves the crate, so the connection's verification seal is broken first
+/// ([`unseal`](super::verify_cache::unseal)).
 pub(crate) fn ssl_mut<S>(stream: &mut SslStream<S>) -> &mut SslRef {
+    super::verify_cache::unseal(stream.ssl());
     // SAFETY: the pointer is the stream's own live `SSL`, which lives as long as the stream;
     // the `&mut` borrow of the stream makes the returned reference the only one for its
     // lifetime.
@@ -212,11 +228,15 @@ unsafe extern "C" fn certificate_requested<H: CertificateRequestHook>(
     _arg: *mut c_void,
 ) -> c_int {
     if !ssl.is_null() {
-        // SAFETY: libssl passes the live SSL it is handshaking for, for the duration of the
-        // call; we only read its ex_data through a shared reference, as the openssl crate's
-        // own callbacks do.
-        let ssl = unsafe { SslRef::from_ptr(ssl) };
-        H::certificate_requested(ssl);
+        // A panic (a bug of ours) must not unwind into libssl; the hook only takes a note, so
+        // the handshake goes on as it would without it, as the message callback does.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: libssl passes the live SSL it is handshaking for, for the duration of
+            // the call; we only read its ex_data through a shared reference, as the openssl
+            // crate's own callbacks do.
+            let ssl = unsafe { SslRef::from_ptr(ssl) };
+            H::certificate_requested(ssl);
+        }));
     }
     // 1: go on (0 would fail the handshake, a negative value suspend it).
     1
@@ -237,6 +257,7 @@ extern "C" {
 #[cfg(feature = "tokio")]
 pub(crate) fn detach_ssl<S>(stream: SslStream<S>) -> Option<openssl::ssl::Ssl> {
     use foreign_types::ForeignType;
+    super::verify_cache::unseal(stream.ssl());
     let ptr = ssl_ptr(stream.ssl());
     // SAFETY: `ptr` is the live SSL* owned by `stream`; SSL_up_ref only increments its
     // reference count, so the SSL outlives the `SSL_free` that dropping `stream` performs.

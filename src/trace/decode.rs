@@ -4,6 +4,8 @@
 use openssl::ssl::{SslRef, SslVersion};
 use openssl::x509::X509;
 
+use super::names::{alert_name, cipher, group, signature, version};
+
 /// The message's name and facts; `None` for what is not a message (record headers).
 pub(super) fn describe(
     ssl: &SslRef,
@@ -30,10 +32,11 @@ fn handshake(ssl: &SslRef, kind: u8, body: &[u8]) -> (&'static str, Vec<String>)
         2 => server_hello(body),
         4 => ("NewSessionTicket", ticket(body)),
         5 => ("EndOfEarlyData", Vec::new()),
-        8 => (
-            "EncryptedExtensions",
-            encrypted_extensions(body).unwrap_or_default(),
-        ),
+        8 => {
+            let mut facts = encrypted_extensions(body).unwrap_or_default();
+            facts.extend(ech_outcome(ssl));
+            ("EncryptedExtensions", facts)
+        }
         11 => ("Certificate", certificate(body, tls13).unwrap_or_default()),
         12 => (
             "ServerKeyExchange",
@@ -119,6 +122,10 @@ fn client_hello(body: &[u8]) -> Option<Vec<String>> {
                 "groups offered: {}",
                 list(u16s(d.vec16().unwrap_or_default()).map(group))
             )),
+            13 => facts.push(format!(
+                "signature algorithms offered: {}",
+                list(u16s(d.vec16().unwrap_or_default()).map(signature))
+            )),
             16 => facts.push(format!(
                 "ALPN offered: {}",
                 alpn_list(d.vec16().unwrap_or_default())
@@ -136,6 +143,7 @@ fn client_hello(body: &[u8]) -> Option<Vec<String>> {
                 }
                 facts.push(format!("key shares: {}", groups.join(", ")));
             }
+            ECH_EXTENSION => facts.push(ech_client_hello(data)),
             _ => {}
         }
     }
@@ -193,8 +201,63 @@ fn encrypted_extensions(body: &[u8]) -> Option<Vec<String>> {
                 alpn_list(d.vec16().unwrap_or_default())
             ));
         }
+        if kind == ECH_EXTENSION {
+            facts.push(match crate::ech::EchConfigList::from_wire(data) {
+                Ok(list) => format!(
+                    "ECH retry configs: {} for {}",
+                    list.configs().len(),
+                    list.public_names().join(", ")
+                ),
+                Err(e) => format!("ECH retry configs: {} bytes, unusable ({e})", data.len()),
+            });
+        }
     }
     Some(facts)
+}
+
+/// Whether the server accepted ECH, as the connection knows it once the ServerHello is
+/// processed (the acceptance is a signal in its random, in no message of its own): said with
+/// the EncryptedExtensions, sent or received. Nothing without ECH.
+fn ech_outcome(ssl: &SslRef) -> Option<String> {
+    use crate::ech::{EchInfo, EchStatus};
+    let info = EchInfo::read(ssl);
+    Some(match info.status {
+        EchStatus::Accepted => match &info.inner_name {
+            Some(name) => format!("ECH accepted, inner name {name}"),
+            None => "ECH accepted".to_string(),
+        },
+        EchStatus::Rejected | EchStatus::Failed => "ECH not accepted".to_string(),
+        EchStatus::Grease => "ECH: GREASE".to_string(),
+        _ => return None,
+    })
+}
+
+/// The `encrypted_client_hello` extension (RFC 9849 section 5).
+const ECH_EXTENSION: usize = 0xfe0d;
+
+/// The ECH extension of a ClientHello: an inner marker, or the outer one with its suite,
+/// configuration id and payload size (a GREASE extension looks the same, by design).
+fn ech_client_hello(data: &[u8]) -> String {
+    let mut r = Reader(data);
+    match r.u8() {
+        Some(1) => "ECH: inner".to_string(),
+        Some(0) => {
+            let (kdf, aead, id) = (r.u16(), r.u16(), r.u8());
+            let _enc = r.vec16();
+            let payload = r.vec16().map_or(0, <[u8]>::len);
+            match (kdf, aead, id) {
+                (Some(kdf), Some(aead), Some(id)) => {
+                    let suite = crate::ech::HpkeSymmetricSuite {
+                        kdf: kdf as u16,
+                        aead: aead as u16,
+                    };
+                    format!("ECH: outer, config id 0x{id:02x}, {suite}, {payload}-byte payload")
+                }
+                _ => "ECH: outer, truncated".to_string(),
+            }
+        }
+        _ => format!("ECH: {} bytes", data.len()),
+    }
 }
 
 fn certificate(body: &[u8], tls13: bool) -> Option<Vec<String>> {
@@ -282,132 +345,6 @@ fn alpn_list(data: &[u8]) -> String {
     names.join(", ")
 }
 
-fn version(v: usize) -> String {
-    match v {
-        0x0304 => "TLSv1.3".into(),
-        0x0303 => "TLSv1.2".into(),
-        0x0302 => "TLSv1.1".into(),
-        0x0301 => "TLSv1".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
-
-fn group(g: usize) -> String {
-    match g {
-        0x0017 => "secp256r1".into(),
-        0x0018 => "secp384r1".into(),
-        0x0019 => "secp521r1".into(),
-        0x001d => "x25519".into(),
-        0x001e => "x448".into(),
-        0x0100 => "ffdhe2048".into(),
-        0x0101 => "ffdhe3072".into(),
-        0x0102 => "ffdhe4096".into(),
-        0x0103 => "ffdhe6144".into(),
-        0x0104 => "ffdhe8192".into(),
-        0x11ec => "X25519MLKEM768".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
-
-fn signature(s: usize) -> String {
-    match s {
-        0x0401 => "rsa_pkcs1_sha256".into(),
-        0x0501 => "rsa_pkcs1_sha384".into(),
-        0x0601 => "rsa_pkcs1_sha512".into(),
-        0x0403 => "ecdsa_secp256r1_sha256".into(),
-        0x0503 => "ecdsa_secp384r1_sha384".into(),
-        0x0603 => "ecdsa_secp521r1_sha512".into(),
-        0x0804 => "rsa_pss_rsae_sha256".into(),
-        0x0805 => "rsa_pss_rsae_sha384".into(),
-        0x0806 => "rsa_pss_rsae_sha512".into(),
-        0x0807 => "ed25519".into(),
-        0x0808 => "ed448".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
-
-fn cipher(c: usize) -> String {
-    match c {
-        0x1301 => "TLS_AES_128_GCM_SHA256".into(),
-        0x1302 => "TLS_AES_256_GCM_SHA384".into(),
-        0x1303 => "TLS_CHACHA20_POLY1305_SHA256".into(),
-        0xc02b => "ECDHE-ECDSA-AES128-GCM-SHA256".into(),
-        0xc02c => "ECDHE-ECDSA-AES256-GCM-SHA384".into(),
-        0xc02f => "ECDHE-RSA-AES128-GCM-SHA256".into(),
-        0xc030 => "ECDHE-RSA-AES256-GCM-SHA384".into(),
-        0xcca8 => "ECDHE-RSA-CHACHA20-POLY1305".into(),
-        0xcca9 => "ECDHE-ECDSA-CHACHA20-POLY1305".into(),
-        other => format!("0x{other:04x}"),
-    }
-}
-
-fn alert_name(d: u8) -> String {
-    let name = match d {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        other => return format!("alert {other}"),
-    };
-    name.to_string()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use openssl::ssl::{Ssl, SslContext, SslMethod};
-
-    #[test]
-    fn any_bytes_decode_without_panic() {
-        let ctx = SslContext::builder(SslMethod::tls_client())
-            .unwrap()
-            .build();
-        let ssl = Ssl::new(&ctx).unwrap();
-        // A small xorshift: every length up to 300, every content type and message type.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for len in 0..300usize {
-            let mut bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect();
-            for kind in [1u8, 2, 4, 8, 11, 12, 15, 24, 99] {
-                if let Some(first) = bytes.first_mut() {
-                    *first = kind;
-                }
-                for content_type in [20, 21, 22, 23, 256] {
-                    let _ = describe(&ssl, content_type, &bytes);
-                }
-            }
-        }
-        assert_eq!(
-            describe(&ssl, 21, &[2, 40]).map(|d| d.1),
-            Some(vec!["fatal handshake_failure".to_string()])
-        );
-        assert_eq!(describe(&ssl, 256, &[22, 3, 3, 0, 5]), None);
-    }
-}
+#[path = "decode_tests.rs"]
+mod tests;

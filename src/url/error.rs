@@ -1,6 +1,7 @@
 //! What can be wrong with a transport URL, one variant per mistake.
 
 use super::scheme::Scheme;
+use std::fmt;
 
 /// Why a transport URL was refused.
 ///
@@ -14,18 +15,9 @@ use super::scheme::Scheme;
 #[non_exhaustive]
 pub enum UrlError {
     /// The text was empty.
-    #[error(
-        "the transport URL is empty: write host:port or scheme://host:port, \
-         e.g. tls://example.com:443"
-    )]
     Empty,
 
     /// The text contains a whitespace character (space, tab, newline, ...).
-    #[error(
-        "{} contains whitespace at byte {position}: remove it \
-         (a transport URL has no spaces)",
-        quoted(.input)
-    )]
     Whitespace {
         /// The text that was given.
         input: String,
@@ -34,7 +26,6 @@ pub enum UrlError {
     },
 
     /// The text contains a control character other than whitespace (NUL, ESC, DEL, ...).
-    #[error("{} contains the control character {ch:?} at byte {position}: remove it", quoted(.input))]
     ControlCharacter {
         /// The text that was given.
         input: String,
@@ -45,24 +36,12 @@ pub enum UrlError {
     },
 
     /// Nothing stands before `://`, as in `://host:443`.
-    #[error(
-        "{} has an empty scheme before \"://\": write a scheme such as tcp:// or tls://, \
-         or leave out \"://\" for plain TCP",
-        quoted(.input)
-    )]
     EmptyScheme {
         /// The text that was given.
         input: String,
     },
 
     /// The scheme before `://` is not one of [`Scheme::KNOWN`].
-    #[error(
-        "unknown scheme {} in {}{}: use one of {}",
-        quoted(.scheme),
-        quoted(.input),
-        did_you_mean(.suggestion),
-        known_list()
-    )]
     UnknownScheme {
         /// The text that was given.
         input: String,
@@ -73,10 +52,6 @@ pub enum UrlError {
     },
 
     /// A known scheme followed by `:` but not `//`, as in `tls:/host:443` or `tls:host:443`.
-    #[error(
-        "{} has the scheme {scheme} but no \"//\" after it: write {scheme}://host:port",
-        quoted(.input)
-    )]
     SchemeWithoutSlashes {
         /// The text that was given.
         input: String,
@@ -85,31 +60,24 @@ pub enum UrlError {
     },
 
     /// There is no host before the port, as in `:443`, `tcp://:443` or `[]:443`.
-    #[error("{} has no host: write host:port, e.g. example.com:443 or [::1]:443", quoted(.input))]
     EmptyHost {
         /// The text that was given.
         input: String,
     },
 
     /// There is no port, as in `example.com` or `example.com:`.
-    #[error("{} has no port: add one after a ':', e.g. example.com:443 or [::1]:443", quoted(.input))]
     MissingPort {
         /// The text that was given.
         input: String,
     },
 
     /// The port is 0, which cannot be connected to.
-    #[error(
-        "{} has port 0, which cannot be connected to: give the server's port (1-65535)",
-        quoted(.input)
-    )]
     PortZero {
         /// The text that was given.
         input: String,
     },
 
     /// The port is a number above 65535.
-    #[error("port {} in {} is out of range: a port is 1-65535", capped(.value), quoted(.input))]
     PortOutOfRange {
         /// The text that was given.
         input: String,
@@ -118,7 +86,6 @@ pub enum UrlError {
     },
 
     /// The port is not made of decimal digits only (a sign, a letter, ...).
-    #[error("port {} in {} is not a number: a port is written as digits, 1-65535", quoted(.text), quoted(.input))]
     PortNotNumeric {
         /// The text that was given.
         input: String,
@@ -127,11 +94,6 @@ pub enum UrlError {
     },
 
     /// A `[` opens an IPv6 address but no `]` closes it.
-    #[error(
-        "{} opens '[' at byte {position} but never closes it: \
-         write an IPv6 address as [address]:port, e.g. [::1]:443",
-        quoted(.input)
-    )]
     UnclosedBracket {
         /// The text that was given.
         input: String,
@@ -140,11 +102,6 @@ pub enum UrlError {
     },
 
     /// A `[` or `]` where none belongs: brackets only enclose an IPv6 address at the host's start.
-    #[error(
-        "{} has a stray {ch:?} at byte {position}: \
-         brackets only enclose an IPv6 address, as in [::1]:443",
-        quoted(.input)
-    )]
     StrayBracket {
         /// The text that was given.
         input: String,
@@ -155,11 +112,6 @@ pub enum UrlError {
     },
 
     /// Something other than `:` follows the `]` of an IPv6 address, as in `[::1]x:443`.
-    #[error(
-        "{} has unexpected text at byte {position}, right after ']': \
-         the port follows the bracket with a ':', as in [::1]:443",
-        quoted(.input)
-    )]
     UnexpectedAfterBracket {
         /// The text that was given.
         input: String,
@@ -168,7 +120,6 @@ pub enum UrlError {
     },
 
     /// An IPv6 address without brackets, as in `::1:443` or `fe80::1:80`.
-    #[error("{} looks like an IPv6 address without brackets: write {}", quoted(.input), capped(.suggestion))]
     Ipv6WithoutBrackets {
         /// The text that was given.
         input: String,
@@ -177,11 +128,6 @@ pub enum UrlError {
     },
 
     /// More than one `:` in a host:port that is not an IPv6 address, as in `host:80:90`.
-    #[error(
-        "{} has a second ':' at byte {position}: write host:port with a single ':' \
-         (an IPv6 address goes in brackets, as in [::1]:443)",
-        quoted(.input)
-    )]
     TooManyColons {
         /// The text that was given.
         input: String,
@@ -190,11 +136,6 @@ pub enum UrlError {
     },
 
     /// The text in brackets is not an IPv6 address.
-    #[error(
-        "{} in {} is not a valid IPv6 address: brackets hold only IPv6 addresses \
-         (write IPv4 addresses and host names without them)",
-        quoted(.text), quoted(.input)
-    )]
     InvalidIpv6 {
         /// The text that was given.
         input: String,
@@ -206,11 +147,6 @@ pub enum UrlError {
     ///
     /// The system resolver would read forms like `127.1`, `2130706433` or `0x7f.0.0.1` as IPv4
     /// addresses, so they are refused rather than taken for host names.
-    #[error(
-        "{} in {} looks like an IPv4 address but is not one: write four decimal \
-         numbers 0-255 without leading zeros, as in 192.0.2.1",
-        quoted(.text), quoted(.input)
-    )]
     InvalidIpv4 {
         /// The text that was given.
         input: String,
@@ -220,11 +156,6 @@ pub enum UrlError {
 
     /// The zone id after `%` in an IPv6 address is empty or uses other characters than
     /// `A-Z a-z 0-9 . _ -`.
-    #[error(
-        "zone id {} in {} is invalid: after '%' write an interface name or index \
-         using only A-Z a-z 0-9 . _ -, as in [fe80::1%eth0]:443",
-        quoted(.zone), quoted(.input)
-    )]
     InvalidZone {
         /// The text that was given.
         input: String,
@@ -233,7 +164,6 @@ pub enum UrlError {
     },
 
     /// The host is not a valid DNS name.
-    #[error("host name {} in {} is invalid: {reason}", quoted(.host), quoted(.input))]
     InvalidHostName {
         /// The text that was given.
         input: String,
@@ -244,17 +174,175 @@ pub enum UrlError {
     },
 
     /// A path, query or fragment follows the port, as in `host:443/index.html`.
-    #[error(
-        "{} has {} after the port: a transport URL ends at the port \
-         (no path, query or fragment)",
-        quoted(.input), quoted(.rest)
-    )]
     TrailingPath {
         /// The text that was given.
         input: String,
         /// Everything from the `/`, `?` or `#` on.
         rest: String,
     },
+}
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::Empty => write!(
+                f,
+                "the transport URL is empty: write host:port or scheme://host:port, \
+         e.g. tls://example.com:443"
+            )?,
+            UrlError::Whitespace {
+                input, position, ..
+            } => write!(
+                f,
+                "{} contains whitespace at byte {position}: remove it \
+         (a transport URL has no spaces)",
+                quoted(input)
+            )?,
+            UrlError::ControlCharacter {
+                input,
+                ch,
+                position,
+                ..
+            } => write!(
+                f,
+                "{} contains the control character {ch:?} at byte {position}: remove it",
+                quoted(input)
+            )?,
+            UrlError::EmptyScheme { input, .. } => write!(
+                f,
+                "{} has an empty scheme before \"://\": write a scheme such as tcp:// or tls://, \
+         or leave out \"://\" for plain TCP",
+                quoted(input)
+            )?,
+            UrlError::UnknownScheme {
+                input,
+                scheme,
+                suggestion,
+                ..
+            } => write!(
+                f,
+                "unknown scheme {} in {}{}: use one of {}",
+                quoted(scheme),
+                quoted(input),
+                did_you_mean(suggestion),
+                known_list()
+            )?,
+            UrlError::SchemeWithoutSlashes { input, scheme, .. } => write!(
+                f,
+                "{} has the scheme {scheme} but no \"//\" after it: write {scheme}://host:port",
+                quoted(input)
+            )?,
+            UrlError::EmptyHost { input, .. } => write!(
+                f,
+                "{} has no host: write host:port, e.g. example.com:443 or [::1]:443",
+                quoted(input)
+            )?,
+            UrlError::MissingPort { input, .. } => write!(
+                f,
+                "{} has no port: add one after a ':', e.g. example.com:443 or [::1]:443",
+                quoted(input)
+            )?,
+            UrlError::PortZero { input, .. } => write!(
+                f,
+                "{} has port 0, which cannot be connected to: give the server's port (1-65535)",
+                quoted(input)
+            )?,
+            UrlError::PortOutOfRange { input, value, .. } => write!(
+                f,
+                "port {} in {} is out of range: a port is 1-65535",
+                capped(value),
+                quoted(input)
+            )?,
+            UrlError::PortNotNumeric { input, text, .. } => write!(
+                f,
+                "port {} in {} is not a number: a port is written as digits, 1-65535",
+                quoted(text),
+                quoted(input)
+            )?,
+            UrlError::UnclosedBracket {
+                input, position, ..
+            } => write!(
+                f,
+                "{} opens '[' at byte {position} but never closes it: \
+         write an IPv6 address as [address]:port, e.g. [::1]:443",
+                quoted(input)
+            )?,
+            UrlError::StrayBracket {
+                input,
+                ch,
+                position,
+                ..
+            } => write!(
+                f,
+                "{} has a stray {ch:?} at byte {position}: \
+         brackets only enclose an IPv6 address, as in [::1]:443",
+                quoted(input)
+            )?,
+            UrlError::UnexpectedAfterBracket {
+                input, position, ..
+            } => write!(
+                f,
+                "{} has unexpected text at byte {position}, right after ']': \
+         the port follows the bracket with a ':', as in [::1]:443",
+                quoted(input)
+            )?,
+            UrlError::Ipv6WithoutBrackets {
+                input, suggestion, ..
+            } => write!(
+                f,
+                "{} looks like an IPv6 address without brackets: write {}",
+                quoted(input),
+                capped(suggestion)
+            )?,
+            UrlError::TooManyColons {
+                input, position, ..
+            } => write!(
+                f,
+                "{} has a second ':' at byte {position}: write host:port with a single ':' \
+         (an IPv6 address goes in brackets, as in [::1]:443)",
+                quoted(input)
+            )?,
+            UrlError::InvalidIpv6 { input, text, .. } => write!(
+                f,
+                "{} in {} is not a valid IPv6 address: brackets hold only IPv6 addresses \
+         (write IPv4 addresses and host names without them)",
+                quoted(text),
+                quoted(input)
+            )?,
+            UrlError::InvalidIpv4 { input, text, .. } => write!(
+                f,
+                "{} in {} looks like an IPv4 address but is not one: write four decimal \
+         numbers 0-255 without leading zeros, as in 192.0.2.1",
+                quoted(text),
+                quoted(input)
+            )?,
+            UrlError::InvalidZone { input, zone, .. } => write!(
+                f,
+                "zone id {} in {} is invalid: after '%' write an interface name or index \
+         using only A-Z a-z 0-9 . _ -, as in [fe80::1%eth0]:443",
+                quoted(zone),
+                quoted(input)
+            )?,
+            UrlError::InvalidHostName {
+                input,
+                host,
+                reason,
+                ..
+            } => write!(
+                f,
+                "host name {} in {} is invalid: {reason}",
+                quoted(host),
+                quoted(input)
+            )?,
+            UrlError::TrailingPath { input, rest, .. } => write!(
+                f,
+                "{} has {} after the port: a transport URL ends at the port \
+         (no path, query or fragment)",
+                quoted(input),
+                quoted(rest)
+            )?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// What is wrong with a DNS host name (inside [`UrlError::InvalidHostName`]).
@@ -266,10 +354,6 @@ pub enum UrlError {
 #[non_exhaustive]
 pub enum HostNameReason {
     /// A character outside `A-Z a-z 0-9 - _ .`.
-    #[error(
-        "{ch:?} at byte {position} is not allowed: a host name uses only A-Z a-z 0-9 - _ \
-         and dots"
-    )]
     InvalidCharacter {
         /// The character.
         ch: char,
@@ -278,10 +362,6 @@ pub enum HostNameReason {
     },
 
     /// A non-ASCII character: internationalised names must be given in their `xn--` form.
-    #[error(
-        "{ch:?} at byte {position} is not ASCII: write an internationalised name in its \
-         xn-- (punycode) form"
-    )]
     NonAscii {
         /// The character.
         ch: char,
@@ -290,14 +370,12 @@ pub enum HostNameReason {
     },
 
     /// An empty label: a leading dot, two dots in a row, or a name that is only a dot.
-    #[error("it has an empty label at byte {position} (a leading dot or two dots in a row)")]
     EmptyLabel {
         /// Byte offset within the host name where the empty label starts.
         position: usize,
     },
 
     /// A label longer than 63 characters.
-    #[error("its label {} is {len} characters long: a label has at most 63", quoted(.label))]
     LabelTooLong {
         /// The label.
         label: String,
@@ -306,21 +384,18 @@ pub enum HostNameReason {
     },
 
     /// A label starting with `-`.
-    #[error("its label {} starts with '-'", quoted(.label))]
     LeadingHyphen {
         /// The label.
         label: String,
     },
 
     /// A label ending with `-`.
-    #[error("its label {} ends with '-'", quoted(.label))]
     TrailingHyphen {
         /// The label.
         label: String,
     },
 
     /// The name (without its trailing dot) is longer than 253 characters.
-    #[error("it is {len} characters long: a host name has at most 253")]
     TooLong {
         /// Its length in bytes, without the trailing dot.
         len: usize,
@@ -329,8 +404,47 @@ pub enum HostNameReason {
     /// A [`Host::Name`](super::Host::Name) given to [`TransportUrl::new`](super::TransportUrl::new)
     /// holds an IP address: use [`Host::Ipv4`](super::Host::Ipv4) or
     /// [`Host::Ipv6`](super::Host::Ipv6).
-    #[error("it is an IP address, not a name: use Host::Ipv4 or Host::Ipv6")]
     IpAddress,
+}
+impl fmt::Display for HostNameReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostNameReason::InvalidCharacter { ch, position, .. } => write!(
+                f,
+                "{ch:?} at byte {position} is not allowed: a host name uses only A-Z a-z 0-9 - _ \
+         and dots"
+            )?,
+            HostNameReason::NonAscii { ch, position, .. } => write!(
+                f,
+                "{ch:?} at byte {position} is not ASCII: write an internationalised name in its \
+         xn-- (punycode) form"
+            )?,
+            HostNameReason::EmptyLabel { position, .. } => write!(
+                f,
+                "it has an empty label at byte {position} (a leading dot or two dots in a row)"
+            )?,
+            HostNameReason::LabelTooLong { label, len, .. } => write!(
+                f,
+                "its label {} is {len} characters long: a label has at most 63",
+                quoted(label)
+            )?,
+            HostNameReason::LeadingHyphen { label, .. } => {
+                write!(f, "its label {} starts with '-'", quoted(label))?
+            }
+            HostNameReason::TrailingHyphen { label, .. } => {
+                write!(f, "its label {} ends with '-'", quoted(label))?
+            }
+            HostNameReason::TooLong { len, .. } => write!(
+                f,
+                "it is {len} characters long: a host name has at most 253"
+            )?,
+            HostNameReason::IpAddress => write!(
+                f,
+                "it is an IP address, not a name: use Host::Ipv4 or Host::Ipv6"
+            )?,
+        }
+        crate::error::write_causes(self, f)
+    }
 }
 
 /// The most characters of given text that a message quotes: a long input is cut there, so

@@ -1,9 +1,7 @@
 //! The scheme of a transport URL: the socket transport (`tcp`, `udp`, `ssl`, `tls`, ...).
 
 use std::fmt;
-use std::str::FromStr;
 
-use super::error::UrlError;
 use crate::version::ProtocolVersion;
 
 /// A socket transport: plain TCP or UDP, or TLS with a protocol range (the names PHP's socket
@@ -35,11 +33,17 @@ pub enum Scheme {
     SslV2,
     /// `sslv3://`: SSL 3.0, recognised only to be refused.
     SslV3,
+    /// `dtls://`: DTLS over UDP (DTLS 1.2), connected with
+    /// [`dtls::connect`](crate::dtls::connect).
+    Dtls,
+    /// `dtlsv1.2://`: DTLS pinned to DTLS 1.2 (the only DTLS version offered, so the same as
+    /// `dtls://`).
+    DtlsV1_2,
 }
 
 impl Scheme {
     /// Every scheme, in the order they are listed in messages.
-    pub const KNOWN: [Scheme; 10] = [
+    pub const KNOWN: [Scheme; 12] = [
         Scheme::Tcp,
         Scheme::Udp,
         Scheme::Ssl,
@@ -50,6 +54,8 @@ impl Scheme {
         Scheme::TlsV1_3,
         Scheme::SslV2,
         Scheme::SslV3,
+        Scheme::Dtls,
+        Scheme::DtlsV1_2,
     ];
 
     /// The scheme's name, lowercase, without `://`: `"tcp"`, `"tlsv1.2"`, ...
@@ -65,6 +71,8 @@ impl Scheme {
             Scheme::TlsV1_3 => "tlsv1.3",
             Scheme::SslV2 => "sslv2",
             Scheme::SslV3 => "sslv3",
+            Scheme::Dtls => "dtls",
+            Scheme::DtlsV1_2 => "dtlsv1.2",
         }
     }
 
@@ -78,9 +86,18 @@ impl Scheme {
             .find(|s| s.as_str().eq_ignore_ascii_case(name))
     }
 
-    /// True when the connection is wrapped in SSL/TLS: `ssl`, `tls`, `tlsv1.x`, `sslv2`, `sslv3`.
+    /// True when the connection is wrapped in SSL/TLS over TCP: `ssl`, `tls`, `tlsv1.x`,
+    /// `sslv2`, `sslv3`.
     pub fn is_tls(self) -> bool {
-        !matches!(self, Scheme::Tcp | Scheme::Udp)
+        !matches!(
+            self,
+            Scheme::Tcp | Scheme::Udp | Scheme::Dtls | Scheme::DtlsV1_2
+        )
+    }
+
+    /// True for DTLS over UDP: `dtls`, `dtlsv1.2`.
+    pub fn is_dtls(self) -> bool {
+        matches!(self, Scheme::Dtls | Scheme::DtlsV1_2)
     }
 
     /// The single protocol version this scheme allows, or `None` when it allows the configured
@@ -93,7 +110,12 @@ impl Scheme {
             Scheme::TlsV1_3 => Some(ProtocolVersion::Tls1_3),
             Scheme::SslV2 => Some(ProtocolVersion::Ssl2),
             Scheme::SslV3 => Some(ProtocolVersion::Ssl3),
-            Scheme::Tcp | Scheme::Udp | Scheme::Ssl | Scheme::Tls => None,
+            Scheme::Tcp
+            | Scheme::Udp
+            | Scheme::Ssl
+            | Scheme::Tls
+            | Scheme::Dtls
+            | Scheme::DtlsV1_2 => None,
         }
     }
 
@@ -119,72 +141,5 @@ impl Scheme {
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scheme {
-    type Err = UrlError;
-
-    /// Parses a scheme name without `://`, ignoring ASCII case.
-    ///
-    /// An empty name is [`UrlError::EmptyScheme`]; any other unknown name is
-    /// [`UrlError::UnknownScheme`], with a suggestion for near misses such as `tlsv1` or `tls1.2`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(UrlError::EmptyScheme {
-                input: s.to_string(),
-            });
-        }
-        Scheme::from_name(s).ok_or_else(|| unknown_scheme(s, s))
-    }
-}
-
-/// The error for an unknown scheme `name` found in `input`.
-pub(super) fn unknown_scheme(input: &str, name: &str) -> UrlError {
-    UrlError::UnknownScheme {
-        input: input.to_string(),
-        scheme: name.to_string(),
-        suggestion: near_miss(name),
-    }
-}
-
-/// The known scheme that an unknown `name` was probably meant to be.
-///
-/// Compares names with case, dots, dashes, underscores and the letter `v` removed, so that
-/// `tlsv1`, `TLS1.2`, `ssl3` and `tls-1.3` find their scheme; `https` suggests `tls`.
-pub(super) fn near_miss(name: &str) -> Option<Scheme> {
-    let squashed: String = name
-        .chars()
-        .filter(|c| !matches!(c, '.' | '-' | '_' | 'v' | 'V'))
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    match squashed.as_str() {
-        "tls1" | "tls10" => Some(Scheme::TlsV1_0),
-        "tls11" => Some(Scheme::TlsV1_1),
-        "tls12" => Some(Scheme::TlsV1_2),
-        "tls13" => Some(Scheme::TlsV1_3),
-        "ssl2" | "ssl20" => Some(Scheme::SslV2),
-        "ssl3" | "ssl30" => Some(Scheme::SslV3),
-        "tls" | "tsl" | "https" => Some(Scheme::Tls),
-        "ssl" => Some(Scheme::Ssl),
-        "tcp" => Some(Scheme::Tcp),
-        "udp" => Some(Scheme::Udp),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn near_misses_find_their_scheme() {
-        assert_eq!(near_miss("tlsv1"), Some(Scheme::TlsV1_0));
-        assert_eq!(near_miss("TLS1.2"), Some(Scheme::TlsV1_2));
-        assert_eq!(near_miss("tls-1.3"), Some(Scheme::TlsV1_3));
-        assert_eq!(near_miss("ssl3"), Some(Scheme::SslV3));
-        assert_eq!(near_miss("https"), Some(Scheme::Tls));
-        assert_eq!(near_miss("gopher"), None);
-        assert_eq!(near_miss("tls2"), None);
     }
 }

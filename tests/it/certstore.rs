@@ -6,14 +6,15 @@ use std::path::Path;
 
 use tempfile::TempDir;
 use tlshake::certstore::{
-    check_validity, CertStore, CertStoreError, CertSummary, CertifiedKey, SkipReason,
+    check_validity, CertStore, CertStoreError, CertSummary, CertifiedKey, FileSkipReason,
+    SkipReason,
 };
 use tlshake::fingerprint::FingerprintError;
 
 use gen::{Issued, Validity};
 
 /// Builds test certificates with the `openssl` crate and writes them as files.
-mod gen {
+pub(crate) mod gen {
     use std::fs;
     use std::path::{Path, PathBuf};
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -313,6 +314,8 @@ fn no_name_match_lists_the_names_available() {
             name,
             available,
             unusable,
+            unread,
+            ..
         } => {
             assert_eq!(name, "mail.example.org");
             assert_eq!(
@@ -320,6 +323,7 @@ fn no_name_match_lists_the_names_available() {
                 &["*.wild.test", "www.example.com", "example.com", "127.0.0.1"]
             );
             assert!(unusable.is_empty());
+            assert!(unread.is_empty(), "README.txt is no certificate file");
         }
         other => panic!("expected NoNameMatch, got {other:?}"),
     }
@@ -466,10 +470,11 @@ fn key_mismatch_is_refused() {
     assert!(err
         .to_string()
         .contains("does not belong to the certificate"));
-    // The directory loader refuses it too, naming the files.
+    // The directory loads; choosing that certificate is refused, naming the files.
     assert!(matches!(
-        CertStore::load_dir(dir.path(), &[]),
-        Err(CertStoreError::KeyMismatch { .. })
+        load(dir.path()).find_by_name("one.test"),
+        Err(CertStoreError::KeyMismatch { cert: Some(c), key: Some(k), .. })
+            if c == cert && k == key
     ));
     let err = CertifiedKey::from_parts(one.cert.clone(), vec![], two.key.clone()).unwrap_err();
     assert!(
@@ -589,10 +594,20 @@ fn pkcs12_loads_with_the_right_password_only() {
         Err(CertStoreError::Pkcs12Password { .. })
     ));
 
+    // The directory loads without it, and says why.
+    let store = CertStore::load_dir(dir.path(), &["nope", "also nope"]).unwrap();
+    assert_eq!(store.skipped_files().len(), 1);
     assert!(matches!(
-        CertStore::load_dir(dir.path(), &["nope", "also nope"]),
-        Err(CertStoreError::Pkcs12Password { .. })
+        store.skipped_files()[0].error(),
+        Some(CertStoreError::Pkcs12Password { path: p }) if p == &path
     ));
+    match store.find_by_name("p12.test") {
+        Err(CertStoreError::NoNameMatch { unread, .. }) => {
+            assert_eq!(unread.len(), 1);
+            assert_eq!(unread[0].path, path);
+        }
+        other => panic!("expected NoNameMatch, got {other:?}"),
+    }
     let store = CertStore::load_dir(dir.path(), &["nope", "s3cret"]).unwrap();
     assert!(store.find_by_name("p12.test").is_ok());
 }
@@ -676,29 +691,46 @@ fn ca_certificates_are_not_candidates_but_complete_chains() {
     let leaf = gen::leaf("chained.test", &["chained.test"], &inter);
     gen::write(dir.path(), "root.pem", &gen::cert_pem(&[&root.cert]));
     gen::write(dir.path(), "inter.pem", &gen::cert_pem(&[&inter.cert]));
-    // A CA with its key next to it is still not served.
-    gen::write_pair(dir.path(), "signing-ca", &gen::root("Signing CA"));
+    // A CA issued by another, with its key next to it, is still not served.
+    gen::write_pair(dir.path(), "inter-with-key", &inter);
+    // A self-signed one with its key is (below).
+    let signing = gen::root("Signing CA");
+    gen::write_pair(dir.path(), "signing-ca", &signing);
     gen::write_pair(dir.path(), "chained", &leaf);
     let store = load(dir.path());
 
-    assert_eq!(store.entries().len(), 1);
-    assert_eq!(store.authorities().len(), 3);
+    assert_eq!(store.entries().len(), 2);
+    assert_eq!(store.authorities().len(), 4);
     let found = store.find_by_name("chained.test").unwrap();
     assert_eq!(found.chain().len(), 1, "root is not sent, intermediate is");
     assert_eq!(
         found.chain()[0].to_der().unwrap(),
         inter.cert.to_der().unwrap()
     );
-    for ca in ["Root CA", "Signing CA"] {
-        match store.find_by_name(ca) {
-            Err(CertStoreError::NoNameMatch { unusable, .. }) => {
-                assert_eq!(unusable.len(), 1, "{ca}");
-                assert_eq!(unusable[0].reason, SkipReason::CertificateAuthority);
-                assert!(unusable[0].summary.is_ca);
-            }
-            other => panic!("{ca}: expected NoNameMatch, got {other:?}"),
+    match store.find_by_name("Root CA") {
+        Err(CertStoreError::NoNameMatch { unusable, .. }) => {
+            assert_eq!(unusable.len(), 1);
+            assert_eq!(unusable[0].reason, SkipReason::CertificateAuthority);
+            assert!(unusable[0].summary.is_ca);
         }
+        other => panic!("Root CA: expected NoNameMatch, got {other:?}"),
     }
+    match store.find_by_name("Intermediate CA") {
+        Err(CertStoreError::NoNameMatch { unusable, .. }) => {
+            assert_eq!(unusable.len(), 2, "inter.pem and inter-with-key.pem");
+            assert!(unusable
+                .iter()
+                .all(|u| u.reason == SkipReason::CertificateAuthority && !u.summary.self_signed));
+        }
+        other => panic!("Intermediate CA: expected NoNameMatch, got {other:?}"),
+    }
+    let chosen = store.find_by_name("Signing CA").unwrap();
+    assert_eq!(
+        chosen.cert().to_der().unwrap(),
+        signing.cert.to_der().unwrap()
+    );
+    assert!(chosen.summary().is_ca && chosen.summary().self_signed);
+    assert!(chosen.chain().is_empty());
 }
 
 #[test]
@@ -767,11 +799,11 @@ fn encrypted_key_needs_its_passphrase() {
     );
 
     assert!(matches!(
-        CertStore::load_dir(dir.path(), &[]),
+        load(dir.path()).find_by_name("locked.test"),
         Err(CertStoreError::KeyPassphrase {
             passphrase_given: false,
-            ..
-        })
+            path,
+        }) if path == key
     ));
     let store = CertStore::load_dir(dir.path(), &["wrong", "open sesame"]).unwrap();
     assert!(store.find_by_name("locked.test").is_ok());
@@ -867,8 +899,13 @@ fn key_only_pem_and_standalone_key_files_are_ignored() {
     gen::write(dir.path(), "orphan.key", &gen::key_pem(&leaf.key));
     fs::create_dir(dir.path().join("subdir.pem")).unwrap();
     let store = load(dir.path());
-    assert!(store.entries().is_empty());
+    assert_eq!(store.entries().len(), 0);
     assert!(store.skipped().is_empty());
+    let skipped: Vec<_> = store.skipped_files().iter().map(|f| &f.reason).collect();
+    assert!(
+        matches!(skipped.as_slice(), [FileSkipReason::Directory]),
+        "{skipped:?}"
+    );
     let err = store.find_by_name("k.test").unwrap_err();
     assert!(
         err.to_string()

@@ -213,11 +213,12 @@ fn version_names_openssl() {
     );
 }
 
-/// Reads the child's first stdout line, bounded in time; a thread keeps draining the rest
-/// so that the child never writes into a closed pipe.
-fn first_line(child: &mut Child) -> String {
+/// The child's first stdout line (bounded in time), and the rest of its stdout once it
+/// closes, read by a thread so that the child never writes into a closed pipe.
+fn first_line_and_rest(child: &mut Child) -> (String, std::sync::mpsc::Receiver<String>) {
     let mut stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = std::sync::mpsc::channel();
+    let (rest_tx, rest_rx) = std::sync::mpsc::channel();
     thread::spawn(move || {
         let mut line = Vec::new();
         let mut byte = [0u8; 1];
@@ -228,10 +229,12 @@ fn first_line(child: &mut Child) -> String {
             line.push(byte[0]);
         }
         let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
-        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        let mut rest = Vec::new();
+        let _ = stdout.read_to_end(&mut rest);
+        let _ = rest_tx.send(String::from_utf8_lossy(&rest).into_owned());
     });
     match rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(line) => line,
+        Ok(line) => (line, rest_rx),
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -240,8 +243,9 @@ fn first_line(child: &mut Child) -> String {
     }
 }
 
-#[test]
-fn serve_reports_listening_first_and_exits_after_max_connections() {
+/// `tlshake serve` with `args` after `--port 0 --max-connections 1`, one s_client
+/// handshake against it (verified), and what serve printed after `listening on`.
+fn serve_one_handshake(args: &[&str]) -> String {
     use tlshake::harness::OpensslClient;
     let mut child = tlshake()
         .args([
@@ -252,11 +256,11 @@ fn serve_reports_listening_first_and_exits_after_max_connections() {
             "0",
             "--max-connections",
             "1",
-            "--json",
         ])
+        .args(args)
         .spawn()
         .expect("spawn tlshake serve");
-    let line = first_line(&mut child);
+    let (line, rest) = first_line_and_rest(&mut child);
     let addr: SocketAddr = line
         .strip_prefix("listening on ")
         .and_then(|a| a.parse().ok())
@@ -279,6 +283,26 @@ fn serve_reports_listening_first_and_exits_after_max_connections() {
     let out = wait_bounded(child, Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("bundled TEST certificate"));
+    rest.recv_timeout(Duration::from_secs(10))
+        .expect("the rest of serve's stdout")
+}
+
+#[test]
+fn serve_reports_listening_first_and_exits_after_max_connections() {
+    let rest = serve_one_handshake(&["--json"]);
+    let lines: Vec<&str> = rest.lines().collect();
+    assert_eq!(lines.len(), 1, "{rest}");
+    let event: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    assert_eq!(event["outcome"], "done", "{rest}");
+    assert_eq!(event["sni"], "localhost", "{rest}");
+}
+
+#[test]
+fn serve_quiet_prints_no_line_per_connection() {
+    assert_eq!(serve_one_handshake(&["--quiet"]), "");
+    let out = run(&["serve", "--port", "0", "--quiet", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("--json"), "{}", stderr_of(&out));
 }
 
 #[test]
@@ -410,7 +434,7 @@ fn bench_concurrency_keeps_c_handshakes_in_flight() {
 
 /// `--runtime tokio`: the same JSON as the native comparison, with C handshakes in flight on
 /// the client's runtime (Little's law, as above) and the ratio of the two rates.
-#[cfg(feature = "tokio")]
+#[cfg(feature = "bench-tokio")]
 #[test]
 fn bench_runtime_tokio_json_has_both_implementations_c_in_flight_and_the_ratio() {
     let out = run(&[
@@ -453,14 +477,14 @@ fn bench_runtime_tokio_json_has_both_implementations_c_in_flight_and_the_ratio()
     assert_eq!(both.status.code(), Some(2), "{}", stderr_of(&both));
 }
 
-/// Without the tokio runner, `--runtime tokio` is a usage error that says how to get it.
-#[cfg(not(feature = "tokio"))]
+/// Without the tokio comparison, `--runtime tokio` is a usage error that says how to get it.
+#[cfg(not(feature = "bench-tokio"))]
 #[test]
 fn bench_runtime_tokio_without_the_feature_says_to_build_with_it() {
     let out = run(&["bench", "--runtime", "tokio", "--handshakes", "5"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("--features tokio"),
+        stderr_of(&out).contains("--features bench-tokio"),
         "{}",
         stderr_of(&out)
     );

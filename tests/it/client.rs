@@ -9,14 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use tlshake::client::{
-    self, ClientConfig, ClientOptions, ConfigError, ConnectError, ConnectOptions, Connection,
-};
+use tlshake::client::{self, ClientConfig, ConfigError, ConnectError, ConnectOptions, Connection};
 use tlshake::fingerprint::{DigestKind, Fingerprint};
 use tlshake::harness::{OpensslServer, ServerMode};
-use tlshake::policy::PolicyError;
 use tlshake::starttls::StarttlsProtocol;
 use tlshake::url::TransportUrl;
+use tlshake::PolicyError;
 use tlshake::{Hint, ProtocolSet, ProtocolVersion};
 
 fn config() -> ClientConfig {
@@ -327,13 +325,6 @@ fn bad_configuration_is_refused_before_any_network_io() {
         .build()
         .unwrap_err();
     assert!(matches!(ciphers, ConfigError::Ciphers { .. }), "{ciphers}");
-    let mut options = ClientOptions::default();
-    options.cert_file = Some(cert("client.pem"));
-    let half = ClientConfig::builder()
-        .options(options)
-        .build()
-        .unwrap_err();
-    assert!(matches!(half, ConfigError::CertificateWithoutKey));
     let ok = ClientConfig::builder()
         .certificate_files(cert("client.pem"), cert("client-encrypted.key"))
         .passphrase("tlshake")

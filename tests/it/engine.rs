@@ -12,8 +12,8 @@ use openssl::ssl::{ClientHelloResponse, Ssl, SslAcceptor, SslConnector, SslConte
 use openssl::x509::X509;
 use tlshake::bundled::{CA_PEM, SERVER_KEY, SERVER_PEM};
 use tlshake::engine::{AcceptAction, AcceptPolicy, HandshakeSet, Outcome, Step};
-use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
-use tlshake::wait::{wait_for_any, Interest};
+use tlshake::internals::wait::{wait_for_any, Interest};
+use tlshake::{connect_nonblocking, listen_tcp, Completed, MultiDriver};
 use tlshake::{ErrorKind, Handshake, Want};
 
 /// A server context whose ClientHello callback asks to be called again

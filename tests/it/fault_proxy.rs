@@ -228,11 +228,12 @@ where
             HandshakeOutcome::Want(w) => {
                 let t = hs.transport();
                 let interest = match w {
-                    tlshake::Want::Write => tlshake::wait::Interest::Writable,
-                    _ => tlshake::wait::Interest::Readable,
+                    tlshake::Want::Write => tlshake::internals::wait::Interest::Writable,
+                    _ => tlshake::internals::wait::Interest::Readable,
                 };
-                let ready = tlshake::wait::wait_for(t.get_ref(), interest, Some(deadline));
-                if !matches!(ready, Ok(tlshake::wait::Readiness::Ready)) {
+                let ready =
+                    tlshake::internals::wait::wait_for(t.get_ref(), interest, Some(deadline));
+                if !matches!(ready, Ok(tlshake::internals::wait::Readiness::Ready)) {
                     // Let drive() produce the timeout error: it finds the deadline passed.
                     let e = match hs.drive(deadline) {
                         Err(e) => e,
@@ -377,9 +378,9 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {
                 return s;
             }
             Err(_) if Instant::now() < until => {
-                let _ = tlshake::wait::wait_for(
+                let _ = tlshake::internals::wait::wait_for(
                     listener,
-                    tlshake::wait::Interest::Readable,
+                    tlshake::internals::wait::Interest::Readable,
                     Some(until),
                 );
             }

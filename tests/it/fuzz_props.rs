@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use openssl::ssl::{Ssl, SslContext};
 use proptest::prelude::*;
 use tlshake::fingerprint::Fingerprint;
-use tlshake::membio::MemoryHandshake;
 use tlshake::starttls::reply::{
     escape_bytes, parse_ftp_reply, parse_imap_response, parse_irc_message, parse_ldap_message,
     parse_mysql_greeting, parse_nntp_reply, parse_pop3_reply, parse_postgres_response,
@@ -19,6 +18,7 @@ use tlshake::starttls::reply::{
 };
 use tlshake::url::TransportUrl;
 use tlshake::HandshakeOutcome;
+use tlshake::MemoryHandshake;
 
 fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

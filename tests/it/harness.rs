@@ -189,8 +189,15 @@ fn server_requires_a_client_certificate() {
         .connect("localhost", tcp_connect(server.addr()))
         .unwrap();
     assert_eq!(tls.ssl().version_str(), "TLSv1.2");
+    // s_server prints the client's certificate once the handshake is done.
     assert!(
-        server.wait_for_output("CN = tlshake test client", STEP),
+        server.wait_for_output("-----END CERTIFICATE-----", STEP),
+        "{}",
+        server.output()
+    );
+    assert_eq!(
+        crate::common::certificate_after(&server.output(), "Client certificate"),
+        Some(crate::common::certificate_file("client.pem")),
         "{}",
         server.output()
     );

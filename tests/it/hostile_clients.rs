@@ -14,9 +14,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tlshake::membio::MemoryHandshake;
 use tlshake::server::{ListenerStats, ServerConfig, ServerEvent, TlsListener};
 use tlshake::Handshake;
+use tlshake::MemoryHandshake;
 
 const SILENT: usize = 500;
 const TRICKLE: usize = 100;
@@ -86,7 +86,7 @@ fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     let hello = client_hello();
 
     // Warm up (contexts, allocator arenas, one handshake), then take the baselines.
-    let listener = TlsListener::bind(&config).unwrap();
+    let listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let warm = thread::spawn(move || serve(listener, 1));
     let tls = Handshake::client(common::client_ssl(&cctx, "localhost"), common::tcp(addr))
@@ -99,7 +99,7 @@ fn hostile_crowd_does_not_delay_a_good_client_nor_leak() {
     common::trim_heap();
     let (fds0, rss0) = (common::open_fds(), common::rss_kib());
 
-    let listener = TlsListener::bind(&config).unwrap();
+    let listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let hostile = SILENT + TRICKLE + GARBAGE + STALLED_HELLO;
     let server = thread::spawn(move || serve(listener, hostile + 1));

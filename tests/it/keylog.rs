@@ -104,15 +104,19 @@ fn an_unopenable_key_log_is_refused_by_both_configs() {
         source.as_deref(),
         Some("cannot open the key log file /nonexistent-dir/keys.log")
     );
-    let server = tlshake::ServerConfig::builder()
+    let server = tlshake::server::ServerConfig::builder()
         .certificate(tlshake::server::CertificateSource::pem_files(
             common::cert("server.pem"),
             common::cert("server.key"),
         ))
         .key_log(path)
-        .build_context();
+        .build()
+        .map(|c| c.context().clone());
     assert!(
-        matches!(server, Err(tlshake::ServerConfigError::KeyLog { .. })),
+        matches!(
+            server,
+            Err(tlshake::server::ServerConfigError::KeyLog { .. })
+        ),
         "{server:?}"
     );
 }
@@ -159,7 +163,7 @@ fn cli_writes_sslkeylogfile_and_prefers_the_flag() {
 // ---- decrypting a capture with tshark ------------------------------------------------------
 
 /// tcpdump on the loopback for `port`, writing `pcap`, ready once it says it listens.
-fn capture(dir: &Path, port: u16) -> Daemon {
+pub(crate) fn capture(dir: &Path, port: u16) -> Daemon {
     require("tcpdump", "tcpdump");
     let mut cmd = Command::new("tcpdump");
     cmd.args(["-i", "lo", "--immediate-mode", "-U", "-n", "-w"])
@@ -186,7 +190,7 @@ fn capture(dir: &Path, port: u16) -> Daemon {
 
 /// Waits until the capture holds both FINs of the connection (it is complete), then stops
 /// tcpdump.
-fn finish(capture: Daemon, dir: &Path) {
+pub(crate) fn finish(capture: Daemon, dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while fins(&dir.join("cap.pcap")) < 2 {
         assert!(

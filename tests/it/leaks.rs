@@ -13,9 +13,9 @@ use std::thread;
 use std::time::Duration;
 
 use openssl::ssl::{Ssl, SslContext, SslVersion};
-use tlshake::membio::MemoryHandshake;
 use tlshake::server::{ServerConfig, ServerEvent, TlsListener};
 use tlshake::starttls::{negotiate, StarttlsOptions, StarttlsProtocol};
+use tlshake::MemoryHandshake;
 use tlshake::{ErrorKind, Handshake, HandshakeError};
 
 struct Contexts {
@@ -147,7 +147,7 @@ fn listener_round(ctx: &Contexts) -> Vec<&'static str> {
         .address("127.0.0.1")
         .certificate_files(common::cert("server.pem"), common::cert("server.key"))
         .handshake_timeout(Duration::from_millis(500));
-    let mut listener = TlsListener::bind(&config).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let server = thread::spawn(move || {
         let mut names = Vec::new();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openssl::ssl::{Ssl, SslConnector, SslContext, SslVersion};
 use proptest::prelude::*;
-use tlshake::membio::{MemoryHandshake, MemoryPipe};
+use tlshake::{MemoryHandshake, MemoryPipe};
 
 use crate::common;
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, Role, Want};

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::resource::{setrlimit, Resource};
 use openssl::ssl::{Ssl, SslConnector};
-use tlshake::limits::{nofile_limit, raise_nofile_limit, LimitError};
-use tlshake::multi::{connect_nonblocking, listen_tcp, Completed, MultiDriver, MultiError, Token};
+use tlshake::engine::Token;
+use tlshake::{connect_nonblocking, listen_tcp, Completed, MultiDriver, MultiError};
+use tlshake::{nofile_limit, raise_nofile_limit, LimitError};
 use tlshake::{ErrorKind, Handshake, TlsStream, Want};
 
 const CHILD_ENV: &str = "TLSHAKE_MULTI_CHILD_SERVER";
@@ -160,9 +161,9 @@ impl RawServer {
                     }
                     // Wait for the next connection, looking at `stop` every 50 ms.
                     Err(_) => {
-                        let _ = tlshake::wait::wait_for(
+                        let _ = tlshake::internals::wait::wait_for(
                             &listener,
-                            tlshake::wait::Interest::Readable,
+                            tlshake::internals::wait::Interest::Readable,
                             Some(give_up.min(Instant::now() + Duration::from_millis(50))),
                         );
                     }

@@ -14,9 +14,10 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::openssl_line::Line;
 use openssl::ssl::{Ssl, SslContext, SslSessionCacheMode, SslVersion};
-use tlshake::membio::MemoryHandshake;
 use tlshake::{ErrorKind, Handshake, HandshakeError, HandshakeOutcome, Hint, TlsStream, Want};
+use tlshake::{MemoryHandshake, StreamError, StreamOperation};
 
 /// The tests that measure the process (memory, descriptors, signals) run one at a time
 /// ([`common::serial`]).
@@ -127,8 +128,10 @@ fn write_to_departed_peers() -> Vec<String> {
     assert!(!err.queue().is_empty(), "{err}");
     seen.push(format!("server alert: {}", err.reasons().join("; ")));
 
-    // 3. After the handshake: the peer resets the connection; writes fail with ECONNRESET,
-    //    then EPIPE.
+    // 3. After the handshake: the peer resets the connection; the first write fails with
+    //    ECONNRESET. OpenSSL before 4.0 tries the next write too, which fails with EPIPE;
+    //    OpenSSL 4.0 keeps the connection's fatal error and refuses it (SSL_ERROR_SSL,
+    //    nothing queued): StreamError::AlreadyFailed.
     let (mut client, server) = tcp_pair();
     nix::sys::socket::setsockopt(
         server.get_ref(),
@@ -141,29 +144,50 @@ fn write_to_departed_peers() -> Vec<String> {
     .unwrap();
     drop(server);
     client.get_ref().set_nonblocking(false).unwrap();
-    let mut kinds = Vec::new();
+    let mut errors = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while kinds.last() != Some(&std::io::ErrorKind::BrokenPipe) {
+    while errors.len() < 2 {
         assert!(
             Instant::now() < deadline,
-            "no EPIPE within 5 s of the reset: {kinds:?}"
+            "not two write errors within 5 s of the reset: {errors:?}"
         );
         match client.write_all(&[0u8; 1024]) {
             // The reset has not been seen yet: it makes the socket readable when it arrives.
             Ok(()) => {
-                let _ = tlshake::wait::wait_for(
+                let _ = tlshake::internals::wait::wait_for(
                     client.get_ref(),
-                    tlshake::wait::Interest::Readable,
+                    tlshake::internals::wait::Interest::Readable,
                     Some(deadline),
                 );
             }
-            Err(e) => kinds.push(e.kind()),
+            Err(e) => errors.push(e),
         }
     }
+    let kinds: Vec<std::io::ErrorKind> = errors.iter().map(std::io::Error::kind).collect();
+    // Which errors are OpenSSL refusing a connection that failed before.
+    let refused: Vec<bool> = errors
+        .iter()
+        .map(|e| match StreamError::from_io(e) {
+            None => false,
+            Some(StreamError::AlreadyFailed {
+                operation: StreamOperation::Write,
+            }) => true,
+            Some(other) => panic!("{other:?}"),
+        })
+        .collect();
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    let (expected_kinds, expected_refused) = match common::openssl_line::line() {
+        Line::V3_0 | Line::V3_5 | Line::V3_6 => {
+            (vec![ConnectionReset, BrokenPipe], vec![false, false])
+        }
+        Line::V4_0 => (vec![ConnectionReset, ConnectionAborted], vec![false, true]),
+    };
+    assert_eq!(kinds, expected_kinds, "{errors:?}");
+    assert_eq!(refused, expected_refused, "{errors:?}");
     assert_eq!(
-        kinds.last(),
-        Some(&std::io::ErrorKind::BrokenPipe),
-        "{kinds:?}"
+        errors[0].raw_os_error(),
+        Some(libc::ECONNRESET),
+        "{errors:?}"
     );
     // close_notify to the departed peer: an error, not a signal.
     assert!(client.shutdown().is_err());
@@ -317,10 +341,10 @@ fn connection_types_are_send() {
     assert_send::<TlsStream<TcpStream>>();
     assert_send::<MemoryHandshake>();
     assert_send::<HandshakeError>();
-    assert_send::<tlshake::TlsListener>();
-    assert_send::<tlshake::ServerEvent>();
+    assert_send::<tlshake::server::TlsListener>();
+    assert_send::<tlshake::server::ServerEvent>();
     // The listener holds an event handler (`Box<dyn FnMut + Send>`): not Sync.
-    <tlshake::TlsListener as AmbiguousIfSync<_>>::check();
+    <tlshake::server::TlsListener as AmbiguousIfSync<_>>::check();
     // A handshake and a stream are Sync because the `openssl` crate declares `Ssl` Sync:
     // through `&` they only answer queries (protocol, cipher, counters, peer certificate),
     // which OpenSSL allows from several threads; every step, read and write takes `&mut`.
@@ -468,9 +492,9 @@ fn records_read_in_pieces_survive_idle_buffer_release() {
             Ok(n) => got.extend_from_slice(&piece[..n]),
             // The record is still on its way.
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let _ = tlshake::wait::wait_for(
+                let _ = tlshake::internals::wait::wait_for(
                     client.get_ref(),
-                    tlshake::wait::Interest::Readable,
+                    tlshake::internals::wait::Interest::Readable,
                     Some(limit),
                 );
             }

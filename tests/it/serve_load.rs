@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use openssl::ssl::{SslConnector, SslMethod};
 use openssl::x509::X509;
 use tlshake::bundled::CA_PEM;
-use tlshake::limits::raise_nofile_limit;
-use tlshake::multi::{connect_nonblocking, Completed, MultiDriver};
+use tlshake::raise_nofile_limit;
+use tlshake::{connect_nonblocking, Completed, MultiDriver};
 use tlshake::{Handshake, TlsStream};
 
 /// One load test at a time ([`common::serial`]); raises the descriptor limit first.
@@ -407,10 +407,11 @@ fn data_that_arrives_with_the_finished_is_echoed() {
 /// data is already there, before the socket is readable, and a read returns it.
 #[test]
 fn an_accepted_stream_reports_data_read_ahead_with_the_finished() {
-    let config = tlshake::ServerConfig::builder()
+    let config = tlshake::server::ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(common::cert("server.pem"), common::cert("server.key"));
-    let mut listener = tlshake::TlsListener::bind(&config).expect("bind");
+    let mut listener =
+        tlshake::server::TlsListener::bind(&crate::common::built(&config)).expect("bind");
     let addr = listener.local_addr();
     let client = std::thread::spawn(move || {
         let mut tls = ping_with_the_finished(addr);

@@ -40,7 +40,7 @@ fn good_client(addr: SocketAddr) -> thread::JoinHandle<Result<Duration, String>>
 fn silent_clients_do_not_delay_a_good_one_and_time_out_on_their_own() {
     const IDLE: usize = 200;
     let config = base_config().handshake_timeout(Duration::from_secs(2));
-    let mut listener = TlsListener::bind(&config).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let server = thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -108,6 +108,14 @@ fn silent_clients_do_not_delay_a_good_one_and_time_out_on_their_own() {
     for (_, _, error) in &timed_out {
         assert_eq!(error.kind(), ErrorKind::Timeout);
         assert_eq!(error.waiting_for(), Some(Want::Read));
+        // The server's hint speaks of the client.
+        let hint = error.hint().map(ToString::to_string).unwrap_or_default();
+        let expected = if error.bytes_received() == 0 {
+            "the client connected but sent no ClientHello"
+        } else {
+            "the client stopped sending in the middle of the handshake"
+        };
+        assert!(hint.contains(expected), "{hint}");
     }
     let trickled: Vec<u64> = timed_out
         .iter()
@@ -124,7 +132,7 @@ fn a_full_listener_evicts_the_oldest_silent_connection() {
     let config = base_config()
         .max_pending(2)
         .handshake_timeout(Duration::from_secs(5));
-    let mut listener = TlsListener::bind(&config).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
     let first = clients[0].local_addr().unwrap();
@@ -161,7 +169,7 @@ fn a_full_listener_of_busy_handshakes_refuses_the_newcomer() {
     let config = base_config()
         .max_pending(1)
         .handshake_timeout(Duration::from_secs(5));
-    let mut listener = TlsListener::bind(&config).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     // The first client has sent part of a record: it made progress and is kept.
     let mut busy = TcpStream::connect(addr).unwrap();
@@ -195,7 +203,7 @@ fn a_full_listener_of_busy_handshakes_refuses_the_newcomer() {
 
 #[test]
 fn accept_one_reports_the_failure_and_the_listener_goes_on() {
-    let mut listener = TlsListener::bind(&base_config()).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&base_config())).unwrap();
     let addr = listener.local_addr();
     // A client that speaks HTTP to the TLS port.
     let mut plain = TcpStream::connect(addr).unwrap();
@@ -206,7 +214,7 @@ fn accept_one_reports_the_failure_and_the_listener_goes_on() {
         .accept_one(Instant::now() + Duration::from_secs(5))
         .unwrap_err();
     match &error {
-        tlshake::ServerError::Handshake { peer, source } => {
+        tlshake::server::ServerError::Handshake { peer, source } => {
             assert_eq!(*peer, plain.local_addr().unwrap());
             assert!(
                 matches!(source.hint(), Some(tlshake::Hint::PlaintextPeer { .. })),
@@ -221,7 +229,7 @@ fn accept_one_reports_the_failure_and_the_listener_goes_on() {
         .accept_one(Instant::now() + Duration::from_millis(200))
         .unwrap_err();
     assert!(
-        matches!(error, tlshake::ServerError::AcceptTimedOut { .. }),
+        matches!(error, tlshake::server::ServerError::AcceptTimedOut { .. }),
         "{error:?}"
     );
     assert!(started.elapsed() >= Duration::from_millis(190));
@@ -237,7 +245,7 @@ fn accept_one_reports_the_failure_and_the_listener_goes_on() {
 #[test]
 fn accept_skips_failures_and_tells_the_handler() {
     use std::sync::{Arc, Mutex};
-    let mut listener = TlsListener::bind(&base_config()).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&base_config())).unwrap();
     let addr = listener.local_addr();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);

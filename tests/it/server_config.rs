@@ -10,22 +10,30 @@ use tlshake::bundled;
 use tlshake::certstore::CertStoreError;
 use tlshake::client::{ClientConfig, ConfigError};
 use tlshake::fingerprint::FingerprintError;
-use tlshake::policy::PolicyError;
 use tlshake::server::{
-    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerConfigError, TlsListener,
+    CertificateSource, ClientAuth, ServerConfig, ServerConfigBuilder, ServerConfigError,
+    TlsListener,
 };
+use tlshake::PolicyError;
+use tlshake::ProtocolSet;
 use tlshake::ProtocolVersion;
 
 use server_support::{base_config, cert};
 
-fn bind_error(config: &ServerConfig) -> ServerConfigError {
-    match TlsListener::bind(config) {
+/// The error of `config`: from [`build`](ServerConfigBuilder::build) (what can be checked
+/// before a client connects), else from [`TlsListener::bind`].
+fn bind_error(config: &ServerConfigBuilder) -> ServerConfigError {
+    let built = match config.clone().build() {
+        Ok(built) => built,
+        Err(e) => return e,
+    };
+    match TlsListener::bind(&built) {
         Ok(listener) => panic!("bound {listener:?}, expected an error"),
         Err(e) => e,
     }
 }
 
-fn certificate_error(config: &ServerConfig) -> CertStoreError {
+fn certificate_error(config: &ServerConfigBuilder) -> CertStoreError {
     match bind_error(config) {
         ServerConfigError::Certificate(e) => *e,
         other => panic!("expected a certificate error, got {other:?}"),
@@ -35,18 +43,19 @@ fn certificate_error(config: &ServerConfig) -> CertStoreError {
 #[test]
 fn builder_starts_at_port_zero_and_binds_the_port_given() {
     // Port 0 by default: the kernel's choice.
-    let first = TlsListener::bind(&base_config()).expect("bind port 0");
+    let first = TlsListener::bind(&crate::common::built(&base_config())).expect("bind port 0");
     let port = first.local_addr().port();
     assert_ne!(port, 0);
     drop(first);
     // The u16 port given is the one bound (the type rules out ports past 65535).
-    let again = TlsListener::bind(&base_config().port(port)).expect("bind the same port");
+    let again = TlsListener::bind(&crate::common::built(&base_config().port(port)))
+        .expect("bind the same port");
     assert_eq!(again.local_addr().port(), port);
 }
 
 #[test]
 fn port_zero_reports_the_port_it_got() {
-    let listener = TlsListener::bind(&base_config()).unwrap();
+    let listener = TlsListener::bind(&crate::common::built(&base_config())).unwrap();
     let addr = listener.local_addr();
     assert_ne!(addr.port(), 0);
     assert_eq!(listener.socket().local_addr().unwrap(), addr);
@@ -124,12 +133,25 @@ fn wrong_pkcs12_password() {
         matches!(error, CertStoreError::Pkcs12Password { .. }),
         "{error:?}"
     );
-    // A store with an archive it cannot open refuses to load, naming the archive.
-    let config = base_config().store_certificate_by_name(common::certs_dir(), "localhost");
+    // A store with an archive it cannot open loads without it; a choice it does not find
+    // names the archive, with the reason.
+    let config = base_config().store_certificate_by_name(common::certs_dir(), "nosuch.example");
     let error = certificate_error(&config);
+    let CertStoreError::NoNameMatch { unread, .. } = &error else {
+        panic!("expected NoNameMatch, got {error:?}");
+    };
     assert!(
-        matches!(&error, CertStoreError::Pkcs12Password { path } if path.ends_with("server.p12")),
+        unread.iter().any(|file| matches!(
+            file.error(),
+            Some(CertStoreError::Pkcs12Password { path }) if path.ends_with("server.p12")
+        )),
         "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("wrong password for PKCS#12 file"),
+        "{error}"
     );
 }
 
@@ -146,7 +168,7 @@ fn expired_certificate_refused_unless_allowed() {
         "{error:?}"
     );
     let allowed = config.allow_invalid_dates(true);
-    assert!(TlsListener::bind(&allowed).is_ok());
+    assert!(TlsListener::bind(&crate::common::built(&allowed)).is_ok());
 }
 
 #[test]
@@ -303,7 +325,8 @@ fn address_not_on_this_machine() {
 
 #[test]
 fn host_name_resolves_to_a_local_address() {
-    let listener = TlsListener::bind(&base_config().address("localhost")).unwrap();
+    let listener =
+        TlsListener::bind(&crate::common::built(&base_config().address("localhost"))).unwrap();
     assert!(
         listener.local_addr().ip().is_loopback(),
         "{:?}",
@@ -318,7 +341,7 @@ fn host_name_resolves_to_a_local_address() {
 
 #[test]
 fn second_bind_without_reuse_address_is_address_in_use() {
-    let first = TlsListener::bind(&base_config()).unwrap();
+    let first = TlsListener::bind(&crate::common::built(&base_config())).unwrap();
     let addr = first.local_addr();
     let error = bind_error(&base_config().port(addr.port()).reuse_address(false));
     assert!(
@@ -330,7 +353,7 @@ fn second_bind_without_reuse_address_is_address_in_use() {
 
 #[test]
 fn rebind_over_time_wait_needs_reuse_address() {
-    let mut listener = TlsListener::bind(&base_config()).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&base_config())).unwrap();
     let addr = listener.local_addr();
     let client = TcpStream::connect(addr).unwrap();
     // Let the listener accept it: the handshake is then pending, waiting for a ClientHello.
@@ -357,7 +380,7 @@ fn rebind_over_time_wait_needs_reuse_address() {
         matches!(error, ServerConfigError::AddressInUse { .. }),
         "{error:?}"
     );
-    let again = TlsListener::bind(&base_config().port(port)).unwrap();
+    let again = TlsListener::bind(&crate::common::built(&base_config().port(port))).unwrap();
     assert_eq!(again.local_addr(), addr);
 }
 
@@ -366,7 +389,7 @@ fn rebind_over_time_wait_needs_reuse_address() {
 #[test]
 fn client_and_server_refuse_the_same_settings_alike() {
     let long = "x".repeat(256);
-    let cases: Vec<(&str, ClientSetting, ServerConfig, PolicyError)> = vec![
+    let cases: Vec<(&str, ClientSetting, ServerConfigBuilder, PolicyError)> = vec![
         (
             "empty ALPN name",
             Box::new(|b| b.alpn(["h2", ""])),
@@ -436,9 +459,16 @@ fn client_and_server_refuse_the_same_settings_alike() {
     // Level 5 exists: the policy lets it through (the server's 2048-bit RSA key is then
     // OpenSSL's to refuse, not the policy's).
     assert!(ClientConfig::builder().security_level(5).build().is_ok());
-    assert!(base_config().security_level(2).build_context().is_ok());
+    assert!(base_config()
+        .security_level(2)
+        .build()
+        .map(|c| c.context().clone())
+        .is_ok());
     assert!(!matches!(
-        base_config().security_level(5).build_context(),
+        base_config()
+            .security_level(5)
+            .build()
+            .map(|c| c.context().clone()),
         Err(ServerConfigError::Policy(_))
     ));
 }

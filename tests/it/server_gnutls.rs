@@ -6,8 +6,8 @@ use crate::server_support;
 
 use std::process::Command;
 
-use tlshake::hint::Hint;
-use tlshake::server::ProtocolSet;
+use tlshake::Hint;
+use tlshake::ProtocolSet;
 
 use server_support::{
     base_config, cert, established, failure, have, run_peer, start, PeerRun, PEER_LIMIT,

@@ -275,7 +275,7 @@ fn library_saves_a_tls13_session_to_a_file_and_another_config_resumes_it() {
     assert_eq!(read.id(), session.id());
 
     let second = config();
-    second.import_session("localhost", read);
+    second.import_session("localhost", &read).expect("import");
     let tcp = TcpStream::connect(server.addr()).expect("connect");
     let stream = client::upgrade(
         tcp,
@@ -286,4 +286,58 @@ fn library_saves_a_tls13_session_to_a_file_and_another_config_resumes_it() {
     .expect("handshake")
     .stream;
     assert!(stream.session().resumed);
+}
+
+/// A session belongs to the context whose connection made it: `save_session` refuses one
+/// from another configuration, and `import_session` keeps a copy decoded from the session's
+/// DER form, never the other context's object itself; that copy resumes.
+#[test]
+fn another_contexts_session_is_refused_or_copied() {
+    let server = server(ProtocolVersion::Tls1_3);
+    let config = || {
+        ClientConfig::builder()
+            .ca_file(ca())
+            .resume_sessions(true)
+            .build()
+            .expect("config")
+    };
+    let (first, second) = (config(), config());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let connect = |config: &ClientConfig| {
+        let tcp = TcpStream::connect(server.addr()).expect("connect");
+        client::upgrade(
+            tcp,
+            "localhost",
+            config,
+            &tlshake::client::ConnectOptions::new().deadline(deadline),
+        )
+        .expect("handshake")
+        .stream
+    };
+    let mut stream = connect(&first);
+    let session = client::wait_for_session(&mut stream, deadline)
+        .expect("wait")
+        .expect("a TLS 1.3 ticket");
+    assert!(
+        first.save_session("localhost", stream.ssl()),
+        "its own context"
+    );
+    assert!(
+        !second.save_session("localhost", stream.ssl()),
+        "another context's connection"
+    );
+    assert!(second.saved_session("localhost").is_none());
+    stream.shutdown().expect("close_notify");
+
+    second
+        .import_session("localhost", &session)
+        .expect("import");
+    let kept = second.saved_session("localhost").expect("imported");
+    assert_eq!(kept.id(), session.id());
+    assert_ne!(
+        foreign_types::ForeignType::as_ptr(&kept),
+        foreign_types::ForeignType::as_ptr(&session),
+        "a decoded copy, not the first context's object"
+    );
+    assert!(connect(&second).session().resumed);
 }

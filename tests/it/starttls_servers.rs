@@ -98,7 +98,7 @@ fn same_error_on_tokio(
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .expect("connect");
-        let deadline = tlshake::deadline::Deadline::after(Duration::from_secs(10));
+        let deadline = tlshake::internals::Deadline::after(Duration::from_secs(10));
         tlshake::tokio::negotiate_starttls(&tcp, protocol, options, deadline)
             .await
             .expect_err("the same refusal")

@@ -19,10 +19,9 @@ use tokio::net::TcpStream;
 use tlshake::client::{
     connect_async, connect_async_with, ClientConfig, ConnectError, ConnectOptions,
 };
-use tlshake::deadline::Deadline;
 use tlshake::harness::{OpensslClient, OpensslServer, ServerMode};
 use tlshake::server::{ClientAuth, RejectReason, ServerConfig, ServerEvent, TlsListener};
-use tlshake::tokio::{AsyncHandshake, AsyncServerEvent, AsyncTlsListener, Blocked};
+use tlshake::tokio::{AsyncHandshake, AsyncTlsListener, AsyncTlsStream, Blocked};
 use tlshake::url::TransportUrl;
 use tlshake::{ErrorKind, HandshakeOutcome, Hint, ProtocolVersion, Role, Want};
 
@@ -63,7 +62,7 @@ fn config() -> ClientConfig {
 
 /// A TLS exchange over the async stream with `s_server -rev`: a line goes out, comes back
 /// reversed; then close_notify.
-async fn exchange(conn: tlshake::client::AsyncTlsConnection) {
+async fn exchange(conn: tlshake::client::TlsConnection<AsyncTlsStream>) {
     let mut stream = conn.stream;
     stream.write_all(b"hello async\n").await.unwrap();
     let mut reader = BufReader::new(&mut stream);
@@ -142,10 +141,13 @@ fn stalled_server_ends_at_its_deadline_with_a_timeout_hint() {
         let tcp = TcpStream::connect(addr).await.unwrap();
         let limit = Duration::from_millis(400);
         let started = Instant::now();
-        let err =
-            tlshake::tokio::handshake(client_ssl(&ctx, "localhost"), tcp, Deadline::after(limit))
-                .await
-                .unwrap_err();
+        let err = tlshake::tokio::handshake(
+            client_ssl(&ctx, "localhost"),
+            tcp,
+            std::time::Instant::now() + limit,
+        )
+        .await
+        .unwrap_err();
         let took = started.elapsed();
         assert!(err.is_timeout(), "{err}");
         assert_eq!(err.kind(), ErrorKind::Timeout);
@@ -172,11 +174,11 @@ fn stalled_server_through_connect_async_is_a_connect_error_timeout() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     runtime().block_on(async {
-        let deadline = Deadline::after(Duration::from_millis(300));
+        let deadline = std::time::Instant::now() + Duration::from_millis(300);
         let err = connect_async_with(
             &url(addr),
             &config(),
-            &ConnectOptions::new().deadline(deadline.instant().unwrap()),
+            &ConnectOptions::new().deadline(deadline),
         )
         .await
         .unwrap_err();
@@ -198,7 +200,7 @@ fn plaintext_peer_gives_the_typed_error_and_hint() {
         let err = tlshake::tokio::handshake(
             client_ssl(&ctx, "localhost"),
             tcp,
-            Deadline::after(Duration::from_secs(5)),
+            std::time::Instant::now() + Duration::from_secs(5),
         )
         .await
         .unwrap_err();
@@ -227,7 +229,7 @@ fn poll_step_reports_each_want_then_done_and_into_parts_gives_both_back() {
         let mut hs = AsyncHandshake::client(
             client_ssl(&ctx, "localhost"),
             tcp,
-            Deadline::after(Duration::from_secs(5)),
+            Some(std::time::Instant::now() + Duration::from_secs(5)),
         )
         .unwrap();
         let mut wants = Vec::new();
@@ -266,7 +268,7 @@ fn shutdown_in_init_sends_no_alert_and_is_not_an_error() {
         let mut hs = AsyncHandshake::client(
             client_ssl(&ctx, "localhost"),
             tcp,
-            Deadline::after(Duration::from_secs(5)),
+            Some(std::time::Instant::now() + Duration::from_secs(5)),
         )
         .unwrap();
         match poll_fn(|cx| hs.poll_step(cx)).await {
@@ -317,7 +319,7 @@ fn listener_thread(count: usize, limit: Duration) -> (SocketAddr, thread::JoinHa
         .certificate_files(cert("server.pem"), cert("server.key"))
         .max_pending(2048)
         .handshake_timeout(Duration::from_secs(30));
-    let mut listener = TlsListener::bind(&config).unwrap();
+    let mut listener = TlsListener::bind(&crate::common::built(&config)).unwrap();
     let addr = listener.local_addr();
     let handle = thread::spawn(move || {
         let deadline = Instant::now() + limit;
@@ -342,7 +344,7 @@ fn listener_thread(count: usize, limit: Duration) -> (SocketAddr, thread::JoinHa
 fn thousand_concurrent_handshakes_on_a_current_thread_runtime_all_done() {
     let _serial = serial();
     const N: usize = 1000;
-    let _ = tlshake::limits::raise_nofile_limit();
+    let _ = tlshake::raise_nofile_limit();
     let (addr, server) = listener_thread(N, Duration::from_secs(90));
     let ctx = client_ctx("ca.pem").build();
     let done = runtime().block_on(async {
@@ -351,10 +353,13 @@ fn thousand_concurrent_handshakes_on_a_current_thread_runtime_all_done() {
             let ssl = client_ssl(&ctx, "localhost");
             tasks.spawn(async move {
                 let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-                let tls =
-                    tlshake::tokio::handshake(ssl, tcp, Deadline::after(Duration::from_secs(60)))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                let tls = tlshake::tokio::handshake(
+                    ssl,
+                    tcp,
+                    std::time::Instant::now() + Duration::from_secs(60),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 Ok::<_, String>(tls.get_ref().protocol())
             });
         }
@@ -388,7 +393,7 @@ fn thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind() {
     isolated!(thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind);
     let _serial = serial();
     const N: usize = 1000;
-    let _ = tlshake::limits::raise_nofile_limit();
+    let _ = tlshake::raise_nofile_limit();
     let rt = runtime();
     rt.block_on(async {
         // A listener that never accepts: the connections wait in its queue, outside this
@@ -407,9 +412,12 @@ fn thousand_handshakes_dropped_mid_way_leave_no_descriptor_behind() {
             let waiting = Arc::clone(&waiting);
             tasks.spawn(async move {
                 let tcp = TcpStream::connect(addr).await.unwrap();
-                let mut hs =
-                    AsyncHandshake::client(ssl, tcp, Deadline::after(Duration::from_secs(120)))
-                        .unwrap();
+                let mut hs = AsyncHandshake::client(
+                    ssl,
+                    tcp,
+                    Some(std::time::Instant::now() + Duration::from_secs(120)),
+                )
+                .unwrap();
                 // The ClientHello is out and the handshake waits for the server.
                 match poll_fn(|cx| hs.poll_step(cx)).await {
                     HandshakeOutcome::Want(Want::Read) => {}
@@ -452,7 +460,7 @@ fn async_server_against_s_client_tls13_and_tls12_with_and_without_a_client_certi
                 });
             }
             runtime().block_on(async {
-                let listener = AsyncTlsListener::bind(&config).unwrap();
+                let listener = AsyncTlsListener::bind(&crate::common::built(&config)).unwrap();
                 let mut client = OpensslClient::builder(listener.local_addr())
                     .ca_file(cert("ca.pem"))
                     .servername("localhost")
@@ -496,7 +504,7 @@ fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
         .certificate_files(cert("server.pem"), cert("server.key"))
         .handshake_timeout(Duration::from_millis(300));
     runtime().block_on(async {
-        let listener = AsyncTlsListener::bind(&config).unwrap();
+        let listener = AsyncTlsListener::bind(&crate::common::built(&config)).unwrap();
         let _silent = TcpStream::connect(listener.local_addr()).await.unwrap();
         let started = Instant::now();
         let err = tokio::time::timeout(Duration::from_secs(5), listener.accept_tls())
@@ -504,7 +512,7 @@ fn async_server_handshake_of_a_silent_client_ends_at_the_configured_timeout() {
             .expect("the handshake ends within 5 s")
             .unwrap_err();
         let took = started.elapsed();
-        let tlshake::ServerError::Handshake { source, .. } = err else {
+        let tlshake::server::ServerError::Handshake { source, .. } = err else {
             panic!("{err}");
         };
         assert!(source.is_timeout(), "{source}");
@@ -633,7 +641,7 @@ fn connect_async_refusals_and_a_closed_port_are_the_blocking_path_s_errors() {
 fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_deadline() {
     let _serial = serial();
     const EACH: usize = 300;
-    let _ = tlshake::limits::raise_nofile_limit();
+    let _ = tlshake::raise_nofile_limit();
     let (good, server) = listener_thread(EACH, Duration::from_secs(60));
     // Accepts, reads the ClientHello record, closes (FIN): an EOF mid-handshake.
     let closer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -662,7 +670,8 @@ fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_de
             tasks.spawn(async move {
                 let tcp = TcpStream::connect(addr).await.unwrap();
                 let started = Instant::now();
-                let r = tlshake::tokio::handshake(ssl, tcp, Deadline::after(limit)).await;
+                let r =
+                    tlshake::tokio::handshake(ssl, tcp, std::time::Instant::now() + limit).await;
                 (r.map(|_| ()), started.elapsed())
             });
         }
@@ -697,7 +706,10 @@ fn a_third_stall_and_a_third_close_early_exact_counts_and_stalls_end_at_their_de
 
 /// Runs the listener's accept loop until `pending` handshakes are in its set, keeping the
 /// events it gives on the way; bounded by 10 s.
-async fn until_pending(listener: &mut AsyncTlsListener, pending: usize) -> Vec<AsyncServerEvent> {
+async fn until_pending(
+    listener: &mut AsyncTlsListener,
+    pending: usize,
+) -> Vec<ServerEvent<AsyncTlsStream>> {
     let mut events = Vec::new();
     let reached = tokio::time::timeout(
         Duration::from_secs(10),
@@ -718,7 +730,7 @@ async fn until_pending(listener: &mut AsyncTlsListener, pending: usize) -> Vec<A
 }
 
 /// The next event of the accept loop, within 10 s.
-async fn next_event(listener: &mut AsyncTlsListener) -> AsyncServerEvent {
+async fn next_event(listener: &mut AsyncTlsListener) -> ServerEvent<AsyncTlsStream> {
     tokio::time::timeout(Duration::from_secs(10), listener.next_event())
         .await
         .expect("an event within 10 s")
@@ -745,7 +757,7 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         .max_pending(3);
     let baseline = open_fds();
     runtime().block_on(async {
-        let mut listener = AsyncTlsListener::bind(&config).unwrap();
+        let mut listener = AsyncTlsListener::bind(&crate::common::built(&config)).unwrap();
         let addr = listener.local_addr();
 
         // Three silent clients fill the set.
@@ -762,14 +774,14 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
             let evicted = silent[round].0;
             let client = s_client(addr);
             match next_event(&mut listener).await {
-                AsyncServerEvent::Rejected {
+                ServerEvent::Rejected {
                     peer,
                     reason: RejectReason::Evicted { limit: 3 },
                 } => assert_eq!(peer, evicted),
                 other => panic!("{other}"),
             }
             match next_event(&mut listener).await {
-                AsyncServerEvent::Established(tls) => {
+                ServerEvent::Established(tls) => {
                     assert_eq!(tls.session.sni.as_deref(), Some("localhost"));
                     assert!(tls.stream.get_ref().protocol().starts_with("TLSv1."));
                 }
@@ -787,7 +799,7 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         // The other two silent clients end at their deadlines, in order, not before.
         for (peer_expected, connected, _) in &silent[2..] {
             match next_event(&mut listener).await {
-                AsyncServerEvent::TimedOut { peer, error } => {
+                ServerEvent::TimedOut { peer, error } => {
                     assert_eq!(peer, *peer_expected);
                     assert!(error.is_timeout(), "{error}");
                     assert_eq!(error.waiting_for(), Some(Want::Read));
@@ -826,9 +838,7 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         for _ in 0..3 {
             let tcp = TcpStream::connect(addr).await.unwrap();
             let local = tcp.local_addr().unwrap();
-            let mut hs =
-                AsyncHandshake::client(client_ssl(&ctx, "localhost"), tcp, Deadline::NEVER)
-                    .unwrap();
+            let mut hs = AsyncHandshake::client(client_ssl(&ctx, "localhost"), tcp, None).unwrap();
             let first = poll_fn(|cx| hs.poll_step(cx)).await;
             assert!(
                 matches!(first, HandshakeOutcome::Want(Want::Read)),
@@ -851,7 +861,7 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         }
         let fourth = TcpStream::connect(addr).await.unwrap();
         match next_event(&mut listener).await {
-            AsyncServerEvent::Rejected {
+            ServerEvent::Rejected {
                 peer,
                 reason: RejectReason::TooManyPending { limit: 3 },
             } => assert_eq!(peer, fourth.local_addr().unwrap()),
@@ -860,7 +870,7 @@ fn accept_loop_evicts_the_idlest_refuses_when_all_progress_times_out_and_keeps_s
         let mut timed_out = Vec::new();
         for _ in 0..3 {
             match next_event(&mut listener).await {
-                AsyncServerEvent::TimedOut { peer, error } => {
+                ServerEvent::TimedOut { peer, error } => {
                     assert!(error.is_timeout());
                     timed_out.push(peer);
                 }
@@ -1027,7 +1037,7 @@ fn a_read_that_must_write_a_renegotiation_answer_waits_for_writable_and_complete
         runtime().block_on(async {
             let tcp = TcpStream::connect(addr).await.unwrap();
             nix::sys::socket::setsockopt(&tcp, nix::sys::socket::sockopt::SndBuf, &4096).unwrap();
-            let deadline = Deadline::after(Duration::from_secs(10));
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
             let mut tls = tlshake::tokio::handshake(client_ssl(&ctx, "localhost"), tcp, deadline)
                 .await
                 .unwrap();

@@ -96,3 +96,45 @@ fn a_directory_as_ca_file_is_refused_too() {
         "{err:?}"
     );
 }
+
+/// A 20 MB CA file of one certificate repeated ~36,000 times: each repeat used to be decoded
+/// by OpenSSL (about 200 µs each, 8 s in all, far past `--timeout 2`); repeats are now
+/// dropped before decoding, so `connect` ends inside its one deadline, trusted.
+#[test]
+fn a_20_mb_ca_file_of_one_certificate_repeated_connects_inside_the_deadline() {
+    use common::cli::{run, s_server, stderr_of, url_of};
+    use tlshake::harness::ServerMode;
+
+    let one = std::fs::read(common::cert("ca.pem")).expect("ca.pem");
+    let copies = (20 << 20) / one.len() + 1;
+    let mut big = Vec::with_capacity(one.len() * copies);
+    for _ in 0..copies {
+        big.extend_from_slice(&one);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big-ca.pem");
+    std::fs::write(&path, &big).expect("write");
+    assert!(big.len() >= 20 << 20 && copies > 33_000, "{copies} copies");
+
+    let server = s_server(ProtocolVersion::Tls1_3, ServerMode::Plain);
+    let deadline = Duration::from_secs(2);
+    let start = Instant::now();
+    let out = run(&[
+        "connect",
+        &url_of(&server),
+        "--servername",
+        "localhost",
+        "--cafile",
+        &path.display().to_string(),
+        "--timeout",
+        "2",
+        "--json",
+    ]);
+    let took = start.elapsed();
+    assert!(took < deadline, "connect took {took:?} with --timeout 2");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j = common::cli::json_of(&out);
+    assert_eq!(j["outcome"], "done");
+    assert_eq!(j["verify"]["ok"], true, "{j}");
+    assert_eq!(j["verify"]["code"], 0, "{j}");
+}

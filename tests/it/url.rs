@@ -149,14 +149,21 @@ fn scheme_names_and_properties() {
         names,
         [
             "tcp", "udp", "ssl", "tls", "tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3", "sslv2",
-            "sslv3"
+            "sslv3", "dtls", "dtlsv1.2"
         ]
     );
     for s in Scheme::KNOWN {
         assert_eq!(s.to_string(), s.as_str());
         assert_eq!(s.as_str().parse::<Scheme>(), Ok(s));
         assert_eq!(Scheme::from_name(&s.as_str().to_ascii_uppercase()), Some(s));
-        assert_eq!(s.is_tls(), !matches!(s, Scheme::Tcp | Scheme::Udp));
+        assert_eq!(
+            s.is_tls(),
+            !matches!(
+                s,
+                Scheme::Tcp | Scheme::Udp | Scheme::Dtls | Scheme::DtlsV1_2
+            )
+        );
+        assert_eq!(s.is_dtls(), matches!(s, Scheme::Dtls | Scheme::DtlsV1_2));
         assert_eq!(
             s.refusal_reason().is_some(),
             matches!(s, Scheme::SslV2 | Scheme::SslV3)

@@ -7,15 +7,24 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod bench;
+// The test certificates, compiled into the binary only: the library exposes them only to
+// tests (its `test-certs` feature).
+#[allow(dead_code)]
+#[path = "../../bundled.rs"]
+mod bundled;
 mod connect;
 mod demo;
-mod json;
+mod dtls;
+mod ech;
+mod facts;
+mod habits;
 mod keylog;
-mod ocsp;
+mod negotiated;
 mod report;
 mod serve;
-mod sessions;
 mod trace;
+mod values;
+mod version;
 
 /// OpenSSL's TLS handshake, typed and deadline-bounded.
 ///
@@ -33,14 +42,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Connect to a TLS server by URL and report the handshake.
+    /// Connect to a TLS server (or a DTLS one, dtls://) by URL and report the handshake.
     Connect(Box<connect::ConnectArgs>),
-    /// Accept TLS connections and report each handshake.
+    /// Accept TLS connections (or DTLS associations, --dtls) and report each handshake.
     Serve(Box<serve::ServeArgs>),
     /// Run a self-contained tour of handshakes and failures on loopback.
     Demo,
     /// Measure full handshakes on loopback, tlshake against the plain openssl crate.
     Bench(bench::BenchArgs),
+    /// Show tlshake's version, the OpenSSL it was built against and the one it runs on,
+    /// and whether that library offers post-quantum groups and ECH.
+    Version(version::VersionArgs),
 }
 
 /// The version line: the crate version and the OpenSSL it is linked with.
@@ -63,7 +75,16 @@ fn usage_error(e: clap::Error) -> ! {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    if informational || !std::env::args_os().any(|a| a == "--json") {
+    let json = std::env::args_os().any(|a| a == "--json");
+    if let Some(line) = habit(&e) {
+        let message = report::capped(&line);
+        report::fail("tlshake", &*report::AnyError::from(line));
+        if json {
+            connect::usage_error_json(&message);
+        }
+        std::process::exit(i32::from(report::Outcome::BadInput.code()))
+    }
+    if informational || !json {
         e.exit()
     }
     let rendered = e.to_string();
@@ -72,6 +93,20 @@ fn usage_error(e: clap::Error) -> ! {
     connect::usage_error_json(&report::capped(message));
     let _ = e.print();
     std::process::exit(i32::from(report::Outcome::BadInput.code()))
+}
+
+/// An `openssl s_client` / `s_server` flag among the arguments the parser refused: the line
+/// that names tlshake's flag instead of the parser's tip.
+fn habit(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(invalid)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    habits::instead(&args, invalid)
 }
 
 fn main() -> ExitCode {
@@ -89,6 +124,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Demo => demo::run(),
         Command::Bench(args) => bench::run(&args),
+        Command::Version(args) => version::run(&args),
     };
     code.into()
 }

@@ -1,11 +1,16 @@
-//! Outcomes and exit codes shared by the subcommands.
+//! What the subcommands share to report: outcomes and exit codes, the one way of saying a
+//! failure (with its whole chain of causes), and the flags the library's advice names.
 
+use std::error::Error;
 use std::io::Write;
 use std::process::ExitCode;
 
-use tlshake::hint::{Advice, Hint};
+use tlshake::client::ConfigError;
+use tlshake::server::ServerConfigError;
 use tlshake::starttls::StarttlsError;
 use tlshake::HandshakeError;
+use tlshake::PolicyError;
+use tlshake::{Advice, Hint};
 
 /// How a run ended, and the process exit code for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +61,56 @@ impl From<Outcome> for ExitCode {
     }
 }
 
-/// Prints a bad-input message on stderr and returns the matching outcome.
-pub(crate) fn bad_input(what: &str, message: impl std::fmt::Display) -> Outcome {
-    eprintln!("tlshake: {what}: {message}");
+impl serde::Serialize for Outcome {
+    /// The outcome's [name](Outcome::name).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Any error, kept whole (its type and its chain of causes) until the binary says it; a
+/// `String` or `&str` converts into one that has no cause.
+pub(crate) type AnyError = Box<dyn Error + Send + Sync + 'static>;
+
+/// A failure of a step of a subcommand, with the error underneath in `source()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum Failure {
+    /// `what` could not be done, because of `source`.
+    #[error("{what}")]
+    Because {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: AnyError,
+    },
+    /// A thread of this process panicked.
+    #[error("{0} panicked")]
+    Panicked(&'static str),
+}
+
+impl Failure {
+    /// `what` failed because of `source`: said `WHAT: SOURCE: ITS CAUSE: ...`.
+    pub(crate) fn because(what: impl Into<String>, source: impl Into<AnyError>) -> Failure {
+        Failure::Because {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// The one way the binary says a failure: on stderr, `PREFIX: ` and the error with its whole
+/// chain of causes on one line ([`chain`]; a handshake error adds its hint). `prefix` names
+/// the command and what failed (`tlshake: cannot serve`, `tlshake bench: cannot set up`).
+pub(crate) fn fail(prefix: &str, e: &(dyn Error + 'static)) {
+    eprintln!("{prefix}: {}", chain(e));
+}
+
+/// Says that the input is bad (`tlshake: WHAT: WHY`, through [`fail`]) and returns the
+/// matching outcome. `why` is an error, said with its causes, or a message.
+pub(crate) fn bad_input(what: &str, why: impl Into<AnyError>) -> Outcome {
+    fail(&format!("tlshake: {what}"), &*why.into());
     Outcome::BadInput
 }
 
@@ -71,7 +123,7 @@ pub(crate) fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("tlshake: cannot write the report on stdout: {e}");
+            fail("tlshake: cannot write the report on stdout", &e);
         }
     }
 }
@@ -124,25 +176,79 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// An error and its causes on one line, `outer: inner: innermost`, as the library's messages
 /// read before each level stopped repeating its source. A [`tlshake::HandshakeError`] is told
-/// whole (`{:#}`: every reason, the I/O error and the hint) and ends the walk.
+/// whole (`{:#}`: every reason, the I/O error and the hint) and ends the walk. A level that
+/// says the very words of the level above it (a wrapper such as `ConfigError::Policy`, whose
+/// message is its cause's) is said once.
 pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = String::new();
+    let mut above = String::new();
     let mut level = Some(e);
     while let Some(e) = level {
-        if !text.is_empty() {
-            text.push_str(": ");
+        let said = match e.downcast_ref::<HandshakeError>() {
+            Some(h) => whole(h),
+            None => match (e.downcast_ref::<StarttlsError>(), groups_refused(e)) {
+                (Some(s), _) => flags_for(&s.to_string(), &s.advised()),
+                (None, Some(said)) => said,
+                (None, None) => match e.downcast_ref::<tlshake::ech::EchError>() {
+                    Some(s) => flags_for(&s.to_string(), &s.advised()),
+                    None => e.to_string(),
+                },
+            },
+        };
+        if said != above {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&said);
         }
-        if let Some(h) = e.downcast_ref::<HandshakeError>() {
-            text.push_str(&whole(h));
+        if e.is::<HandshakeError>() {
             break;
         }
-        match e.downcast_ref::<StarttlsError>() {
-            Some(s) => text.push_str(&flags_for(&s.to_string(), &s.advised())),
-            None => text.push_str(&e.to_string()),
-        }
+        above = said;
         level = e.source();
     }
     text
+}
+
+/// A group list the policy refused (directly, or inside a client's or server's
+/// configuration error), said with `--groups`: the library's text names its `groups`
+/// setting.
+fn groups_refused(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let policy = e
+        .downcast_ref::<PolicyError>()
+        .or_else(|| match e.downcast_ref::<ConfigError>() {
+            Some(ConfigError::Policy(p)) => Some(p),
+            _ => None,
+        })
+        .or_else(|| match e.downcast_ref::<ServerConfigError>() {
+            Some(ServerConfigError::Policy(p)) => Some(p),
+            _ => None,
+        })?;
+    match policy {
+        PolicyError::UnknownGroup {
+            group,
+            needs: Some(needs),
+            linked,
+        } => Some(format!(
+            "key-exchange group {group:?} needs OpenSSL {} or newer; this is {linked}: leave \
+             out --groups for OpenSSL's own list, or name in --groups only groups this version \
+             offers (such as X25519:P-256)",
+            needs.line()
+        )),
+        PolicyError::UnknownGroup {
+            group,
+            needs: None,
+            linked,
+        } => Some(format!(
+            "key-exchange group {group:?} is unknown to OpenSSL {linked}: name in --groups \
+             only groups it offers (such as X25519:P-256)"
+        )),
+        PolicyError::GroupList { list, linked, .. } => Some(format!(
+            "OpenSSL {linked} refused the key-exchange group list {list:?}: give --groups \
+             names separated by ':', such as X25519:P-256"
+        )),
+        _ => None,
+    }
 }
 
 /// The command line's name for each setting a library hint advises: the one table from the
@@ -156,12 +262,15 @@ const FLAGS: &[(Advice, &str)] = &[
     (Advice::AllowSelfSigned, "--allow-self-signed"),
     (Advice::CertificateFiles, "--cert and --key"),
     (Advice::AllowCbcCiphers, "--allow-cbc"),
+    (Advice::VerifyDepth, "--verify-depth"),
     (Advice::Ciphers, "--ciphers"),
     (Advice::Alpn, "--alpn"),
     (Advice::Starttls, "--starttls"),
     (Advice::XmppHost, "--xmpphost"),
     (Advice::ServerClientAuth, "serve --verify-client"),
     (Advice::ServerAllowCbcCiphers, "serve --allow-cbc"),
+    (Advice::EchConfigList, "--ech-config"),
+    (Advice::ServerEchKeys, "serve --ech-key or --ech-dir"),
 ];
 
 /// The flag for `advice`; the API name for a setting the command line has no flag for.
@@ -210,6 +319,26 @@ pub(crate) fn whole(e: &HandshakeError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_is_said_with_every_cause_below_it() {
+        let os = std::io::Error::from_raw_os_error(libc::ENOENT);
+        let inner = Failure::because("cannot read certs/server.pem", os);
+        let outer: AnyError = Failure::because("cannot set up", inner).into();
+        assert_eq!(
+            chain(&*outer),
+            "cannot set up: cannot read certs/server.pem: No such file or directory (os error 2)"
+        );
+        let said = AnyError::from("say which certificate to use");
+        assert_eq!(chain(&*said), "say which certificate to use");
+        // A wrapper whose message is its cause's: said once.
+        let refused = tlshake::internals::check_groups("no-such-group").expect_err("refused");
+        let config = ConfigError::from(refused);
+        let said = chain(&config);
+        assert_eq!(said.matches("no-such-group").count(), 1, "{said}");
+        assert!(said.contains("--groups"), "{said}");
+        assert_eq!(chain(&Failure::Panicked("a worker")), "a worker panicked");
+    }
 
     #[test]
     fn every_flag_is_a_flag_and_each_setting_has_one() {

@@ -1,6 +1,8 @@
 //! `tlshake serve`: a TLS listener that reports every handshake, like `openssl s_server`.
 
 mod conn;
+mod dtls;
+mod store;
 mod worker;
 
 use std::io::Write;
@@ -10,28 +12,22 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use crate::bundled;
+use clap::Args;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
 use serde_json::{json, Value};
-use tlshake::bundled;
 use tlshake::certstore::CertifiedKey;
+use tlshake::dtls::DtlsListener;
 use tlshake::server::{
-    CertificateSource, ClientAuth, ProtocolSet, ServerConfig, ServerEvent, TlsListener,
+    CertificateSource, ClientAuth, ServerConfig, ServerConfigBuilder, ServerEvent, TlsListener,
 };
+use tlshake::ProtocolSet;
 
-use crate::json;
-use crate::report::{self, Outcome};
-
-/// What the server does with a connection after the handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ReplyMode {
-    /// Send back every byte received, until the client closes.
-    Echo,
-    /// Read one request and answer `HTTP/1.1 200 OK` with a text page describing the session
-    /// (like `s_server -www`).
-    Http,
-}
+use self::conn::ReplyMode;
+use crate::facts;
+use crate::negotiated::Negotiated;
+use crate::report::{self, AnyError, Failure, Outcome};
 
 /// Options of `tlshake serve`.
 #[derive(Debug, Args)]
@@ -72,6 +68,11 @@ pub(crate) struct ServeArgs {
     /// Also accept the TLS 1.2 CBC suites (default: ECDHE with AES-GCM or ChaCha20-Poly1305).
     #[arg(long)]
     allow_cbc: bool,
+    /// Key-exchange groups to accept, most preferred first, as s_server's -groups
+    /// (X25519:P-256). Default: OpenSSL's own list, which on OpenSSL 3.5 and newer leads
+    /// with the post-quantum hybrid X25519MLKEM768.
+    #[arg(long, value_name = "LIST")]
+    groups: Option<String>,
     /// Do not set SO_REUSEADDR on the listening socket.
     #[arg(long)]
     no_reuse_address: bool,
@@ -95,11 +96,18 @@ pub(crate) struct ServeArgs {
     /// traffic: debugging only.
     #[arg(long, value_name = "FILE")]
     keylog: Option<std::path::PathBuf>,
+    /// Encrypted Client Hello.
+    #[command(flatten)]
+    ech: crate::ech::ServeEchArgs,
     /// One JSON line per connection on stdout (after the `listening on` line).
     #[arg(long)]
     json: bool,
-    /// Worker threads, each with its own SO_REUSEPORT listener on the port and one event
-    /// loop for its handshakes and connections (default: the available parallelism).
+    /// No line per connection (like `s_server -quiet`, or nginx with `access_log off`):
+    /// stdout says `listening on` only.
+    #[arg(long, conflicts_with = "json")]
+    quiet: bool,
+    /// Worker threads, all accepting from one listening socket, each with one event loop
+    /// for its handshakes and connections (default: the available parallelism).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     workers: Option<u32>,
     /// Seconds from accept to the end of the handshake before the connection is closed.
@@ -112,6 +120,14 @@ pub(crate) struct ServeArgs {
     /// nothing for longest is evicted.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_pending: usize,
+    /// Serve DTLS 1.2 over UDP on the port instead of TLS over TCP: one socket, the
+    /// stateless cookie exchange first, then a handshake per peer (--workers does not
+    /// apply).
+    #[arg(long)]
+    dtls: bool,
+    /// DTLS settings (with --dtls).
+    #[command(flatten)]
+    dtls_settings: crate::dtls::DtlsArgs,
 }
 
 /// A positive, finite number of seconds.
@@ -123,21 +139,18 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Outcome> {
 }
 
 /// The bundled test certificate and key, loaded from the PEM embedded in the binary.
-pub(crate) fn bundled_certificate() -> Result<CertifiedKey, String> {
-    let cert =
-        X509::from_pem(bundled::SERVER_PEM.as_bytes()).map_err(|e| crate::report::chain(&e))?;
-    let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes())
-        .map_err(|e| crate::report::chain(&e))?;
-    CertifiedKey::from_parts(cert, Vec::new(), key).map_err(|e| crate::report::chain(&e))
+pub(crate) fn bundled_certificate() -> Result<CertifiedKey, AnyError> {
+    let cert = X509::from_pem(bundled::SERVER_PEM.as_bytes())?;
+    let key = PKey::private_key_from_pem(bundled::SERVER_KEY.as_bytes())?;
+    Ok(CertifiedKey::from_parts(cert, Vec::new(), key)?)
 }
 
-fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
+fn config(a: &ServeArgs) -> Result<ServerConfigBuilder, Outcome> {
     let mut c = ServerConfig::builder()
         .port(a.port)
         .reuse_address(!a.no_reuse_address)
         .allow_cbc_ciphers(a.allow_cbc)
         .handshake_timeout(seconds("--handshake-timeout", a.handshake_timeout)?)
-        .idle_timeout(seconds("--idle-timeout", a.idle_timeout)?)
         .max_pending(a.max_pending)
         // A deep accept queue (the kernel caps it at net.core.somaxconn): thousands of
         // clients connecting at once are not dropped and retried a second later.
@@ -150,16 +163,19 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
     }
     c = match (&a.cert, &a.key, &a.store) {
         (Some(cert), Some(key), _) => c.certificate(CertificateSource::pem_files(cert, key)),
-        (_, _, Some(dir)) => match (&a.cert_name, &a.cert_hash) {
-            (Some(name), _) => c.certificate(CertificateSource::store_by_name(dir, name)),
-            (_, Some(hash)) => c.certificate(CertificateSource::store_by_hash(dir, hash)),
-            _ => {
-                return Err(report::bad_input(
-                    "--store",
-                    "say which certificate to use with --cert-name NAME or --cert-hash HEX",
-                ))
-            }
-        },
+        (_, _, Some(dir)) => {
+            let choice = match (&a.cert_name, &a.cert_hash) {
+                (Some(name), _) => store::Choice::Name(name),
+                (_, Some(hash)) => store::Choice::Hash(hash),
+                _ => {
+                    return Err(report::bad_input(
+                        "--store",
+                        "say which certificate to use with --cert-name NAME or --cert-hash HEX",
+                    ))
+                }
+            };
+            c.certificate(store::chosen_certificate(dir, &choice)?)
+        }
         _ => {
             eprintln!("tlshake: using the bundled TEST certificate for localhost");
             let key =
@@ -190,7 +206,10 @@ fn config(a: &ServeArgs) -> Result<ServerConfig, Outcome> {
     if !a.alpn.is_empty() {
         c = c.alpn(a.alpn.iter().filter(|p| !p.is_empty()).cloned());
     }
-    Ok(c)
+    if let Some(list) = &a.groups {
+        c = c.groups(list);
+    }
+    Ok(c.ech_keys(a.ech.keys()?))
 }
 
 /// Runs `tlshake serve`: `--workers` threads, each with its own event loop serving its
@@ -202,10 +221,23 @@ pub(crate) fn run(a: &ServeArgs) -> Outcome {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n as usize,
     );
-    let config = match config(a) {
-        Ok(c) => c,
+    // The idle timeout of established connections is the command's own (the library's
+    // listener hands connections over once their handshake is done).
+    let idle = match seconds("--idle-timeout", a.idle_timeout) {
+        Ok(idle) => idle,
         Err(outcome) => return outcome,
     };
+    if let (false, Some(flag)) = (a.dtls, a.dtls_settings.given()) {
+        return report::bad_input(flag, "needs --dtls");
+    }
+    let config = match config(a).map(ServerConfigBuilder::build) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return report::bad_input("cannot serve", e),
+        Err(outcome) => return outcome,
+    };
+    if a.dtls {
+        return run_dtls(a, &config, idle);
+    }
     let first = match TlsListener::bind(&config) {
         Ok(l) => l,
         Err(e) => return report::bad_input("cannot serve", e),
@@ -230,8 +262,8 @@ pub(crate) fn run(a: &ServeArgs) -> Outcome {
         stop_tx,
         stop_rx,
         reply: a.reply,
-        idle: config.idle_timeout_value(),
-        report: if a.json { print_json } else { print_text },
+        idle,
+        report: reporter(a),
     });
     let threads: Vec<_> = listeners
         .into_iter()
@@ -248,26 +280,58 @@ pub(crate) fn run(a: &ServeArgs) -> Outcome {
         let result = match t {
             Ok(handle) => handle
                 .join()
-                .unwrap_or_else(|_| Err("a worker panicked".into())),
-            Err(e) => Err(format!("cannot start a worker: {e}")),
+                .unwrap_or_else(|_| Err(Failure::Panicked("a worker").into())),
+            Err(e) => Err(Failure::because("cannot start a worker", e).into()),
         };
         if let Err(e) = result {
-            eprintln!("tlshake: {e}");
+            report::fail("tlshake", &*e);
             outcome = Outcome::Failed;
         }
     }
     outcome
 }
 
-fn print_json(event: &ServerEvent) {
+/// `tlshake serve --dtls`: a [`DtlsListener`] on the port, every event reported as TCP's
+/// are, each association answered on a thread of its own.
+fn run_dtls(a: &ServeArgs, config: &ServerConfig, idle: Duration) -> Outcome {
+    let options = match a.dtls_settings.options() {
+        Ok(o) => o,
+        Err(message) => return report::bad_input("DTLS settings refused", message),
+    };
+    let listener = match DtlsListener::bind(config, options) {
+        Ok(l) => l,
+        Err(e) => return report::bad_input("cannot serve", e),
+    };
+    say(&format!("listening on {}", listener.local_addr()));
+    let settings = dtls::Settings {
+        reply: a.reply,
+        idle,
+        max: a.max_connections,
+        report: reporter(a),
+    };
+    dtls::run(listener, &settings)
+}
+
+/// How each connection is told on stdout: `--quiet`, `--json` or a line of text.
+fn reporter<S>(a: &ServeArgs) -> fn(&ServerEvent<S>) {
+    if a.quiet {
+        |_| {}
+    } else if a.json {
+        print_json
+    } else {
+        print_text
+    }
+}
+
+fn print_json<S>(event: &ServerEvent<S>) {
     print_event(event, true);
 }
 
-fn print_text(event: &ServerEvent) {
+fn print_text<S>(event: &ServerEvent<S>) {
     print_event(event, false);
 }
 
-fn print_event(event: &ServerEvent, as_json: bool) {
+fn print_event<S>(event: &ServerEvent<S>, as_json: bool) {
     if as_json {
         let mut v = json!({
             "peer": event.peer().to_string(),
@@ -289,19 +353,27 @@ fn print_event(event: &ServerEvent, as_json: bool) {
                     .unwrap_or(Value::Null);
                 v["handshake_ms"] = Value::from(report::ms(a.handshake_time));
                 if let Some(cert) = &a.session.peer_certificate {
-                    v["client_certificate"] = json::certificate(cert);
+                    v["client_certificate"] = json!(facts::certificate(cert));
                 }
+                Negotiated::put_json(Some(&Negotiated::of(&a.session)), &mut v);
+                v["ech"] = json!(facts::ech(&a.session.ech));
             }
             ServerEvent::Rejected { reason, .. } => {
-                v["error"] = json::other_error("rejected", &report::chain(reason));
+                v["error"] = json!(facts::other_error("rejected", &report::chain(reason)));
             }
             _ => {
                 if let Some(e) = event.error() {
-                    v["error"] = json::handshake_error(e);
+                    v["error"] = json!(facts::handshake_error(e));
+                    v["ech"] = json!(e.ech().map(facts::ech));
                 }
             }
         }
         say(&v.to_string());
+    } else if let ServerEvent::Established(a) = event {
+        say(&format!(
+            "{event}, group {}",
+            Negotiated::of(&a.session).group_text()
+        ));
     } else {
         // The event's text carries the error and its hint, said with flags.
         say(&crate::report::with_flags(
@@ -317,7 +389,7 @@ fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
-fn event_outcome(event: &ServerEvent) -> &'static str {
+fn event_outcome<S>(event: &ServerEvent<S>) -> &'static str {
     match event {
         ServerEvent::Established(_) => "done",
         ServerEvent::TimedOut { .. } => "timeout",

@@ -10,11 +10,10 @@ use ::tokio::time::Sleep;
 use openssl::ssl::Ssl;
 
 use crate::deadline::Deadline;
-use crate::engine::{interest, Interest};
+use crate::engine::{interest, next_wait, Interest};
 use crate::error::HandshakeError;
 use crate::handshake::Handshake;
-use crate::outcome::{HandshakeOutcome, Want};
-use crate::wait;
+use crate::outcome::{HandshakeOutcome, Role, Want};
 
 use super::io::TokioTcp;
 use super::stream::AsyncTlsStream;
@@ -26,19 +25,19 @@ use super::stream::AsyncTlsStream;
 ///
 /// ```no_run
 /// # async fn demo(ssl: openssl::ssl::Ssl) -> Result<(), Box<dyn std::error::Error>> {
-/// use std::time::Duration;
-/// use tlshake::deadline::Deadline;
+/// use std::time::{Duration, Instant};
 ///
 /// let tcp = tokio::net::TcpStream::connect("127.0.0.1:4433").await?;
-/// match tlshake::tokio::handshake(ssl, tcp, Deadline::after(Duration::from_secs(5))).await {
+/// let deadline = Instant::now() + Duration::from_secs(5);
+/// match tlshake::tokio::handshake(ssl, tcp, deadline).await {
 ///     Ok(tls) => println!("{}", tls.get_ref().protocol()),
 ///     Err(e) if e.is_timeout() => eprintln!("{e}: {:?}", e.hint()),
 ///     Err(e) => eprintln!("{e}"),
 /// }
 /// # Ok(()) }
 /// ```
-pub fn handshake(ssl: Ssl, tcp: TcpStream, deadline: Deadline) -> Connecting {
-    match AsyncHandshake::client(ssl, tcp, deadline) {
+pub fn handshake(ssl: Ssl, tcp: TcpStream, deadline: Instant) -> Connecting {
+    match AsyncHandshake::client(ssl, tcp, Some(deadline)) {
         Ok(hs) => hs.into_future(),
         Err(e) => Connecting(State::Failed(Some(e))),
     }
@@ -55,13 +54,13 @@ pub struct AsyncHandshake {
     hs: Handshake<TokioTcp>,
     deadline: Deadline,
     timer: Option<Pin<Box<Sleep>>>,
-    started: Option<Instant>,
+    begun: bool,
     pending: Option<Want>,
 }
 
 impl AsyncHandshake {
-    /// Wraps `hs`, to end at `deadline` ([`Deadline::NEVER`]: no deadline). No I/O happens
-    /// and no clock is read until the first poll.
+    /// Wraps `hs`, to end at `deadline` (`None`: no deadline). No I/O happens and no clock is
+    /// read until the first poll.
     ///
     /// [`client`](Self::client) and [`server`](Self::server) also give the `Ssl` the write
     /// modes an async writer needs (`SSL_MODE_ENABLE_PARTIAL_WRITE`,
@@ -69,40 +68,43 @@ impl AsyncHandshake {
     /// [`SSL_set_mode(3)`](https://docs.openssl.org/3.0/man3/SSL_CTX_set_mode/)); a handshake
     /// given here keeps the modes of its `Ssl`, and without the second, a write retried from
     /// a moved buffer fails with "bad write retry".
-    pub fn new(hs: Handshake<TokioTcp>, deadline: Deadline) -> AsyncHandshake {
+    pub fn new(hs: Handshake<TokioTcp>, deadline: Option<Instant>) -> AsyncHandshake {
         AsyncHandshake {
             hs,
-            deadline,
+            deadline: Deadline::from(deadline),
             timer: None,
-            started: None,
+            begun: false,
             pending: None,
         }
     }
 
     /// A client handshake ([`SSL_connect(3)`](https://docs.openssl.org/3.0/man3/SSL_connect/)).
     pub fn client(
-        mut ssl: Ssl,
+        ssl: Ssl,
         tcp: TcpStream,
-        deadline: Deadline,
-    ) -> Result<AsyncHandshake, HandshakeError> {
-        crate::sys::set_async_write_modes(&mut ssl);
-        Ok(AsyncHandshake::new(
-            Handshake::client(ssl, TokioTcp::new(tcp))?,
-            deadline,
-        ))
+        deadline: Option<Instant>,
+    ) -> Result<Self, HandshakeError> {
+        AsyncHandshake::with_role(ssl, tcp, Role::Client, deadline)
     }
 
     /// A server handshake ([`SSL_accept(3)`](https://docs.openssl.org/3.0/man3/SSL_accept/)).
     pub fn server(
+        ssl: Ssl,
+        tcp: TcpStream,
+        deadline: Option<Instant>,
+    ) -> Result<Self, HandshakeError> {
+        AsyncHandshake::with_role(ssl, tcp, Role::Server, deadline)
+    }
+
+    fn with_role(
         mut ssl: Ssl,
         tcp: TcpStream,
-        deadline: Deadline,
+        role: Role,
+        deadline: Option<Instant>,
     ) -> Result<AsyncHandshake, HandshakeError> {
         crate::sys::set_async_write_modes(&mut ssl);
-        Ok(AsyncHandshake::new(
-            Handshake::server(ssl, TokioTcp::new(tcp))?,
-            deadline,
-        ))
+        let hs = Handshake::new(ssl, TokioTcp::new(tcp), role)?;
+        Ok(AsyncHandshake::new(hs, deadline))
     }
 
     /// The handshake (counters, `Ssl`, transport record).
@@ -116,9 +118,9 @@ impl AsyncHandshake {
         &mut self.hs
     }
 
-    /// The deadline.
-    pub fn deadline(&self) -> Deadline {
-        self.deadline
+    /// The deadline (`None`: none).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.instant()
     }
 
     /// One step, once the socket is ready for the last step's want.
@@ -135,74 +137,39 @@ impl AsyncHandshake {
     ///
     /// On `Done`, [`into_stream`](Self::into_stream) gives the stream.
     pub fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<HandshakeOutcome> {
-        let started = match self.started {
-            Some(t) => t,
-            None => {
-                let now = Instant::now();
-                self.started = Some(now);
-                self.hs.begin_nodelay();
-                if let Some(at) = self.deadline.instant() {
-                    self.timer = Some(Box::pin(::tokio::time::sleep_until(at.into())));
-                }
-                now
+        if !self.begun {
+            self.begun = true;
+            self.hs.begin(Instant::now());
+            if let Some(at) = self.deadline.instant() {
+                self.timer = Some(Box::pin(::tokio::time::sleep_until(at.into())));
             }
-        };
+        }
         if let Some(want) = self.pending {
-            if let Interest::Socket(on) = interest(want) {
-                match self.poll_ready(cx, want, on, started) {
-                    Wait::StepNow => {}
-                    Wait::NotYet => return Poll::Pending,
-                    Wait::End(outcome) => return Poll::Ready(outcome),
+            if let Some(Interest::Socket(on)) = next_wait(&self.hs, want) {
+                let ended = match self.hs.transport().get_ref().poll_ready(cx, on) {
+                    Poll::Ready(Ok(())) => None,
+                    Poll::Ready(Err(e)) => Some(self.hs.wait_error(want, e)),
+                    Poll::Pending => Some(ready!(self.poll_deadline(cx, want))),
+                };
+                if let Some(e) = ended {
+                    return Poll::Ready(HandshakeOutcome::Failed(e));
                 }
             }
         }
-        self.pending = None;
-        Poll::Ready(match self.hs.step() {
-            HandshakeOutcome::Want(want) => {
-                self.pending = Some(want);
-                HandshakeOutcome::Want(want)
-            }
-            HandshakeOutcome::Shutdown(mut e) => {
-                e.inner_mut().elapsed = Some(started.elapsed());
-                HandshakeOutcome::Shutdown(e)
-            }
-            HandshakeOutcome::Failed(mut e) => {
-                e.inner_mut().elapsed = Some(started.elapsed());
-                HandshakeOutcome::Failed(e)
-            }
-            done => done,
-        })
+        let outcome = self.hs.step_timed(Instant::now);
+        self.pending = outcome.want();
+        Poll::Ready(outcome)
     }
 
-    /// Waits for the socket (or the deadline) for `want`.
-    fn poll_ready(
-        &mut self,
-        cx: &mut Context<'_>,
-        want: Want,
-        on: wait::Interest,
-        started: Instant,
-    ) -> Wait {
-        let tcp = self.hs.transport().get_ref().get_ref();
-        let ready = match on {
-            wait::Interest::Readable if self.hs.transport().buffered() > 0 => Poll::Ready(Ok(())),
-            wait::Interest::Readable => tcp.poll_read_ready(cx),
-            wait::Interest::Writable => tcp.poll_write_ready(cx),
-        };
-        match ready {
-            Poll::Ready(Ok(())) => Wait::StepNow,
-            Poll::Ready(Err(e)) => Wait::End(HandshakeOutcome::Failed(self.hs.wait_error(want, e))),
-            Poll::Pending => {
-                let fired = self
-                    .timer
-                    .as_mut()
-                    .is_some_and(|t| t.as_mut().poll(cx).is_ready());
-                if fired {
-                    let e = self.hs.timeout_error(want, started.elapsed());
-                    Wait::End(HandshakeOutcome::Failed(e))
-                } else {
-                    Wait::NotYet
-                }
-            }
+    /// The timeout error once the deadline fired while waiting for `want`; `Pending` before
+    /// (and always without a deadline).
+    fn poll_deadline(&mut self, cx: &mut Context<'_>, want: Want) -> Poll<HandshakeError> {
+        match self.timer.as_mut() {
+            Some(timer) => timer
+                .as_mut()
+                .poll(cx)
+                .map(|()| self.hs.timeout_error(want, Instant::now())),
+            None => Poll::Pending,
         }
     }
 
@@ -210,8 +177,7 @@ impl AsyncHandshake {
     /// first read or write continues the handshake). Applies the after-handshake part of
     /// the nodelay policy and records the duration.
     pub fn into_stream(self) -> AsyncTlsStream {
-        let elapsed = self.started.map(|t| t.elapsed());
-        AsyncTlsStream::new(self.hs.established(elapsed))
+        AsyncTlsStream::new(self.hs.established(Instant::now()))
     }
 
     /// The future that steps until the handshake ends.
@@ -227,16 +193,6 @@ impl std::future::IntoFuture for AsyncHandshake {
     fn into_future(self) -> Connecting {
         AsyncHandshake::into_future(self)
     }
-}
-
-/// What the wait for a want came to.
-enum Wait {
-    /// The socket is ready: step.
-    StepNow,
-    /// Not ready; the task is woken when it is, or at the deadline.
-    NotYet,
-    /// The handshake ends (deadline, failed wait).
-    End(HandshakeOutcome),
 }
 
 /// The future of a whole handshake: steps [`AsyncHandshake::poll_step`] until the end.
@@ -274,8 +230,7 @@ impl Future for Connecting {
                 }
                 HandshakeOutcome::Want(want) => {
                     if let Interest::Caller(want) = interest(want) {
-                        let elapsed = hs.started.map(|t| t.elapsed()).unwrap_or_default();
-                        let e = hs.hs.callback_error(want, elapsed);
+                        let e = hs.hs.callback_error(want, Instant::now());
                         *slot = None;
                         return Poll::Ready(Err(e));
                     }

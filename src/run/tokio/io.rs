@@ -3,6 +3,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use ::tokio::net::TcpStream;
 
@@ -52,6 +53,19 @@ impl TokioTcp {
     /// Forgets the last blocked direction (before a new operation).
     pub fn clear_blocked(&mut self) {
         self.blocked = None;
+    }
+
+    /// Polls tokio's readiness of the socket for `on`: what a handshake waits for before its
+    /// next step, on every tokio loop.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        on: crate::wait::Interest,
+    ) -> Poll<io::Result<()>> {
+        match on {
+            crate::wait::Interest::Readable => self.inner.poll_read_ready(cx),
+            crate::wait::Interest::Writable => self.inner.poll_write_ready(cx),
+        }
     }
 
     /// A second handle on the stream, for taking it back out of a freed BIO.

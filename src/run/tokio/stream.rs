@@ -23,7 +23,7 @@ use super::io::{Blocked, TokioTcp};
 /// update or renegotiation answer, `SSL_ERROR_WANT_WRITE`) waits for the socket to be
 /// writable, and a write that must read first waits for readable. Errors are those of
 /// [`TlsStream`]'s `Read` / `Write`: a TLS error holds a
-/// [`StreamError`](crate::stream::StreamError) with its hint.
+/// [`StreamError`](crate::StreamError) with its hint.
 #[derive(Debug)]
 pub struct AsyncTlsStream {
     inner: TlsStream<TokioTcp>,
@@ -86,6 +86,14 @@ impl AsyncTlsStream {
                 other => return Poll::Ready(other),
             }
         }
+    }
+}
+
+/// The OpenSSL connection object of the TLS stream under it
+/// ([`TlsStream::ssl`](crate::TlsStream::ssl)).
+impl AsRef<openssl::ssl::SslRef> for AsyncTlsStream {
+    fn as_ref(&self) -> &openssl::ssl::SslRef {
+        self.inner.ssl()
     }
 }
 

@@ -1,8 +1,8 @@
 //! IRC messages (RFC 1459 section 2.3.1, with IRCv3 message tags): `[@tags ][:prefix ]COMMAND
 //! params [:trailing]`.
 
-use super::text::{escape_bytes, preview, split_line};
-use super::{ReplyError, MAX_REPLY_BYTES};
+use super::text::{escape_bytes, one_line, preview};
+use super::ReplyError;
 
 /// One IRC message from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,24 +33,13 @@ impl IrcMessage {
 ///
 /// See the [module documentation](super) for the return convention.
 pub fn parse_irc_message(buf: &[u8]) -> Result<Option<(IrcMessage, usize)>, ReplyError> {
-    let Some((line, used)) = split_line(buf) else {
-        if let Some(&first) = buf.first() {
-            if !(first == b':' || first == b'@' || first.is_ascii_alphanumeric()) {
-                return Err(malformed(buf));
-            }
-        }
-        if buf.len() > MAX_REPLY_BYTES {
-            return Err(ReplyError::TooLong {
-                limit: MAX_REPLY_BYTES,
-            });
-        }
+    let could_start = |buf: &[u8]| {
+        buf.first()
+            .is_none_or(|&b| b == b':' || b == b'@' || b.is_ascii_alphanumeric())
+    };
+    let Some((line, used)) = one_line(buf, could_start, malformed)? else {
         return Ok(None);
     };
-    if used > MAX_REPLY_BYTES {
-        return Err(ReplyError::TooLong {
-            limit: MAX_REPLY_BYTES,
-        });
-    }
     let mut rest = line;
     if rest.first() == Some(&b'@') {
         rest = after_space(rest).ok_or_else(|| malformed(line))?;

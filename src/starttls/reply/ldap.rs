@@ -1,7 +1,7 @@
 //! LDAP messages (RFC 4511 section 4.1.1), BER-encoded (ITU-T X.690), read far enough to
 //! know the answer to the StartTLS extended request (RFC 4511 section 4.14).
 
-use super::text::{escape_bytes, preview};
+use super::text::{escape_bytes, malformed};
 use super::{ReplyError, MAX_REPLY_BYTES};
 
 /// The OID of the StartTLS extended operation (RFC 4511 section 4.14.1).
@@ -228,13 +228,6 @@ fn unsigned(content: &[u8]) -> Option<u32> {
     }
     let value = content.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
     u32::try_from(value).ok()
-}
-
-fn malformed(reason: &'static str, bytes: &[u8]) -> ReplyError {
-    ReplyError::Malformed {
-        reason,
-        preview: preview(bytes),
-    }
 }
 
 #[cfg(test)]

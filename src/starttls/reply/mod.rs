@@ -30,6 +30,7 @@
 //! ```
 #![doc(hidden)]
 
+use std::fmt;
 mod imap;
 mod irc;
 mod ldap;
@@ -75,7 +76,6 @@ pub const MAX_REPLY_LINES: usize = 1000;
 pub enum ReplyError {
     /// The bytes do not have the shape of a reply of this protocol (for example a line that
     /// does not start with a three-digit code, or a TLS record instead of text).
-    #[error("malformed reply ({reason}): {preview}")]
     Malformed {
         /// What rule the bytes broke.
         reason: &'static str,
@@ -84,7 +84,6 @@ pub enum ReplyError {
     },
     /// A line of a multi-line SMTP/LMTP/FTP reply carries a different code than the first
     /// line, which RFC 5321 section 4.2.1 and RFC 959 section 4.2 forbid.
-    #[error("multi-line reply mixes codes: it began with {first}, then sent {line}")]
     MismatchedCode {
         /// The code of the first line.
         first: u16,
@@ -92,15 +91,31 @@ pub enum ReplyError {
         line: String,
     },
     /// The reply grew past `limit` bytes ([`MAX_REPLY_BYTES`]) without ending.
-    #[error("reply is longer than {limit} bytes")]
     TooLong {
         /// The limit that was passed.
         limit: usize,
     },
     /// The reply has more than `limit` lines ([`MAX_REPLY_LINES`]).
-    #[error("reply has more than {limit} lines")]
     TooManyLines {
         /// The limit that was passed.
         limit: usize,
     },
+}
+impl fmt::Display for ReplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplyError::Malformed {
+                reason, preview, ..
+            } => write!(f, "malformed reply ({reason}): {preview}")?,
+            ReplyError::MismatchedCode { first, line, .. } => write!(
+                f,
+                "multi-line reply mixes codes: it began with {first}, then sent {line}"
+            )?,
+            ReplyError::TooLong { limit, .. } => write!(f, "reply is longer than {limit} bytes")?,
+            ReplyError::TooManyLines { limit, .. } => {
+                write!(f, "reply has more than {limit} lines")?
+            }
+        }
+        crate::error::write_causes(self, f)
+    }
 }

@@ -2,7 +2,7 @@
 //! error packet), and the SSL request the client answers with
 //! ([MySQL client/server protocol](https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_handshake_v10.html)).
 
-use super::text::{escape_bytes, preview};
+use super::text::{escape_bytes, malformed};
 use super::{ReplyError, MAX_REPLY_BYTES};
 
 /// The `CLIENT_SSL` capability flag: the server can switch to TLS.
@@ -157,13 +157,6 @@ fn handshake(rest: &[u8]) -> Option<MysqlGreeting> {
         connection_id: u32::from_le_bytes([id[0], id[1], id[2], id[3]]),
         capabilities,
     })
-}
-
-fn malformed(reason: &'static str, bytes: &[u8]) -> ReplyError {
-    ReplyError::Malformed {
-        reason,
-        preview: preview(bytes),
-    }
 }
 
 #[cfg(test)]

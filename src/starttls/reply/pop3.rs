@@ -1,7 +1,7 @@
 //! POP3 status lines (RFC 1939 section 3): `+OK text` or `-ERR text`.
 
-use super::text::{escape_bytes, preview, split_line};
-use super::{ReplyError, MAX_REPLY_BYTES};
+use super::text::{escape_bytes, one_line, preview};
+use super::ReplyError;
 
 /// One POP3 status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,22 +30,9 @@ pub fn parse_pop3_reply(buf: &[u8]) -> Result<Option<(Pop3Reply, usize)>, ReplyE
         reason: "a POP3 reply must start with +OK or -ERR",
         preview: preview(bytes),
     };
-    let Some((line, used)) = split_line(buf) else {
-        if !could_start_status(buf) {
-            return Err(malformed(buf));
-        }
-        if buf.len() > MAX_REPLY_BYTES {
-            return Err(ReplyError::TooLong {
-                limit: MAX_REPLY_BYTES,
-            });
-        }
+    let Some((line, used)) = one_line(buf, could_start_status, malformed)? else {
         return Ok(None);
     };
-    if used > MAX_REPLY_BYTES {
-        return Err(ReplyError::TooLong {
-            limit: MAX_REPLY_BYTES,
-        });
-    }
     let positive = match status_of(line) {
         Some(positive) => positive,
         None => return Err(malformed(line)),

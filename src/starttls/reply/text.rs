@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::{ReplyError, MAX_REPLY_BYTES};
+
 /// How many bytes of an offending reply an error message shows.
 const PREVIEW_BYTES: usize = 64;
 
@@ -40,6 +42,34 @@ pub(crate) fn preview(bytes: &[u8]) -> String {
     match bytes.get(..PREVIEW_BYTES) {
         Some(head) if bytes.len() > PREVIEW_BYTES => format!("{}...", escape_bytes(head)),
         _ => escape_bytes(bytes),
+    }
+}
+
+/// The error of bytes that break `reason`, with a preview of them.
+pub(super) fn malformed(reason: &'static str, bytes: &[u8]) -> ReplyError {
+    ReplyError::Malformed {
+        reason,
+        preview: preview(bytes),
+    }
+}
+
+/// The first line of a one-line reply, within [`MAX_REPLY_BYTES`]: `Ok(None)` while it is
+/// incomplete; [`malformed`] as soon as its first bytes cannot start a reply
+/// (`could_start` says no); [`ReplyError::TooLong`] past the cap, complete or not.
+pub(super) fn one_line(
+    buf: &[u8],
+    could_start: impl FnOnce(&[u8]) -> bool,
+    malformed: impl FnOnce(&[u8]) -> ReplyError,
+) -> Result<Option<(&[u8], usize)>, ReplyError> {
+    let too_long = ReplyError::TooLong {
+        limit: MAX_REPLY_BYTES,
+    };
+    match split_line(buf) {
+        Some((_, used)) if used > MAX_REPLY_BYTES => Err(too_long),
+        Some(line) => Ok(Some(line)),
+        None if !could_start(buf) => Err(malformed(buf)),
+        None if buf.len() > MAX_REPLY_BYTES => Err(too_long),
+        None => Ok(None),
     }
 }
 

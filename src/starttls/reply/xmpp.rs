@@ -5,7 +5,7 @@
 //! nesting) and reads the `xmlns` of each element, which is all a STARTTLS client needs.
 //! Document type declarations, which RFC 6120 section 11.1 forbids, are refused.
 
-use super::text::{escape_bytes, preview};
+use super::text::{escape_bytes, malformed};
 use super::{ReplyError, MAX_REPLY_BYTES, MAX_REPLY_LINES};
 
 /// The namespace of the STARTTLS elements (RFC 6120 section 5.4).
@@ -322,13 +322,6 @@ fn is_name_byte(b: u8) -> bool {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn malformed(reason: &'static str, bytes: &[u8]) -> ReplyError {
-    ReplyError::Malformed {
-        reason,
-        preview: preview(bytes),
-    }
 }
 
 #[cfg(test)]

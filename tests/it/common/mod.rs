@@ -2,6 +2,7 @@
 //! loopback peers that misbehave on purpose, descriptor counting.
 
 pub mod cli;
+pub mod openssl_line;
 pub mod sockets;
 
 pub use sockets::close_abortively;
@@ -169,6 +170,23 @@ pub fn trim_heap() {
     }
 }
 
+/// The certificate an `openssl` program printed in PEM right after the line `heading`
+/// (s_client: `Server certificate`, s_server: `Client certificate`), `None` when it has not
+/// printed it (whole). Comparing the certificate itself does not depend on how a release
+/// writes the subject line (3.0: `subject=CN = localhost`; 3.5 and later:
+/// `subject=CN=localhost`).
+pub fn certificate_after(output: &str, heading: &str) -> Option<X509> {
+    const END: &str = "-----END CERTIFICATE-----";
+    let (_, rest) = output.split_once(&format!("{heading}\n"))?;
+    let end = rest.find(END)?;
+    Some(X509::from_pem(&rest.as_bytes()[..end + END.len()]).expect("a PEM certificate"))
+}
+
+/// The certificate in `certs/<name>` (the first one in the file).
+pub fn certificate_file(name: &str) -> X509 {
+    X509::from_pem(&std::fs::read(cert(name)).unwrap()).unwrap()
+}
+
 /// Subject CN of a certificate, for assertions.
 pub fn subject_cn(cert: &X509) -> String {
     cert.subject_name()
@@ -232,8 +250,8 @@ pub type PairResults = (
 /// round steps an end that has not ended and hands its output to the other; an end that has
 /// ended also signals end-of-file, so that its peer cannot wait forever.
 pub fn pump_memory_pair(
-    c: &mut tlshake::membio::MemoryHandshake,
-    s: &mut tlshake::membio::MemoryHandshake,
+    c: &mut tlshake::MemoryHandshake,
+    s: &mut tlshake::MemoryHandshake,
 ) -> PairResults {
     let (mut cr, mut sr) = (None, None);
     let mut buf = Vec::new();
@@ -330,4 +348,12 @@ macro_rules! isolated {
             return;
         }
     };
+}
+
+/// `builder` checked and built, for a test that binds a listener with it.
+pub fn built(builder: &tlshake::server::ServerConfigBuilder) -> tlshake::server::ServerConfig {
+    builder
+        .clone()
+        .build()
+        .expect("the server configuration builds")
 }

@@ -103,9 +103,9 @@ impl Proxy {
                     Ok((s, _)) => break s,
                     // Wait for the connection, looking at `stop` every 50 ms.
                     Err(_) => {
-                        let _ = tlshake::wait::wait_for(
+                        let _ = tlshake::internals::wait::wait_for(
                             &listener,
-                            tlshake::wait::Interest::Readable,
+                            tlshake::internals::wait::Interest::Readable,
                             Some(limit.min(Instant::now() + Duration::from_millis(50))),
                         );
                     }

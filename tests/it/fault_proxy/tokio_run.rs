@@ -10,7 +10,6 @@ use openssl::ssl::Ssl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
-use tlshake::deadline::Deadline;
 use tlshake::harness::OpensslClient;
 use tlshake::tokio::{AsyncHandshake, AsyncTlsStream};
 use tlshake::HandshakeError;
@@ -36,7 +35,8 @@ pub fn run_case(
             let ran = rt.block_on(async {
                 let tcp = tokio::net::TcpStream::connect(proxy.addr()).await.unwrap();
                 let start = Instant::now();
-                let result = tlshake::tokio::handshake(ssl, tcp, Deadline::after(allowed)).await;
+                let result =
+                    tlshake::tokio::handshake(ssl, tcp, std::time::Instant::now() + allowed).await;
                 let took = start.elapsed();
                 let mut ran = ran(took, allowed);
                 match result {
@@ -74,7 +74,9 @@ pub fn run_case(
             let ran = rt.block_on(async {
                 let tcp = tokio::net::TcpStream::from_std(tcp).unwrap();
                 let start = Instant::now();
-                let hs = AsyncHandshake::server(ssl, tcp, Deadline::after(allowed)).unwrap();
+                let hs =
+                    AsyncHandshake::server(ssl, tcp, Some(std::time::Instant::now() + allowed))
+                        .unwrap();
                 let result = hs.await;
                 let took = start.elapsed();
                 let mut ran = ran(took, allowed);

@@ -20,7 +20,7 @@ pub fn cert(name: &str) -> PathBuf {
 }
 
 /// A configuration on 127.0.0.1, any port, with `certs/server.pem`.
-pub fn base_config() -> ServerConfig {
+pub fn base_config() -> tlshake::server::ServerConfigBuilder {
     ServerConfig::builder()
         .address("127.0.0.1")
         .certificate_files(cert("server.pem"), cert("server.key"))
@@ -57,8 +57,11 @@ where
 }
 
 /// Binds `config` and serves `count` events in a thread (15 s at most).
-pub fn start(config: &ServerConfig, count: usize) -> (SocketAddr, JoinHandle<Vec<ServerEvent>>) {
-    let listener = TlsListener::bind(config).expect("bind");
+pub fn start(
+    config: &tlshake::server::ServerConfigBuilder,
+    count: usize,
+) -> (SocketAddr, JoinHandle<Vec<ServerEvent>>) {
+    let listener = TlsListener::bind(&crate::common::built(config)).expect("bind");
     let addr = listener.local_addr();
     (addr, serve(listener, count, PEER_LIMIT, |_| {}))
 }
@@ -83,6 +86,13 @@ impl PeerRun {
     /// True when it exited with status 0.
     pub fn succeeded(&self) -> bool {
         self.status.is_some_and(|s| s.success())
+    }
+
+    /// The certificate s_client printed under `Server certificate` (the leaf the server
+    /// sent): see [`common::certificate_after`].
+    pub fn server_certificate(&self) -> openssl::x509::X509 {
+        common::certificate_after(&self.stdout, "Server certificate")
+            .unwrap_or_else(|| panic!("no server certificate in the output:\n{}", self.output()))
     }
 }
 

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use openssl::ssl::{ErrorCode, HandshakeError, MidHandshakeSslStream, SslConnector};
 use tlshake::client::ClientConfig;
-use tlshake::multi::{connect_nonblocking, Completed, MultiDriver, Token};
-use tlshake::Handshake;
+use tlshake::engine::Token;
+use tlshake::{connect_nonblocking, Completed, MultiDriver};
 
-use super::Run;
+use super::stats::Run;
+use crate::report::{AnyError, Failure};
 
 /// How long one handshake may take before it counts as a failure: 10,000 in flight against
 /// one server core take about 15 s to drain.
@@ -30,8 +31,8 @@ pub(super) struct ServerChild {
 
 impl ServerChild {
     /// Starts `tlshake serve` with the certificate `cert`/`key` (files) for `proto`.
-    pub(super) fn start(cert: Option<(String, String)>, proto: &str) -> Result<Self, String> {
-        let exe = std::env::current_exe().map_err(|e| crate::report::chain(&e))?;
+    pub(super) fn start(cert: Option<(String, String)>, proto: &str) -> Result<Self, AnyError> {
+        let exe = std::env::current_exe()?;
         let mut cmd = Command::new(exe);
         cmd.args([
             "serve",
@@ -52,7 +53,7 @@ impl ServerChild {
         }
         let mut child = cmd
             .spawn()
-            .map_err(|e| format!("cannot start serve: {e}"))?;
+            .map_err(|e| Failure::because("cannot start serve", e))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -122,22 +123,18 @@ pub(super) fn tlshake(config: &ClientConfig, addr: SocketAddr, n: usize, c: usiz
                  since: &mut HashMap<Token, Instant>| {
         *started += 1;
         let t = Instant::now();
+        // A connection or handshake that cannot start counts as a failure, as one that fails.
         let handshake = connect_nonblocking(addr)
-            .map_err(|e| crate::report::chain(&e))
-            .and_then(|tcp| {
-                let ssl = config
-                    .new_ssl("localhost")
-                    .map_err(|e| crate::report::chain(&e))?;
-                Handshake::client(ssl, tcp).map_err(|e| crate::report::chain(&e))
-            });
+            .ok()
+            .and_then(|tcp| config.handshake("localhost", tcp).ok());
         match handshake {
-            Ok(h) => match driver.add(h, t + PER_HANDSHAKE) {
+            Some(h) => match driver.add(h, t + PER_HANDSHAKE) {
                 Ok(token) => {
                     since.insert(token, t);
                 }
                 Err(_) => run.failures += 1,
             },
-            Err(_) => run.failures += 1,
+            None => run.failures += 1,
         }
     };
     let t0 = Instant::now();

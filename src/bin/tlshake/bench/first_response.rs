@@ -17,16 +17,92 @@ use std::time::{Duration, Instant};
 use openssl::ssl::{Ssl, SslContext};
 use serde_json::{json, Value};
 use tlshake::client::{self, ClientConfig};
+use tlshake::server::ServerConfig;
 use tlshake::url::TransportUrl;
-use tlshake::{Handshake, NodelayPolicy};
+use tlshake::ProtocolSet;
+use tlshake::{Handshake, NodelayPolicy, ProtocolVersion};
 
-use crate::report::percentile;
+use crate::bundled;
+
+use super::args::BenchArgs;
+use super::certificate::certified_key;
+use crate::report::{self, percentile, Outcome};
 
 /// Bytes of the request and of the reply.
 const EXCHANGE: usize = 100;
 /// A first response slower than this counts as a stall.
 const STALL_MS: f64 = 5.0;
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `tlshake bench --first-response`.
+pub(super) fn run(a: &BenchArgs) -> Outcome {
+    let (pem, key) = (bundled::SERVER_PEM, bundled::SERVER_KEY);
+    let v = ProtocolVersion::Tls1_3;
+    let n = a.iterations as usize;
+    let ctx = match certified_key(pem, key).and_then(|ck| {
+        Ok(ServerConfig::builder()
+            .certificate(ck)
+            .protocols(ProtocolSet::of(v))
+            .build()
+            .map(|c| c.context().clone())?)
+    }) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            report::fail("tlshake bench: cannot set up", &*e);
+            return Outcome::Failed;
+        }
+    };
+    let mut rows = serde_json::Map::new();
+    let mut failures = 0;
+    if !a.json {
+        println!(
+            "first 100-byte request/reply after a TLS 1.3 handshake, {n} connections per policy, {}",
+            openssl::version::version()
+        );
+        println!(
+            "{:<21} {:>9} {:>9} {:>9}",
+            "policy", "p50 ms", "p99 ms", "over 5 ms"
+        );
+    }
+    for row in ROWS {
+        let config = match ClientConfig::builder()
+            .ca_pem(bundled::CA_PEM.as_bytes())
+            .peer_name("localhost")
+            .protocols(ProtocolSet::of(v))
+            .nodelay(row.client)
+            .session_tickets(row.tickets.is_some())
+            .build()
+        {
+            Ok(config) => config,
+            Err(e) => {
+                report::fail("tlshake bench: cannot set up", &e);
+                return Outcome::Failed;
+            }
+        };
+        let l = measure(row, &ctx, &config, n);
+        failures += l.failures;
+        if !a.json {
+            println!(
+                "{:<21} {:>9.3} {:>9.3} {:>9}",
+                row.name, l.p50_ms, l.p99_ms, l.over_5ms
+            );
+        }
+        rows.insert(row.name.to_string(), l.to_json());
+    }
+    if a.json {
+        rows.insert(
+            "config".into(),
+            json!({"iterations": n, "proto": v.cli_name(), "key": "ecdsa", "bytes": 100,
+                   "openssl": openssl::version::version()}),
+        );
+        println!("{}", Value::Object(rows));
+    }
+    if failures > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Done
+    }
+}
 
 /// One row: the client's policy and the server's.
 #[derive(Debug, Clone, Copy)]

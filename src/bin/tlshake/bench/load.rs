@@ -9,11 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tlshake::client::ClientConfig;
-use tlshake::multi::{connect_nonblocking, Completed, MultiDriver, Token};
+use tlshake::engine::Token;
 use tlshake::url::{Host, TransportUrl};
-use tlshake::Handshake;
+use tlshake::ProtocolSet;
+use tlshake::ProtocolVersion;
+use tlshake::{connect_nonblocking, Completed, MultiDriver};
 
-use crate::report::{percentile, Outcome};
+use super::args::{BenchArgs, BenchProto};
+use crate::report::{self, percentile, Outcome};
 
 /// What to run.
 pub(super) struct Load<'a> {
@@ -45,15 +48,65 @@ impl Tally {
     }
 }
 
+/// Runs `tlshake bench --connect URL`.
+pub(super) fn from_args(a: &BenchArgs, url: &str) -> Outcome {
+    let url: TransportUrl = match url.parse() {
+        Ok(u) => u,
+        Err(e) => return report::bad_input("--connect", e),
+    };
+    let secs = |flag: &str, v: f64| {
+        Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| report::bad_input(flag, "expected a positive number of seconds"))
+    };
+    let timeout = match secs("--timeout", a.timeout) {
+        Ok(t) => t,
+        Err(o) => return o,
+    };
+    let duration = match a.duration.map(|d| secs("--duration", d)).transpose() {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let version = match a.proto {
+        BenchProto::Tls12 => ProtocolVersion::Tls1_2,
+        BenchProto::Tls13 => ProtocolVersion::Tls1_3,
+    };
+    let mut b = ClientConfig::builder()
+        .protocols(ProtocolSet::of(version))
+        .verify_peer(!a.insecure)
+        .verify_peer_name(!a.insecure);
+    if let Some(ca) = &a.cafile {
+        b = b.ca_file(ca);
+    }
+    if let Some(name) = &a.servername {
+        b = b.peer_name(name);
+    }
+    if let Some(list) = &a.groups {
+        b = b.groups(list);
+    }
+    let config = match b.build() {
+        Ok(c) => c,
+        Err(e) => return report::bad_input("bench --connect", e),
+    };
+    run(&Load {
+        url: &url,
+        config: &config,
+        concurrency: a.concurrency as usize,
+        handshakes: a.handshakes as usize,
+        duration,
+        timeout,
+        json: a.json,
+    })
+}
+
 /// Runs the load and prints the report.
 pub(super) fn run(load: &Load<'_>) -> Outcome {
     let addr = match resolve(load.url) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "tlshake bench: cannot resolve {}: {e}",
-                load.url.authority()
-            );
+            let what = format!("tlshake bench: cannot resolve {}", load.url.authority());
+            report::fail(&what, &e);
             return Outcome::ConnectFailed;
         }
     };
@@ -62,11 +115,11 @@ pub(super) fn run(load: &Load<'_>) -> Outcome {
         Host::Ipv6 { addr, .. } => addr.to_string(),
         Host::Name(n) => n.trim_end_matches('.').to_string(),
     };
-    let _ = tlshake::limits::raise_nofile_limit();
+    let _ = tlshake::raise_nofile_limit();
     let mut driver = match MultiDriver::new() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("tlshake bench: {e}");
+            report::fail("tlshake bench", &e);
             return Outcome::Failed;
         }
     };
@@ -102,10 +155,7 @@ pub(super) fn run(load: &Load<'_>) -> Outcome {
             let t = Instant::now();
             let handshake = connect_nonblocking(addr)
                 .map_err(|_| "connect")
-                .and_then(|tcp| {
-                    let ssl = load.config.new_ssl(&host).map_err(|_| "setup")?;
-                    Handshake::client(ssl, tcp).map_err(|_| "setup")
-                });
+                .and_then(|tcp| load.config.handshake(&host, tcp).map_err(|_| "setup"));
             match handshake.map(|h| driver.add(h, t + load.timeout)) {
                 Ok(Ok(token)) => {
                     since.insert(token, t);
@@ -122,7 +172,7 @@ pub(super) fn run(load: &Load<'_>) -> Outcome {
             Ok(Some(event)) => event,
             Ok(None) => break,
             Err(e) => {
-                eprintln!("tlshake bench: {e}");
+                report::fail("tlshake bench", &e);
                 return Outcome::Failed;
             }
         };

@@ -1,11 +1,14 @@
-//! `tlshake bench --runtime tokio`: the tokio runner (`tlshake::tokio::handshake` and
-//! `AsyncHandshake::server`) against the plain `openssl` crate through tokio-openssl
-//! (`SslStream::connect` / `accept`), the same `SslContext`s for both.
+//! `tlshake bench --runtime tokio`: tlshake on tokio as a user runs it against the plain
+//! `openssl` crate through tokio-openssl, as the native comparison does: tlshake's client is
+//! a [`ClientConfig`] (`upgrade_async` on the connected socket: its verification cache, its
+//! ticket policy) and its server a [`ServerConfig`]'s context stepped by `AsyncHandshake`;
+//! the plain side is `SslConnector` / `SslAcceptor` with `SslStream::connect` / `accept`.
+//! (benches/tokio.rs compares the runners alone, on one pair of contexts.)
 //!
 //! The client and the server each run on a `current_thread` runtime of their own thread. The
-//! client keeps C handshakes in flight; each is a full handshake (tickets off, TCP_NODELAY on)
-//! followed by a 1-byte echo, so that the server's side is done too. Rounds alternate between
-//! the two; the CPU time is this process's (both threads).
+//! client keeps C handshakes in flight; each is a full handshake (TCP_NODELAY on) followed
+//! by a 1-byte echo, so that the server's side is done too. Rounds alternate between the
+//! two; the CPU time is this process's (both threads).
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -18,13 +21,18 @@ use openssl::ssl::{
     Ssl, SslAcceptor, SslConnector, SslContext, SslMethod, SslOptions, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509;
-use tlshake::deadline::Deadline;
+use tlshake::client::{upgrade_async, ClientConfig, ConnectOptions};
+use tlshake::server::ServerConfig;
 use tlshake::tokio::AsyncHandshake;
-use tlshake::{bundled, ProtocolVersion};
+use tlshake::{ProtocolSet, ProtocolVersion};
+
+use crate::bundled;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{cpu_us, Run};
+use super::certificate::certified_key;
+use super::stats::{cpu_us, Run};
+use crate::report::{AnyError, Failure};
 
 /// How long one handshake and its echo may take, and how long the server waits for the next
 /// connection.
@@ -37,11 +45,15 @@ enum Lib {
     TokioOpenssl,
 }
 
-/// Both ends' contexts, shared by the two implementations.
+/// Both ends of both implementations.
 #[derive(Clone)]
 struct Contexts {
+    /// The plain crate's, for tokio-openssl.
     server: SslContext,
     client: SslContext,
+    /// tlshake's: a [`ServerConfig`]'s context and a [`ClientConfig`].
+    tlshake_server: SslContext,
+    tlshake_client: ClientConfig,
 }
 
 fn contexts(
@@ -49,7 +61,7 @@ fn contexts(
     key: &str,
     v: ProtocolVersion,
     groups: Option<&str>,
-) -> Result<Contexts, openssl::error::ErrorStack> {
+) -> Result<Contexts, AnyError> {
     let version = match v {
         ProtocolVersion::Tls1_2 => SslVersion::TLS1_2,
         _ => SslVersion::TLS1_3,
@@ -74,9 +86,25 @@ fn contexts(
     if let Some(list) = groups {
         client.set_groups_list(list)?;
     }
+    let tlshake_server = ServerConfig::builder()
+        .certificate(certified_key(pem, key)?)
+        .protocols(ProtocolSet::of(v))
+        .build()?
+        .context()
+        .clone();
+    // SNI and a host-name check, as the plain client's.
+    let mut tlshake_client = ClientConfig::builder()
+        .ca_pem(bundled::CA_PEM.as_bytes())
+        .peer_name("localhost")
+        .protocols(ProtocolSet::of(v));
+    if let Some(list) = groups {
+        tlshake_client = tlshake_client.groups(list);
+    }
     Ok(Contexts {
         server: server.build().into_context(),
         client: client.build().into_context(),
+        tlshake_server,
+        tlshake_client: tlshake_client.build()?,
     })
 }
 
@@ -103,8 +131,8 @@ pub(super) fn runs(
     n: usize,
     c: usize,
     rounds: usize,
-) -> Result<(Run, Run), String> {
-    let ctx = contexts(pem, key, v, groups).map_err(|e| crate::report::chain(&e))?;
+) -> Result<(Run, Run), AnyError> {
+    let ctx = contexts(pem, key, v, groups)?;
     let (mut t, mut o) = (Run::default(), Run::default());
     for r in 0..rounds {
         let chunk = n / rounds + usize::from(r < n % rounds);
@@ -112,27 +140,31 @@ pub(super) fn runs(
         t.merge(round(Lib::Tlshake, &ctx, chunk, c)?);
         o.merge(round(Lib::TokioOpenssl, &ctx, chunk, c)?);
     }
+    t.verify_cache = Some(ctx.tlshake_client.verify_cache_stats());
     Ok((t, o))
 }
 
 /// One round: a server thread that accepts `n` connections, a client thread that makes them,
 /// `c` at a time.
-fn round(lib: Lib, ctx: &Contexts, n: usize, c: usize) -> Result<Run, String> {
+fn round(lib: Lib, ctx: &Contexts, n: usize, c: usize) -> Result<Run, AnyError> {
     let (bound, addr) = mpsc::channel::<std::io::Result<SocketAddr>>();
-    let server_ctx = ctx.server.clone();
+    let server_ctx = match lib {
+        Lib::Tlshake => ctx.tlshake_server.clone(),
+        Lib::TokioOpenssl => ctx.server.clone(),
+    };
     let server = thread::spawn(move || serve(lib, server_ctx, n, &bound));
     let addr = match addr.recv_timeout(TIMEOUT) {
         Ok(Ok(addr)) => addr,
-        Ok(Err(e)) => return Err(format!("cannot listen: {e}")),
+        Ok(Err(e)) => return Err(Failure::because("cannot listen", e).into()),
         Err(_) => return Err("the server thread did not start".into()),
     };
-    let client_ctx = ctx.client.clone();
+    let client_ctx = ctx.clone();
     let cpu0 = cpu_us();
     let t0 = Instant::now();
-    let client = thread::spawn(move || connect_all(lib, client_ctx, addr, n, c));
+    let client = thread::spawn(move || connect_all(lib, &client_ctx, addr, n, c));
     let (lat, failures) = client
         .join()
-        .map_err(|_| "the client thread panicked".to_string())??;
+        .map_err(|_| Failure::Panicked("the client thread"))??;
     let wall = t0.elapsed().as_secs_f64();
     let _ = server.join();
     Ok(Run {
@@ -140,6 +172,7 @@ fn round(lib: Lib, ctx: &Contexts, n: usize, c: usize) -> Result<Run, String> {
         wall,
         cpu: cpu_us() - cpu0,
         failures,
+        verify_cache: None,
     })
 }
 
@@ -186,8 +219,8 @@ async fn serve_one(lib: Lib, ctx: SslContext, tcp: TcpStream) {
     let work = async {
         match lib {
             Lib::Tlshake => {
-                let deadline = Deadline::after(TIMEOUT);
-                let Ok(hs) = AsyncHandshake::server(ssl, tcp, deadline) else {
+                let deadline = std::time::Instant::now() + TIMEOUT;
+                let Ok(hs) = AsyncHandshake::server(ssl, tcp, Some(deadline)) else {
                     return;
                 };
                 let Ok(mut tls) = hs.await else {
@@ -217,12 +250,12 @@ async fn serve_one(lib: Lib, ctx: SslContext, tcp: TcpStream) {
 /// count of failures.
 fn connect_all(
     lib: Lib,
-    ctx: SslContext,
+    ctx: &Contexts,
     addr: SocketAddr,
     n: usize,
     c: usize,
-) -> Result<(Vec<f64>, usize), String> {
-    let rt = runtime().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+) -> Result<(Vec<f64>, usize), AnyError> {
+    let rt = runtime().map_err(|e| Failure::because("cannot start a tokio runtime", e))?;
     Ok(rt.block_on(async move {
         let mut lat = Vec::with_capacity(n);
         let mut failures = 0;
@@ -247,21 +280,24 @@ fn connect_all(
 }
 
 /// One client connection: connect, handshake, 1-byte echo; its latency in ms, or `None`.
-async fn connect_one(lib: Lib, ctx: SslContext, addr: SocketAddr) -> Option<f64> {
+async fn connect_one(lib: Lib, ctx: Contexts, addr: SocketAddr) -> Option<f64> {
     let start = Instant::now();
     let work = async {
         let tcp = TcpStream::connect(addr).await.ok()?;
         tcp.set_nodelay(true).ok()?;
-        let ssl = client_ssl(&ctx).ok()?;
         let mut byte = [7u8; 1];
         match lib {
             Lib::Tlshake => {
-                let deadline = Deadline::after(TIMEOUT);
-                let mut tls = tlshake::tokio::handshake(ssl, tcp, deadline).await.ok()?;
+                let options = ConnectOptions::new().deadline(std::time::Instant::now() + TIMEOUT);
+                let connection = upgrade_async(tcp, "localhost", &ctx.tlshake_client, &options)
+                    .await
+                    .ok()?;
+                let mut tls = connection.stream;
                 tls.write_all(&byte).await.ok()?;
                 tls.read_exact(&mut byte).await.ok()?;
             }
             Lib::TokioOpenssl => {
+                let ssl = client_ssl(&ctx.client).ok()?;
                 let mut tls = tokio_openssl::SslStream::new(ssl, tcp).ok()?;
                 Pin::new(&mut tls).connect().await.ok()?;
                 tls.write_all(&byte).await.ok()?;

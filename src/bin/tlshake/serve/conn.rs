@@ -4,12 +4,21 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 
+use clap::ValueEnum;
 use nix::sys::epoll::EpollFlags;
 use tlshake::server::http_reply;
-use tlshake::session::SessionInfo;
+use tlshake::SessionInfo;
 use tlshake::TlsStream;
 
-use super::ReplyMode;
+/// What the server does with a connection after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReplyMode {
+    /// Send back every byte received, until the client closes.
+    Echo,
+    /// Read one request and answer `HTTP/1.1 200 OK` with a text page describing the session
+    /// (like `s_server -www`).
+    Http,
+}
 
 /// The most request bytes read before the HTTP reply goes out anyway.
 const MAX_REQUEST: usize = 64 * 1024;
@@ -35,14 +44,10 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Takes an established stream (made nonblocking here).
-    pub(crate) fn new(
-        stream: TlsStream<TcpStream>,
-        session: SessionInfo,
-        mode: ReplyMode,
-    ) -> io::Result<Conn> {
-        stream.get_ref().set_nonblocking(true)?;
-        Ok(Conn {
+    /// Takes an established stream, nonblocking as the listener hands it over
+    /// ([`TlsListener::set_nonblocking_streams`](tlshake::server::TlsListener::set_nonblocking_streams)).
+    pub(crate) fn new(stream: TlsStream<TcpStream>, session: SessionInfo, mode: ReplyMode) -> Conn {
+        Conn {
             stream,
             session,
             mode,
@@ -50,7 +55,7 @@ impl Conn {
             out: Vec::new(),
             sent: 0,
             answered: false,
-        })
+        }
     }
 
     /// Does what the socket allows now. `progressed` is set when bytes were read.

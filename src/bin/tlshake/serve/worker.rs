@@ -12,8 +12,8 @@ use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use tlshake::server::{ServerEvent, TlsListener};
 
-use super::conn::{Conn, Next};
-use super::ReplyMode;
+use super::conn::{Conn, Next, ReplyMode};
+use crate::report::{AnyError, Failure};
 
 const LISTENER: u64 = 0;
 const STOP: u64 = 1;
@@ -39,21 +39,22 @@ struct Served {
 }
 
 /// Runs one worker until the connection limit is reached and its connections are done.
-pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), String> {
-    let epoll =
-        Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| crate::report::chain(&e))?;
+pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), AnyError> {
+    // The connections are served nonblocking: no ioctl to make them blocking and back.
+    listener.set_nonblocking_streams(true);
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
     epoll
         .add(
             listener.as_fd(),
             EpollEvent::new(EpollFlags::EPOLLIN, LISTENER),
         )
-        .map_err(|e| format!("epoll_ctl: {e}"))?;
+        .map_err(|e| Failure::because("epoll_ctl", e))?;
     epoll
         .add(
             shared.stop_rx.as_fd(),
             EpollEvent::new(EpollFlags::EPOLLIN, STOP),
         )
-        .map_err(|e| format!("epoll_ctl: {e}"))?;
+        .map_err(|e| Failure::because("epoll_ctl", e))?;
     let mut conns: HashMap<u64, Served> = HashMap::new();
     let mut idle: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut next_id = STOP + 1;
@@ -71,7 +72,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
         .into_iter()
         .flatten()
         .min();
-        let timeout = tlshake::wait::millis_rounded_up(
+        let timeout = tlshake::internals::wait::millis_rounded_up(
             wake.map(|w| w.saturating_duration_since(now)),
             EpollTimeout::NONE,
             EpollTimeout::MAX,
@@ -79,7 +80,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
         let n = match epoll.wait(&mut events, timeout) {
             Ok(n) => n,
             Err(Errno::EINTR) => 0,
-            Err(e) => return Err(format!("epoll_wait: {e}")),
+            Err(e) => return Err(Failure::because("epoll_wait", e).into()),
         };
         let mut poll_listener = accepting && wake.is_some_and(|w| Instant::now() >= w);
         for event in events.iter().take(n) {
@@ -99,7 +100,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
             let event = match listener.poll_event() {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
-                Err(e) => return Err(format!("the listener failed: {}", crate::report::chain(&e))),
+                Err(e) => return Err(Failure::because("the listener failed", e).into()),
             };
             if !matches!(
                 event,
@@ -117,9 +118,7 @@ pub(crate) fn run(mut listener: TlsListener, shared: &Shared) -> Result<(), Stri
             }
             (shared.report)(&event);
             if let ServerEvent::Established(accepted) = event {
-                let Ok(conn) = Conn::new(accepted.stream, accepted.session, shared.reply) else {
-                    continue;
-                };
+                let conn = Conn::new(accepted.stream, accepted.session, shared.reply);
                 let id = next_id;
                 next_id += 1;
                 let fd = conn.stream.get_ref().as_fd();

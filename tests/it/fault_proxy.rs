@@ -638,22 +638,28 @@ fn sweep(scenarios: &[Scenario], runners: Runners) -> (Vec<String>, BTreeMap<Str
                         _ => FAULT_DEADLINE,
                     };
                     let check = matches!(case.fault, Fault::Flip(_));
-                    let (ran, _) =
+                    let (ran, _chunks) =
                         run_case(&mut bench, case.scn, case.dir, case.fault, allowed, check);
                     let rec = &recordings[&case.scn];
-                    let verdict = judge(&case, rec, &ran);
+                    let verdict = judge(&case, rec, &ran).map(|label| (label, ""));
                     #[cfg(feature = "tokio")]
                     let verdict = match runners {
                         Runners::Blocking => verdict,
-                        Runners::BlockingAndTokio => verdict.and_then(|label| {
-                            let ran_async =
+                        Runners::BlockingAndTokio => verdict.and_then(|(label, _)| {
+                            let (ran_async, chunks_async) =
                                 tokio_run::run_case(&rt, &mut bench, case, allowed, check);
-                            tokio_run::agrees(&case, rec, &ran, &ran_async).map(|()| label)
+                            tokio_run::agrees(
+                                &case,
+                                rec,
+                                (&ran, &_chunks),
+                                (&ran_async, &chunks_async),
+                            )
+                            .map(|note| (label, note))
                         }),
                     };
                     match verdict {
-                        Ok(label) => {
-                            let key = format!("{:?} {}", fault_name(case.fault), label);
+                        Ok((label, note)) => {
+                            let key = format!("{:?} {label}{note}", fault_name(case.fault));
                             *tally.lock().unwrap().entry(key).or_insert(0) += 1;
                         }
                         Err(why) => failures.lock().unwrap().push(format!("{case:?}: {why}")),
@@ -716,6 +722,37 @@ fn run_sweep(scenarios: &[Scenario], runners: Runners) {
     assert!(tally.keys().any(|k| k.contains("peer closed")), "{tally:?}");
     assert!(tally.keys().any(|k| k.contains("timeout")), "{tally:?}");
     assert_eq!(settle_fds(fds), fds, "descriptors leaked by the sweep");
+}
+
+/// Two runs whose first record differs by one byte (a 71- and a 72-byte signature): the same
+/// offset falls on the next record's version byte in one and on its content type in the
+/// other, so the two runs did not suffer the same fault.
+#[test]
+fn a_flip_lands_by_record_and_offset() {
+    let run = |first_len: u16| {
+        let mut bytes = vec![22, 3, 3];
+        bytes.extend(first_len.to_be_bytes());
+        bytes.extend(vec![0; usize::from(first_len)]);
+        bytes.extend([20, 3, 3, 0, 1, 1]);
+        vec![
+            Chunk {
+                dir: Dir::Up,
+                bytes: b"other direction".to_vec(),
+            },
+            Chunk {
+                dir: Dir::Down,
+                bytes,
+            },
+        ]
+    };
+    let (short, long) = (run(71), run(72));
+    assert_eq!(proxy::landing(&short, Dir::Down, 0), Some((0, 0)));
+    assert_eq!(proxy::landing(&short, Dir::Down, 77), Some((1, 1)));
+    assert_eq!(proxy::landing(&long, Dir::Down, 76), Some((0, 76)));
+    assert_eq!(proxy::landing(&long, Dir::Down, 77), Some((1, 0)));
+    assert_eq!(proxy::landing(&long, Dir::Down, 82), Some((1, 5)));
+    assert_eq!(proxy::landing(&long, Dir::Down, 83), None);
+    assert_eq!(proxy::landing(&long, Dir::Up, 3), Some((0, 3)));
 }
 
 #[test]

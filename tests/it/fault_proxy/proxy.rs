@@ -274,6 +274,33 @@ pub fn records(stream: &[u8]) -> Vec<Record> {
     out
 }
 
+/// Where byte `k` of direction `dir` fell in the traffic one run's proxy read: (index of the
+/// record, offset inside it, header included), from the bytes before `k` alone; `None` when
+/// the run stopped before byte `k`. The layout moves between runs: an ECDSA signature is 70
+/// to 72 bytes, so a fixed offset after one can land on a different byte of the next record.
+pub fn landing(chunks: &[Chunk], dir: Dir, k: usize) -> Option<(usize, usize)> {
+    let stream: Vec<u8> = chunks
+        .iter()
+        .filter(|c| c.dir == dir)
+        .flat_map(|c| c.bytes.iter().copied())
+        .collect();
+    if k >= stream.len() {
+        return None;
+    }
+    let (mut at, mut index) = (0, 0);
+    loop {
+        if k < at + 5 {
+            return Some((index, k - at));
+        }
+        let len = usize::from(u16::from_be_bytes([stream[at + 3], stream[at + 4]]));
+        if k < at + 5 + len {
+            return Some((index, k - at));
+        }
+        at += 5 + len;
+        index += 1;
+    }
+}
+
 /// Offsets to sweep: every record boundary (0 and the end included), and inside each record:
 /// byte 1 (version), byte 3 (length, high byte), the middle of the body and its last byte.
 pub fn sweep_offsets(records: &[Record]) -> Vec<usize> {

@@ -14,18 +14,19 @@ use tlshake::harness::OpensslClient;
 use tlshake::tokio::{AsyncHandshake, AsyncTlsStream};
 use tlshake::HandshakeError;
 
-use super::proxy::Proxy;
+use super::proxy::{self, Chunk, Fault, Proxy};
 use super::{accept_within, common, judge, Bench, Case, Ours, Ran, Recording, Verdict};
 
 /// Runs `case` through the tokio runner, with `allowed` from the handshake's start;
-/// `check_data` asks for application data both ways after a `Done`.
+/// `check_data` asks for application data both ways after a `Done`. Returns the traffic the
+/// proxy read beside the result.
 pub fn run_case(
     rt: &Runtime,
     bench: &mut Bench,
     case: Case,
     allowed: Duration,
     check_data: bool,
-) -> Ran {
+) -> (Ran, Vec<Chunk>) {
     let scn = case.scn;
     match scn.ours {
         Ours::Client => {
@@ -52,8 +53,7 @@ pub fn run_case(
                 }
                 ran
             });
-            drop(proxy);
-            ran
+            (ran, proxy.finish())
         }
         Ours::Server => {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -93,8 +93,7 @@ pub fn run_case(
                 ran
             });
             drop(client);
-            drop(proxy);
-            ran
+            (ran, proxy.finish())
         }
     }
 }
@@ -139,12 +138,24 @@ async fn read_until(stream: &mut AsyncTlsStream, want: &[u8]) -> bool {
 
 /// The tokio run of `case` is judged by the same rules as the blocking run, and its verdict
 /// (kind, `SSL_get_error` code, queue reasons, verify result, timeout, want, hint, data)
-/// is the blocking run's.
-pub fn agrees(case: &Case, rec: &Recording, blocking: &Ran, tokio: &Ran) -> Result<(), String> {
-    judge(case, rec, tokio).map_err(|why| format!("tokio runner: {why}"))?;
-    let (b, t) = (Verdict::of(blocking), Verdict::of(tokio));
+/// is the blocking run's. A flipped byte is the same fault in both runs only when it fell on
+/// the same byte of the same record ([`proxy::landing`]); when the layout moved between the
+/// two runs, the verdicts are not compared, and the tally says so.
+pub fn agrees(
+    case: &Case,
+    rec: &Recording,
+    blocking: (&Ran, &[Chunk]),
+    tokio: (&Ran, &[Chunk]),
+) -> Result<&'static str, String> {
+    judge(case, rec, tokio.0).map_err(|why| format!("tokio runner: {why}"))?;
+    if let Fault::Flip(k) = case.fault {
+        if proxy::landing(blocking.1, case.dir, k) != proxy::landing(tokio.1, case.dir, k) {
+            return Ok(" (the flip fell elsewhere in the tokio run: judged alone)");
+        }
+    }
+    let (b, t) = (Verdict::of(blocking.0), Verdict::of(tokio.0));
     if b == t {
-        Ok(())
+        Ok("")
     } else {
         Err(format!(
             "the tokio runner's verdict differs:\n  blocking {b:?}\n  tokio    {t:?}"

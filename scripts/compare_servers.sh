@@ -54,8 +54,8 @@ cpu_us() {
 declare -A port pid
 start_servers() {
     port[serve]=5601
-    # --quiet: no line per connection (nginx runs with access_log off).
-    "$bin" serve --quiet --workers 2 --bind 127.0.0.1 --port 5601 --reply http \
+    # Like nginx below: no line per connection (access_log off), no tickets.
+    "$bin" serve --quiet --no-tickets --workers 2 --bind 127.0.0.1 --port 5601 --reply http \
         --cert "$certs/server.pem" --key "$certs/server.key" >/dev/null 2>&1 &
     pid[serve]=$!
     pids+=("$!")

@@ -305,6 +305,49 @@ fn serve_quiet_prints_no_line_per_connection() {
     assert!(stderr_of(&out).contains("--json"), "{}", stderr_of(&out));
 }
 
+/// Whether `tlshake connect --sess-out` got a session (a TLS 1.3 ticket) from a
+/// `tlshake serve` started with `args`.
+fn connect_saves_a_session_from_serve(args: &[&str]) -> bool {
+    let mut child = tlshake()
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--max-connections", "1"])
+        .args(args)
+        .spawn()
+        .expect("spawn tlshake serve");
+    let (line, _rest) = first_line_and_rest(&mut child);
+    let Some(addr) = line.strip_prefix("listening on ").map(str::to_owned) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("first line {line:?}");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("session.pem");
+    let out = run(&[
+        "connect",
+        &format!("tls://{addr}"),
+        "--cafile",
+        &common::cert("ca.pem").display().to_string(),
+        "--servername",
+        "localhost",
+        "--sess-out",
+        &file.display().to_string(),
+        "--json",
+    ]);
+    let served = wait_bounded(child, Duration::from_secs(10));
+    assert_eq!(served.status.code(), Some(0), "{}", stderr_of(&served));
+    let j = json_of(&out);
+    assert_eq!(j["outcome"], "done", "{j}");
+    assert_eq!(j["protocol"], "TLSv1.3", "{j}");
+    assert_eq!(file.exists(), j["session_saved"] == true, "{j}");
+    j["session_saved"] == true
+}
+
+#[test]
+fn serve_no_tickets_gives_no_session_to_resume() {
+    assert!(connect_saves_a_session_from_serve(&[]));
+    assert!(!connect_saves_a_session_from_serve(&["--no-tickets"]));
+}
+
 #[test]
 fn serve_with_an_unknown_cert_hash_exits_2() {
     let out = run(&[

@@ -119,6 +119,7 @@ const S_SERVER: &[Habit] = &[
     habit("WWW", None, "--reply http"),
     habit("HTTP", None, "--reply http"),
     habit("naccept", Some("N"), "--max-connections {}"),
+    habit("no_ticket", None, "--no-tickets"),
     habit("keylogfile", Some("FILE"), "--keylog {}"),
     habit("tls1_3", None, "--protocols tls1.3"),
     habit("tls1_2", None, "--protocols tls1.2"),

@@ -76,6 +76,10 @@ pub(crate) struct ServeArgs {
     /// Do not set SO_REUSEADDR on the listening socket.
     #[arg(long)]
     no_reuse_address: bool,
+    /// Issue no session tickets, as s_server's -no_ticket (default: one TLS 1.3 ticket per
+    /// connection, for clients that resume).
+    #[arg(long)]
+    no_tickets: bool,
     /// Ask clients for a certificate and verify it against these CAs (PEM).
     #[arg(long, value_name = "CAFILE")]
     verify_client: Option<PathBuf>,
@@ -150,6 +154,7 @@ fn config(a: &ServeArgs) -> Result<ServerConfigBuilder, Outcome> {
         .port(a.port)
         .reuse_address(!a.no_reuse_address)
         .allow_cbc_ciphers(a.allow_cbc)
+        .session_tickets(!a.no_tickets)
         .handshake_timeout(seconds("--handshake-timeout", a.handshake_timeout)?)
         .max_pending(a.max_pending)
         // A deep accept queue (the kernel caps it at net.core.somaxconn): thousands of

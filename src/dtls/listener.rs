@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{Ssl, SslContext};
 
-use crate::engine::{AcceptPolicy, HandshakeSet, Outcome, Token};
+use crate::engine::{AcceptPolicy, HandshakeSet, Token};
 use crate::handshake::Handshake;
 use crate::outcome::{Role, Want};
+use crate::server::accept::without_stream;
 use crate::server::{
     Accepted, RejectReason, ServerConfig, ServerConfigError, ServerError, ServerEvent,
 };
@@ -427,8 +428,8 @@ impl DtlsListener {
             }
             let peer = canonical(from);
             drop(ended.take_handshake());
-            let event = match ended.outcome {
-                Outcome::Done(stream) => {
+            let event = match without_stream(ended.outcome, peer, self.max_pending) {
+                Ok(stream) => {
                     stream.get_ref().set_blocking(None);
                     if routed {
                         let inbox = Arc::downgrade(stream.get_ref().inbox());
@@ -444,15 +445,7 @@ impl DtlsListener {
                         handshake_time: ended.elapsed,
                     })
                 }
-                Outcome::Failed(error) => ServerEvent::Failed { peer, error },
-                Outcome::Shutdown(error) => ServerEvent::Shutdown { peer, error },
-                Outcome::TimedOut(error) => ServerEvent::TimedOut { peer, error },
-                Outcome::Evicted => ServerEvent::Rejected {
-                    peer,
-                    reason: RejectReason::Evicted {
-                        limit: self.max_pending,
-                    },
-                },
+                Err(event) => event,
             };
             self.events.push_back(self.stats.listener.record(event));
         }

@@ -125,32 +125,43 @@ pub(crate) fn ended_event<T, S>(
     established: impl FnOnce(TlsStream<T>) -> Result<S, MultiError>,
 ) -> ServerEvent<S> {
     let peer = ended.user;
-    match ended.outcome {
-        Outcome::Done(stream) => {
-            let session = stream.session();
-            match established(stream) {
-                Ok(stream) => ServerEvent::Established(Accepted {
-                    stream,
-                    peer,
-                    session,
-                    handshake_time: ended.elapsed,
-                }),
-                Err(error) => ServerEvent::Rejected {
-                    peer,
-                    reason: RejectReason::Setup(error),
-                },
-            }
-        }
+    let stream = match without_stream(ended.outcome, peer, settings.max_pending) {
+        Ok(stream) => stream,
+        Err(event) => return event,
+    };
+    let session = stream.session();
+    match established(stream) {
+        Ok(stream) => ServerEvent::Established(Accepted {
+            stream,
+            peer,
+            session,
+            handshake_time: ended.elapsed,
+        }),
+        Err(error) => ServerEvent::Rejected {
+            peer,
+            reason: RejectReason::Setup(error),
+        },
+    }
+}
+
+/// The stream of a handshake that completed, or the event of one that ended without a
+/// stream (failed, shut down, timed out, evicted from a set of `max_pending`): the part of
+/// the translation the TLS and DTLS listeners share.
+pub(crate) fn without_stream<T, S>(
+    outcome: Outcome<T>,
+    peer: SocketAddr,
+    max_pending: usize,
+) -> Result<TlsStream<T>, ServerEvent<S>> {
+    Err(match outcome {
+        Outcome::Done(stream) => return Ok(stream),
         Outcome::Failed(error) => ServerEvent::Failed { peer, error },
         Outcome::Shutdown(error) => ServerEvent::Shutdown { peer, error },
         Outcome::TimedOut(error) => ServerEvent::TimedOut { peer, error },
         Outcome::Evicted => ServerEvent::Rejected {
             peer,
-            reason: RejectReason::Evicted {
-                limit: settings.max_pending,
-            },
+            reason: RejectReason::Evicted { limit: max_pending },
         },
-    }
+    })
 }
 
 #[cfg(test)]

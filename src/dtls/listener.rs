@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -429,7 +430,7 @@ impl DtlsListener {
             let peer = canonical(from);
             drop(ended.take_handshake());
             let event = match without_stream(ended.outcome, peer, self.max_pending) {
-                Ok(stream) => {
+                ControlFlow::Continue(stream) => {
                     stream.get_ref().set_blocking(None);
                     if routed {
                         let inbox = Arc::downgrade(stream.get_ref().inbox());
@@ -445,7 +446,7 @@ impl DtlsListener {
                         handshake_time: ended.elapsed,
                     })
                 }
-                Err(event) => event,
+                ControlFlow::Break(event) => event,
             };
             self.events.push_back(self.stats.listener.record(event));
         }

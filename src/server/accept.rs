@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use openssl::ssl::{Ssl, SslContext};
@@ -126,8 +127,8 @@ pub(crate) fn ended_event<T, S>(
 ) -> ServerEvent<S> {
     let peer = ended.user;
     let stream = match without_stream(ended.outcome, peer, settings.max_pending) {
-        Ok(stream) => stream,
-        Err(event) => return event,
+        ControlFlow::Continue(stream) => stream,
+        ControlFlow::Break(event) => return event,
     };
     let session = stream.session();
     match established(stream) {
@@ -144,16 +145,17 @@ pub(crate) fn ended_event<T, S>(
     }
 }
 
-/// The stream of a handshake that completed, or the event of one that ended without a
-/// stream (failed, shut down, timed out, evicted from a set of `max_pending`): the part of
-/// the translation the TLS and DTLS listeners share.
+/// The stream of a handshake that completed (`Continue`: the listener makes its event), or
+/// the event of one that ended without a stream (`Break`: failed, shut down, timed out,
+/// evicted from a set of `max_pending`): the part of the translation the TLS and DTLS
+/// listeners share.
 pub(crate) fn without_stream<T, S>(
     outcome: Outcome<T>,
     peer: SocketAddr,
     max_pending: usize,
-) -> Result<TlsStream<T>, ServerEvent<S>> {
-    Err(match outcome {
-        Outcome::Done(stream) => return Ok(stream),
+) -> ControlFlow<ServerEvent<S>, TlsStream<T>> {
+    ControlFlow::Break(match outcome {
+        Outcome::Done(stream) => return ControlFlow::Continue(stream),
         Outcome::Failed(error) => ServerEvent::Failed { peer, error },
         Outcome::Shutdown(error) => ServerEvent::Shutdown { peer, error },
         Outcome::TimedOut(error) => ServerEvent::TimedOut { peer, error },

@@ -162,7 +162,6 @@ pub(crate) fn ms(d: std::time::Duration) -> f64 {
 }
 
 /// The p-th percentile (0..=100) of sorted samples, or 0 when there are none.
-#[allow(dead_code)] // used by bench
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::Value;
-use tlshake::harness::{OpensslClient, OpensslServer};
+use tlshake::harness::OpensslServer;
 
 use super::gnutls::gnutls_cli;
 use super::timer::BlackHole;
@@ -184,14 +184,7 @@ fn serve(extra: &[&str]) -> (Child, SocketAddr, mpsc::Receiver<String>) {
 #[test]
 fn s_client_completes_against_serve_dtls_reported_in_json() {
     let (child, addr, lines) = serve(&["--json", "--max-connections", "1"]);
-    let mut client = OpensslClient::builder(addr)
-        .arg("-dtls1_2")
-        .ca_file(cert("ca.pem"))
-        .verify_return_error()
-        .send(&b"echo this\n"[..])
-        .keep_stdin_open()
-        .spawn()
-        .unwrap();
+    let client = super::dtls_s_client(addr, b"echo this\n");
     let event = lines
         .recv_timeout(Duration::from_secs(10))
         .expect("an event line");
@@ -200,26 +193,13 @@ fn s_client_completes_against_serve_dtls_reported_in_json() {
     assert_eq!(v["protocol"], "DTLSv1.2", "{v}");
     let out = wait_bounded(child, Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(0));
-    client.close_stdin();
-    let run = client.wait(Duration::from_secs(10)).unwrap();
-    assert!(
-        run.stdout.contains("Verify return code: 0 (ok)"),
-        "{}",
-        run.stdout
-    );
+    super::ends_verified(client);
 }
 
 #[test]
 fn s_client_gets_the_echo_of_serve_dtls() {
     let (mut child, addr, lines) = serve(&[]);
-    let mut client = OpensslClient::builder(addr)
-        .arg("-dtls1_2")
-        .ca_file(cert("ca.pem"))
-        .verify_return_error()
-        .send(&b"echo this\n"[..])
-        .keep_stdin_open()
-        .spawn()
-        .unwrap();
+    let client = super::dtls_s_client(addr, b"echo this\n");
     let event = lines
         .recv_timeout(Duration::from_secs(10))
         .expect("an event line");
@@ -235,13 +215,7 @@ fn s_client_gets_the_echo_of_serve_dtls() {
         "{}",
         client.output()
     );
-    client.close_stdin();
-    let run = client.wait(Duration::from_secs(10)).unwrap();
-    assert!(
-        run.stdout.contains("Verify return code: 0 (ok)"),
-        "{}",
-        run.stdout
-    );
+    super::ends_verified(client);
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tlshake::dtls::{self, DtlsListener, DtlsListenerStats, DtlsOptions};
-use tlshake::server::ServerConfig;
 use tlshake::server::ServerEvent;
 use tlshake::HandshakeOutcome;
 
@@ -20,15 +19,7 @@ use super::relay::junk;
 use super::timer::BlackHole;
 
 fn listener() -> DtlsListener {
-    let config = ServerConfig::builder()
-        .address("127.0.0.1")
-        .port(0)
-        .certificate_files(
-            crate::common::cert("server.pem"),
-            crate::common::cert("server.key"),
-        )
-        .build()
-        .unwrap();
+    let config = super::loopback_server().build().unwrap();
     DtlsListener::bind(&config, DtlsOptions::new()).unwrap()
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tlshake::client::{ClientConfig, ConnectError};
 use tlshake::dtls::{self, DtlsListener, DtlsOptions, DtlsServerEvent};
-use tlshake::harness::{OpensslClient, OpensslServer};
+use tlshake::harness::OpensslServer;
 use tlshake::server::{ClientAuth, ServerConfig, ServerConfigBuilder, ServerEvent};
 use tlshake::ErrorKind;
 
@@ -343,26 +343,13 @@ fn listen(config: ServerConfigBuilder, count: usize) -> (SocketAddr, JoinHandle<
 fn s_client_completes_against_the_listener_as_against_s_server() {
     let base = ServerConfig::builder().certificate_files(cert("server.pem"), cert("server.key"));
     let (addr, server) = listen(base, 1);
-    let mut client = OpensslClient::builder(addr)
-        .arg("-dtls1_2")
-        .ca_file(cert("ca.pem"))
-        .verify_return_error()
-        .send(&b"ping\n"[..])
-        .keep_stdin_open()
-        .spawn()
-        .unwrap();
+    let client = super::dtls_s_client(addr, b"ping\n");
     assert!(
         client.wait_for_output("pong: ping", Duration::from_secs(15)),
         "{}",
         client.output()
     );
-    client.close_stdin();
-    let run = client.wait(Duration::from_secs(10)).unwrap();
-    assert!(
-        run.stdout.contains("Verify return code: 0 (ok)"),
-        "{}",
-        run.stdout
-    );
+    super::ends_verified(client);
     let served = server.join().unwrap();
     assert_eq!(served.established.len(), 1, "{served:?}");
     assert_eq!(served.established[0].protocol, "DTLSv1.2");

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use tlshake::client::ClientConfig;
 use tlshake::dtls::{self, DtlsListener, DtlsOptions, RetransmitPolicy};
+use tlshake::server::RejectReason;
 use tlshake::server::ServerEvent;
-use tlshake::server::{RejectReason, ServerConfig};
 use tlshake::{Hint, Role};
 
 use super::relay::{Dir, Relay, Schedule};
@@ -52,13 +52,7 @@ fn silent_client(server: SocketAddr, for_: Duration) -> (Relay, thread::JoinHand
 
 #[test]
 fn silent_peers_are_evicted_when_full_and_timed_out() {
-    let server_config = ServerConfig::builder()
-        .address("127.0.0.1")
-        .port(0)
-        .certificate_files(
-            crate::common::cert("server.pem"),
-            crate::common::cert("server.key"),
-        )
+    let server_config = super::loopback_server()
         .max_pending(2)
         .handshake_timeout(Duration::from_millis(1500))
         .build()
@@ -149,15 +143,7 @@ fn silent_peers_are_evicted_when_full_and_timed_out() {
 #[test]
 fn the_mtu_bounds_every_datagram_both_ways() {
     const MTU: u32 = 300;
-    let server_config = ServerConfig::builder()
-        .address("127.0.0.1")
-        .port(0)
-        .certificate_files(
-            crate::common::cert("server.pem"),
-            crate::common::cert("server.key"),
-        )
-        .build()
-        .unwrap();
+    let server_config = super::loopback_server().build().unwrap();
     let mut listener = DtlsListener::bind(&server_config, options().mtu(MTU)).unwrap();
     let relay = Relay::start(listener.local_addr(), Schedule::Clean);
     let url = format!("dtls://127.0.0.1:{}", relay.addr().port())
@@ -200,15 +186,7 @@ fn handshake_from(
 fn a_new_client_on_an_associations_address_gets_a_handshake() {
     use std::io::Read;
 
-    let server_config = ServerConfig::builder()
-        .address("127.0.0.1")
-        .port(0)
-        .certificate_files(
-            crate::common::cert("server.pem"),
-            crate::common::cert("server.key"),
-        )
-        .build()
-        .unwrap();
+    let server_config = super::loopback_server().build().unwrap();
     let mut listener = DtlsListener::bind(&server_config, options()).unwrap();
     let addr = listener.local_addr();
     // The first client, from a port the second one takes again.

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use tlshake::client::ClientConfig;
 use tlshake::dtls::{self, DtlsError, DtlsListener, DtlsOptions, SrtpKeys};
 use tlshake::harness::OpensslServer;
-use tlshake::server::ServerConfig;
 use tlshake::server::ServerEvent;
 use tlshake::Role;
 
@@ -83,15 +82,7 @@ fn srtp_keys_are_the_keying_material_s_server_exports() {
 
 #[test]
 fn both_ends_of_tlshake_derive_the_same_srtp_keys() {
-    let server_config = ServerConfig::builder()
-        .address("127.0.0.1")
-        .port(0)
-        .certificate_files(
-            crate::common::cert("server.pem"),
-            crate::common::cert("server.key"),
-        )
-        .build()
-        .unwrap();
+    let server_config = super::loopback_server().build().unwrap();
     let server_options =
         DtlsOptions::new().srtp_profiles("SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM");
     let mut listener = DtlsListener::bind(&server_config, server_options).unwrap();

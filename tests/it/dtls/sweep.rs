@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use tlshake::client::{ClientConfig, ConnectError};
 use tlshake::dtls::{self, DtlsListener, DtlsOptions, RetransmitPolicy};
-use tlshake::server::ServerConfig;
 use tlshake::server::ServerEvent;
 use tlshake::{ErrorKind, HandshakeError, Hint};
 
@@ -190,13 +189,7 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let config = ServerConfig::builder()
-            .address("127.0.0.1")
-            .port(0)
-            .certificate_files(
-                crate::common::cert("server.pem"),
-                crate::common::cert("server.key"),
-            )
+        let config = super::loopback_server()
             .handshake_timeout(SURVIVABLE + Duration::from_secs(5))
             .build()
             .unwrap();

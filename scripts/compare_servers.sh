@@ -27,17 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits (at most 10 s) until something accepts on 127.0.0.1:$1.
-wait_port() {
-    local deadline=$((SECONDS + 10))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-        if ((SECONDS >= deadline)); then
-            echo "nothing listens on port $1" >&2
-            return 1
-        fi
-        sleep 0.05
-    done
-}
+# shellcheck source=scripts/wait_port.sh
+. scripts/wait_port.sh
 
 # CPU microseconds of the process $1 and its children (nginx workers).
 cpu_us() {

@@ -31,11 +31,8 @@ port=$((20000 + RANDOM % 20000))
 perf record -q -F 1999 -g -o "$work/perf.data" -- bash -c "
     '$bin' serve --quiet --bind 127.0.0.1 --port $port --workers 1 --reply http \
         --cert certs/server.pem --key certs/server.key & s=\$!
-    deadline=\$((SECONDS + 10))
-    until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do
-        [ \$SECONDS -lt \$deadline ] || { kill \$s; exit 1; }
-        sleep 0.05
-    done
+    . scripts/wait_port.sh
+    wait_port $port || { kill \$s; exit 1; }
     '$bin' bench --connect tls://127.0.0.1:$port --cafile certs/ca.pem --servername localhost \
         --concurrency 16 --duration $secs --json > '$work/bench.json'
     kill \$s; wait \$s 2>/dev/null || true

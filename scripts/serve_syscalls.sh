@@ -23,14 +23,9 @@ port=$((20000 + RANDOM % 20000))
 strace -f -c -o "$work/counts" "$bin" serve "$@" --bind 127.0.0.1 --port "$port" --workers 1 \
     --max-connections "$n" --cert certs/server.pem --key certs/server.key >/dev/null 2>&1 &
 server=$!
-deadline=$((SECONDS + 10))
-until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-        echo "serve did not listen on port $port" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+# shellcheck source=scripts/wait_port.sh
+. scripts/wait_port.sh
+wait_port "$port"
 # The readiness probe above was one connection without a handshake; N - 1 more end the server.
 "$bin" bench --connect "tls://127.0.0.1:$port" --cafile certs/ca.pem --servername localhost \
     --concurrency 4 --handshakes $((n - 1)) --json >/dev/null || true
